@@ -1,0 +1,3 @@
+from dues.cli.main import main
+
+main()

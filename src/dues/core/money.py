@@ -1,0 +1,131 @@
+"""Money: a Decimal amount with an ISO-4217 currency, never a float.
+
+Amounts are quantised to the currency's minor unit only at document boundaries (a line, a tax, a
+total) with a rounding mode named at the call; in between they stay exact. Minor units come from
+Babel's CLDR data, so INR, USD, JPY and KWD each get their own number of decimal places.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import get_currency_precision
+
+ZERO = Decimal("0")
+
+#: Rounding used for document lines, taxes and totals unless a caller names another.
+DOCUMENT_ROUNDING = ROUND_HALF_UP
+
+
+class MoneyError(ValueError):
+    """An amount that is not money: a float, a malformed string, mixed currencies."""
+
+
+def minor_units(currency: str) -> int:
+    """Number of decimal places of ``currency`` (INR 2, JPY 0, KWD 3)."""
+    return get_currency_precision(currency)
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def quantize(amount: Decimal, currency: str, rounding: str = DOCUMENT_ROUNDING) -> Decimal:
+    """Round ``amount`` to the minor unit of ``currency`` with the named rounding mode."""
+    if not isinstance(amount, Decimal):
+        raise MoneyError(f"amount must be Decimal, got {type(amount).__name__}")
+    return amount.quantize(quantum(currency), rounding=rounding)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount in one currency. Arithmetic across currencies raises."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise MoneyError(f"Money needs a Decimal, got {type(self.amount).__name__}")
+        if not (isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isupper()):
+            raise MoneyError(f"bad currency code {self.currency!r}")
+
+    def _check(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise MoneyError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise MoneyError(f"currency mismatch: {self.currency} and {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._check(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._check(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def quantized(self, rounding: str = DOCUMENT_ROUNDING) -> Money:
+        return Money(quantize(self.amount, self.currency, rounding), self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.amount}"
+
+
+# western (1,234,567) or Indian (12,34,567) grouping, or none; "12,50" or "1,234,56" are typos, not amounts
+_AMOUNT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})+,\d{3}|\d+)(\.\d+)?$")
+
+
+def parse_amount(text: str | int | Decimal) -> Decimal:
+    """Parse an amount as written by people and spreadsheets.
+
+    Accepts Indian (``1,25,000.50``) and western (``125,000.50``) digit grouping, a leading
+    currency sign (``₹``, ``Rs.``, ``INR``), surrounding spaces, a trailing ``Cr``/``Dr`` is *not*
+    accepted here (the column decides the side). Floats are refused: a spreadsheet cell that holds
+    a float must be converted by the reader through ``str`` first.
+    """
+    if isinstance(text, bool | float):
+        raise MoneyError("amounts must not be floats")
+    if isinstance(text, Decimal):
+        return text
+    if isinstance(text, int):
+        return Decimal(text)
+    s = str(text).strip()
+    for prefix in ("₹", "Rs.", "Rs", "INR"):
+        if s.startswith(prefix):
+            s = s[len(prefix):].strip()
+    negative = s.startswith("(") and s.endswith(")")
+    if negative:
+        s = s[1:-1].strip()
+    if not s or not _AMOUNT.match(s):
+        raise MoneyError(f"not an amount: {text!r}")
+    try:
+        value = Decimal(s.replace(",", ""))
+    except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
+        raise MoneyError(f"not an amount: {text!r}") from exc
+    return -value if negative else value
+
+
+def allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
+    """Split ``total`` in proportion to ``weights`` so the parts add up to it exactly.
+
+    Largest-remainder method at the currency's minor unit: every part is quantised down, then
+    the left-over minor units go to the parts with the largest remainders (earliest first on ties).
+    """
+    if not weights:
+        raise MoneyError("allocate needs at least one weight")
+    q = quantum(currency)
+    wsum = sum(weights, ZERO)
+    if wsum == 0:
+        raise MoneyError("allocate needs a non-zero weight")
+    exact = [total * w / wsum for w in weights]
+    parts = [(e / q).to_integral_value(rounding="ROUND_FLOOR") * q for e in exact]
+    left = int(((total - sum(parts, ZERO)) / q).to_integral_value())
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[:left]:
+        parts[i] += q
+    return parts

@@ -1,0 +1,117 @@
+"""Django settings: everything from the environment (12-factor), SQLite by default.
+
+DUES_DATABASE_URL   sqlite:///path/to/dues.sqlite3 (default: ./var/dues.sqlite3) or
+                    postgresql://user@host:5432/name
+DUES_SECRET_KEY     signing key for sessions (a development key is used when unset)
+DUES_DEBUG          1 to run Django in debug mode
+DUES_ALLOWED_HOSTS  comma-separated host names the web app answers to
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_DB_PATH = Path(os.environ.get("DUES_HOME", "var")).resolve() / "dues.sqlite3"
+
+SECRET_KEY = os.environ.get("DUES_SECRET_KEY", "dues-development-key-change-me-in-production-0123456789")
+DEBUG = os.environ.get("DUES_DEBUG", "") == "1"
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DUES_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "dues.companies",
+    "dues.customers",
+    "dues.ledger",
+    "dues.audit",
+    "dues.reporting",
+    "dues.integrations",
+    "dues.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dues.urls"
+WSGI_APPLICATION = "dues.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_from_url(url: str) -> dict:
+    """Django DATABASES entry for a URL; SQLite gets WAL, foreign keys and immediate transactions."""
+    config = dj_database_url.parse(url, conn_max_age=0)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        config["OPTIONS"] = {
+            # IMMEDIATE: a writing transaction takes the write lock at BEGIN, so two writers queue
+            # instead of failing half-way with "database is locked".
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+    return config
+
+
+DATABASE_URL = os.environ.get("DUES_DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+]
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+LANGUAGE_CODE = "en-in"
+FORMAT_MODULE_PATH = ["dues.formats"]
+TIME_ZONE = os.environ.get("DUES_TIME_ZONE", "Asia/Kolkata")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("DUES_STATIC_ROOT", DEFAULT_DB_PATH.parent / "static"))
+# whitenoise serves the apps' static files straight from the package: no collectstatic step needed
+WHITENOISE_USE_FINDERS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DUES_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,73 @@
+"""Shared fixtures. The database is SQLite unless DUES_DATABASE_URL names PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+
+@pytest.fixture
+def company(db):
+    from dues.companies.services import company_init
+
+    company, _ = company_init(name="Test Traders Pvt Ltd", state_code="27", actor="test")
+    return company
+
+
+@pytest.fixture
+def make_customer(company):
+    from dues.customers.services import customer_create
+
+    def make(code: str = "C001", **fields):
+        data = {"code": code, "name": fields.pop("name", f"Customer {code}"), "state": "27", "credit_days": "30"}
+        data.update(fields)
+        return customer_create(company=company, data=data, actor="test")
+
+    return make
+
+
+@pytest.fixture
+def post(company):
+    """post(kind, number, customer, date, amount, **draft fields) through the real service."""
+    from dues.ledger.services import DocumentDraft, document_post
+
+    def _post(kind, number, customer, on, amount, **fields):
+        if isinstance(on, str):
+            on = date.fromisoformat(on)
+        draft = DocumentDraft(kind=kind, number=number, customer=customer, date=on, amount=Decimal(str(amount)),
+                              **fields)
+        return document_post(draft, company=company, actor="test")
+
+    return _post
+
+
+def dues_env(tmp_path, db_url: str | None = None) -> dict:
+    """Environment for running the ``dues`` command as a subprocess on its own database."""
+    env = dict(os.environ)
+    env["DUES_HOME"] = str(tmp_path / "var")
+    env["DUES_DATABASE_URL"] = db_url or f"sqlite:///{tmp_path / 'var' / 'dues.sqlite3'}"
+    env["DUES_USER"] = "e2e"
+    return env
+
+
+@pytest.fixture
+def scratch_db(tmp_path):
+    """A fresh, empty database URL of the kind under test (SQLite file or a new PostgreSQL database)."""
+    main = os.environ.get("DUES_DATABASE_URL", "")
+    if not main.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'var' / 'dues.sqlite3'}"
+        return
+    import uuid
+
+    import psycopg
+
+    base = main.split("?")[0].rsplit("/", 1)[0]
+    name = f"dues_e2e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{base}/{name}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,68 @@
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dues.core.money import Money, MoneyError, allocate, minor_units, parse_amount, quantize
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1,25,000.50", Decimal("125000.50")),
+    ("125,000.50", Decimal("125000.50")),
+    ("₹ 1,23,45,678.00", Decimal("12345678.00")),
+    ("Rs. 500", Decimal("500")),
+    ("(1,000.00)", Decimal("-1000.00")),
+    ("-42.5", Decimal("-42.5")),
+    (" 7 ", Decimal("7")),
+])
+def test_parse_amount_accepts_what_people_write(text, expected):
+    assert parse_amount(text) == expected
+    assert isinstance(parse_amount(text), Decimal)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,2,3", "12.34.56", "1e5", "--5"])
+def test_parse_amount_rejects_non_amounts(text):
+    with pytest.raises(MoneyError):
+        parse_amount(text)
+
+
+def test_floats_are_refused_everywhere():
+    with pytest.raises(MoneyError):
+        parse_amount(12.5)
+    with pytest.raises(MoneyError):
+        Money(12.5, "INR")
+    with pytest.raises(MoneyError):
+        quantize(12.5, "INR")
+
+
+def test_minor_units_follow_the_currency():
+    assert (minor_units("INR"), minor_units("JPY"), minor_units("KWD")) == (2, 0, 3)
+    assert quantize(Decimal("10.005"), "INR") == Decimal("10.01")  # half up, named
+    assert quantize(Decimal("10.5"), "JPY") == Decimal("11")
+
+
+def test_money_does_not_mix_currencies():
+    with pytest.raises(MoneyError):
+        Money(Decimal(1), "INR") + Money(Decimal(1), "USD")
+    assert Money(Decimal("1.10"), "INR") + Money(Decimal("2.20"), "INR") == Money(Decimal("3.30"), "INR")
+
+
+@given(total=st.decimals(min_value=0, max_value=10**9, places=2),
+       weights=st.lists(st.decimals(min_value=Decimal("0.01"), max_value=10**6, places=2), min_size=1, max_size=12))
+def test_allocate_parts_always_sum_to_the_total(total, weights):
+    parts = allocate(total, weights, "INR")
+    assert sum(parts) == total
+    assert all(p >= 0 and p == p.quantize(Decimal("0.01")) for p in parts)
+
+
+@pytest.mark.parametrize("text", ["12,50", "1,234,56", "1,00,000,00", "1,2345"])
+def test_misplaced_grouping_is_a_typo_not_an_amount(text):
+    with pytest.raises(MoneyError):
+        parse_amount(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("10,00,000", Decimal("1000000")), ("1,000,000", Decimal("1000000")),
+                                                ("12,345", Decimal("12345")), ("1,23,45,678.90", Decimal("12345678.90"))])
+def test_proper_grouping(text, expected):
+    assert parse_amount(text) == expected
