@@ -1,0 +1,122 @@
+"""The demo company and the web server."""
+
+from __future__ import annotations
+
+import click
+
+from .main import cli
+from .output import money_text, out
+
+
+def run_server(host: str, port: int, threads: int = 8) -> None:
+    """Collect the static files and serve the web app with waitress until Ctrl+C."""
+    from django.contrib.staticfiles.management.commands.collectstatic import Command  # noqa: F401
+    from django.core.management import call_command
+    from waitress import serve as waitress_serve
+
+    from dues.wsgi import application
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    out.print(f"dues web app on http://{host}:{port}/  (Ctrl+C to stop)")
+    waitress_serve(application, host=host, port=port, threads=threads)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--threads", default=8, show_default=True)
+def serve(host, port, threads):
+    """Run the web app (waitress WSGI server)."""
+    run_server(host, port, threads)
+
+
+@cli.command()
+@click.option("--customers", default=300, show_default=True, type=click.IntRange(1, 100_000),
+              help="how many customers")
+@click.option("--seed", default=7, show_default=True, help="random seed (the same seed gives the same books)")
+@click.option("--today", help="last day of the demo year, YYYY-MM-DD (default today)")
+@click.option("--no-serve", is_flag=True, help="build the books and stop (do not start the web app)")
+@click.option("--reset", is_flag=True,
+              help="allow replacing a database that is not the demo's (SQLite: deleted; others must be empty)")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.pass_obj
+def demo(obj, customers, seed, today, no_serve, reset, host, port):
+    """Build a demo company (a fresh database each run: sqlite:///$DUES_HOME/demo.sqlite3 unless --db) and serve it.
+
+    A year of an Indian industrial distributor's receivables: customers across states, GST
+    invoices, receipts (late, partial, with TDS and bank charges), credit notes, write-offs,
+    opening balances, cancellations, all posted through the same services as real work.
+    """
+    import time
+
+    from django.conf import settings
+    from django.utils import timezone
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from dues.core.dates import parse_date
+    from dues.core.errors import DuesError
+    from dues.demo.generator import ADMIN_PASSWORD, ADMIN_USER, build_demo, demo_summary, plan_demo, prepare_database
+
+    try:
+        as_of = parse_date(today) if today else timezone.localdate()
+    except ValueError as exc:
+        raise DuesError(f"--today: {exc}") from exc
+    began = time.perf_counter()
+    where = prepare_database(reset=reset)
+    plan = plan_demo(customers=customers, seed=seed, today=as_of)
+    out.print(f"building the demo books in {where}: {len(plan.customers)} customers, "
+              f"{plan.start.strftime('%d-%m-%Y')} to {as_of.strftime('%d-%m-%Y')}, seed {seed}")
+    columns = (TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=out, transient=False) as progress:
+        task = progress.add_task("starting", total=plan.steps)
+        company = build_demo(plan, actor=obj.user,
+                             advance=lambda n, what: progress.update(task, advance=n, description=what))
+        progress.update(task, description="done")
+    seconds = time.perf_counter() - began
+    summary = demo_summary(company, as_of)
+    # a SQLite URL is safe to print; another URL may carry a password
+    url = settings.DATABASE_URL if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else None
+    _print_summary(company, summary, as_of, seconds, url)
+    out.print(f"\nweb login: [bold]{ADMIN_USER}[/bold] / [bold]{ADMIN_PASSWORD}[/bold]")
+    if not no_serve:
+        run_server(host, port)
+
+
+def _print_summary(company, summary, as_of, seconds: float, db_url: str | None) -> None:
+    from rich.table import Table
+
+    def money(value) -> str:
+        return money_text(value, company.locale)
+
+    out.print(f"\n[bold]{company.name}[/bold]  GSTIN {company.gstin}  (built in {seconds:.1f} s)")
+    docs = Table(title="Books", title_justify="left", header_style="bold")
+    docs.add_column("what")
+    docs.add_column("count", justify="right")
+    docs.add_column(f"amount ({company.currency})", justify="right")
+    docs.add_row("customers", str(summary.customers), "")
+    docs.add_row("contacts", str(summary.contacts), "")
+    for kind, n, amount in summary.documents:
+        docs.add_row(kind.replace("_", " ") + "s", str(n), money(amount))
+    docs.add_row("cancelled documents", str(summary.cancelled), "")
+    docs.add_row("allocations", str(summary.allocations), "")
+    docs.add_row("audit records", str(summary.audit_records), "")
+    out.print(docs)
+
+    report = summary.ageing
+    totals = report.totals
+    age = Table(title=f"Ageing as of {as_of.strftime('%d-%m-%Y')} (due date basis, {report.currency})",
+                title_justify="left", header_style="bold")
+    for label in [*report.columns, "unapplied", "total"]:
+        age.add_column(label, justify="right")
+    age.add_row(*[money(totals.buckets[c]) for c in report.columns], money(totals.unapplied), money(totals.total))
+    out.print(age)
+
+    owed = summary.outstanding - summary.unapplied
+    share = summary.overdue / owed * 100 if owed else 0
+    out.print(f"outstanding [bold]{money(summary.outstanding)}[/bold] (net of unapplied credits "
+              f"{money(summary.unapplied)}); overdue {money(summary.overdue)} ({share:.0f}% of what is owed)")
+    prefix = f"dues --db {db_url}" if db_url else "dues"
+    out.print("\ntry next:" if db_url else "\ntry next (with the same --db or DUES_DATABASE_URL):")
+    for command in ("ageing", "ageing --by salesperson", "outstanding C0001", "audit verify"):
+        out.print(f"  {prefix} {command}")

@@ -1,0 +1,142 @@
+"""Getting documents in and correcting them: import, allocate, unallocate, write off, cancel."""
+
+from __future__ import annotations
+
+from datetime import date as date_cls
+
+import click
+
+from dues.core.dates import parse_date
+from dues.core.money import parse_amount
+
+from .main import cli
+from .output import out
+
+KIND_NAMES = {"invoice": "invoice", "receipt": "receipt", "credit-note": "credit_note", "debit-note": "debit_note",
+              "write-off": "write_off", "opening": "opening"}
+
+
+def _today() -> date_cls:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def _document(company, kind: str, number: str):
+    from dues.ledger.selectors import document_get
+
+    return document_get(company=company, kind=KIND_NAMES[kind], number=number)
+
+
+def _item(company, kind: str, number: str, side: str):
+    from dues.core.errors import DuesError
+    from dues.ledger.selectors import open_item_get
+
+    item = open_item_get(company=company, kind=KIND_NAMES[kind], number=number)
+    if item.side != side:
+        raise DuesError(f"{item.document} is a {'debit' if item.side == 'D' else 'credit'}; it cannot be used here")
+    return item
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(["customers", "invoices", "receipts", "credit-notes"]))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="check everything and report, write nothing")
+@click.pass_obj
+def import_cmd(obj, kind, files, dry_run):
+    """Import customers, invoices, receipts or credit notes from CSV/XLSX files (each all-or-nothing)."""
+    from dues.integrations.importers import import_file
+
+    company = obj.company()
+    for path in files:
+        with out.status(f"importing {path}") as status:
+            result = import_file(kind=kind, path=path, company=company, actor=obj.user, dry_run=dry_run,
+                                 progress=lambda phase, p=path, s=status: s.update(f"importing {p}: {phase}"))
+        for warning in result.warnings:
+            out.print(f"[yellow]warning[/yellow] {warning}")
+        verb = "would import" if dry_run else "imported"
+        extra = f", {result.updated} updated" if kind == "customers" else ""
+        out.print(f"{verb} {result.source}: {result.rows} rows, {result.created} new{extra}, "
+                  f"{result.unchanged} already there")
+
+
+@cli.command()
+@click.argument("credit")
+@click.argument("debit")
+@click.argument("amount", required=False)
+@click.option("--credit-kind", type=click.Choice(["receipt", "credit-note", "opening"]), default="receipt",
+              show_default=True)
+@click.option("--debit-kind", type=click.Choice(["invoice", "debit-note", "opening"]), default="invoice",
+              show_default=True)
+@click.option("--date", "on", help="effective date (default today)")
+@click.pass_obj
+def allocate(obj, credit, debit, amount, credit_kind, debit_kind, on):
+    """Apply on-account money (CREDIT, a receipt number) to an invoice (DEBIT); AMOUNT defaults to all it can."""
+    from dues.ledger.services import allocation_create
+
+    company = obj.company()
+    c = _item(company, credit_kind, credit, "C")
+    d = _item(company, debit_kind, debit, "D")
+    value = parse_amount(amount) if amount else min(c.residual, d.residual)
+    a = allocation_create(credit_item=c, debit_item=d, amount=value, on=parse_date(on) if on else _today(),
+                          actor=obj.user)
+    out.print(f"allocation {a.pk}: {a.amount} of {credit} to {debit}, effective {a.effective_date.isoformat()}")
+
+
+@cli.command()
+@click.argument("allocation_id", type=int)
+@click.option("--reason", required=True)
+@click.option("--date", "on", help="date of the reversal (default today)")
+@click.pass_obj
+def unallocate(obj, allocation_id, reason, on):
+    """Undo an allocation by a reversing allocation."""
+    from dues.core.errors import DuesError
+    from dues.ledger.models import Allocation
+    from dues.ledger.services import allocation_reverse
+
+    company = obj.company()
+    try:
+        allocation = Allocation.objects.get(company=company, pk=allocation_id)
+    except Allocation.DoesNotExist:
+        raise DuesError(f"no allocation {allocation_id}") from None
+    rev = allocation_reverse(allocation=allocation, on=parse_date(on) if on else _today(), reason=reason,
+                             actor=obj.user)
+    out.print(f"allocation {allocation_id} undone by {rev.pk}, effective {rev.effective_date.isoformat()}")
+
+
+@cli.command("write-off")
+@click.argument("invoice")
+@click.option("--amount", help="how much to write off (default: all that is outstanding)")
+@click.option("--number", help="write-off document number (default WO-<invoice>)")
+@click.option("--reason", required=True)
+@click.option("--date", "on", help="date of the write-off (default today)")
+@click.pass_obj
+def write_off(obj, invoice, amount, number, reason, on):
+    """Write off what is left on an invoice to bad debts."""
+    from dues.ledger.models import Document
+    from dues.ledger.services import DocumentDraft, document_post
+
+    company = obj.company()
+    item = _item(company, "invoice", invoice, "D")
+    doc = item.document
+    value = parse_amount(amount) if amount else item.residual
+    wo = document_post(DocumentDraft(kind=Document.WRITE_OFF, number=number or f"WO-{invoice}", customer=doc.customer,
+                                     date=parse_date(on) if on else _today(), amount=value, description=reason,
+                                     allocations=[(invoice, value)]), company=company, actor=obj.user)
+    out.print(f"written off {wo.amount} of {invoice} ({wo.number})")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(list(KIND_NAMES)))
+@click.argument("number")
+@click.option("--reason", required=True)
+@click.option("--date", "on", help="date of the reversal (default today)")
+@click.pass_obj
+def cancel(obj, kind, number, reason, on):
+    """Cancel a posted document: its allocations are undone and a reversal entry is posted."""
+    from dues.ledger.services import document_cancel
+
+    company = obj.company()
+    doc = _document(company, kind, number)
+    entry = document_cancel(document=doc, on=parse_date(on) if on else _today(), reason=reason, actor=obj.user)
+    out.print(f"cancelled {doc}: reversal entry {entry.pk} dated {entry.date.isoformat()}")

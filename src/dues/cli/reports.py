@@ -1,0 +1,113 @@
+"""Ageing and outstanding, as tables, JSON, CSV or Excel."""
+
+from __future__ import annotations
+
+import click
+
+from dues.core.dates import parse_date
+
+from .main import cli
+from .output import money_text, print_json, table, write_csv, write_xlsx
+
+FORMATS = ["table", "json", "csv", "xlsx"]
+
+
+def _as_of(value: str | None):
+    from django.utils import timezone
+
+    return parse_date(value) if value else timezone.localdate()
+
+
+@cli.command()
+@click.option("--as-of", "as_of", help="date of the report, YYYY-MM-DD (default today)")
+@click.option("--basis", type=click.Choice(["due", "invoice"]), default="due", show_default=True)
+@click.option("--buckets", default="30,60,90,120", show_default=True, help="bucket upper bounds in days")
+@click.option("--by", type=click.Choice(["customer", "salesperson", "region", "segment"]), default="customer",
+              show_default=True)
+@click.option("--customer", "customer_code", help="only this customer (code)")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("-o", "--output", "target", type=click.Path(dir_okay=False), help="write to this file")
+@click.pass_obj
+def ageing(obj, as_of, basis, buckets, by, customer_code, fmt, target):
+    """Outstanding by age bucket, exactly as the ledger stood on --as-of."""
+    from dues.core.ageing import parse_cutoffs
+    from dues.core.errors import DuesError
+    from dues.reporting.selectors import ageing as ageing_report
+
+    company = obj.company()
+    try:
+        cutoffs = parse_cutoffs(buckets)
+    except ValueError as exc:
+        raise DuesError(str(exc)) from exc
+    customer = _customer(company, customer_code) if customer_code else None
+    report = ageing_report(company=company, as_of=_as_of(as_of), basis=basis, cutoffs=cutoffs, by=by,
+                           customer=customer)
+    data = report.as_dict()
+    if fmt == "json":
+        print_json(data, target)
+        return
+    header = [by, "name", *report.columns, "unapplied", "total"]
+    rows = [[r["key"], r["name"], *[r["buckets"][c] for c in report.columns], r["unapplied"], r["total"]]
+            for r in data["rows"]]
+    totals = ["TOTAL", "", *[data["totals"]["buckets"][c] for c in report.columns], data["totals"]["unapplied"],
+              data["totals"]["total"]]
+    money_cols = list(range(2, len(header)))
+    if fmt == "csv":
+        write_csv(header, rows + [totals], target)
+    elif fmt == "xlsx":
+        if not target:
+            raise click.UsageError("--format xlsx needs -o FILE.xlsx")
+        from decimal import Decimal
+
+        as_numbers = [[Decimal(v) if i in money_cols else v for i, v in enumerate(r)] for r in rows + [totals]]
+        write_xlsx(f"Ageing {report.as_of.isoformat()}", header, as_numbers, target, money_columns=money_cols)
+    else:
+        from decimal import Decimal
+
+        fmt_row = [[*r[:2], *[money_text(Decimal(v), company.locale) for v in r[2:]]] for r in rows + [totals]]
+        table(f"Ageing as of {report.as_of.strftime('%d-%m-%Y')} ({basis} date basis, {report.currency})",
+              header, fmt_row, right=money_cols)
+
+
+def _customer(company, code):
+    from dues.core.errors import DuesError
+    from dues.customers.models import Customer
+
+    try:
+        return Customer.objects.get(company=company, code=code)
+    except Customer.DoesNotExist:
+        raise DuesError(f"no customer {code}") from None
+
+
+@cli.command()
+@click.argument("customer_code", metavar="CUSTOMER")
+@click.option("--as-of", "as_of", help="date, YYYY-MM-DD (default today)")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.pass_obj
+def outstanding(obj, customer_code, as_of, fmt):
+    """A customer's open invoices (with days overdue) and unapplied credits on a date."""
+    from dues.reporting.selectors import outstanding as outstanding_items
+
+    company = obj.company()
+    customer = _customer(company, customer_code)
+    when = _as_of(as_of)
+    items = outstanding_items(company=company, customer=customer, as_of=when)
+    rows = [{"number": i.number, "kind": i.kind, "date": i.date.isoformat(), "due_date": i.due_date.isoformat(),
+             "amount": str(i.amount), "residual": str(i.residual if i.side == "D" else -i.residual),
+             "days_overdue": i.days_overdue} for i in items]
+    total = sum((i.residual if i.side == "D" else -i.residual for i in items), start=0)
+    if fmt == "json":
+        print_json({"customer": customer.code, "name": customer.name, "as_of": when.isoformat(),
+                    "currency": company.currency, "items": rows, "total": f"{total:.2f}"})
+        return
+    header = ["number", "kind", "date", "due date", "amount", "residual", "days overdue"]
+    if fmt == "csv":
+        write_csv(header, [list(r.values()) for r in rows], None)
+        return
+    from decimal import Decimal
+
+    table(f"{customer.code} {customer.name}: outstanding on {when.strftime('%d-%m-%Y')} "
+          f"(total {money_text(Decimal(total), company.locale)})", header,
+          [[r["number"], r["kind"].replace("_", " "), parse_date(r["date"]).strftime("%d-%m-%Y"),
+            parse_date(r["due_date"]).strftime("%d-%m-%Y"), money_text(Decimal(r["amount"]), company.locale),
+            money_text(Decimal(r["residual"]), company.locale), r["days_overdue"]] for r in rows], right=[4, 5, 6])

@@ -1,0 +1,121 @@
+"""Reading CSV and XLSX files into rows of text keyed by lower-case column name.
+
+Row numbers are the file's own (the header is row 1 of its sheet or line 1 of the CSV, or later if
+blank rows precede it), so an error report points where a person would look. Spreadsheet numbers
+come back as text without float noise; dates as ``date``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from dues.core.errors import DuesError
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    number: int
+    values: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    source: str
+    columns: list[str]
+    rows: list[Row]
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date() if value.time() == datetime.min.time() else value
+    if isinstance(value, date):
+        return value
+    if isinstance(value, float):
+        # openpyxl gives floats for numeric cells; repr keeps the shortest exact decimal form
+        d = Decimal(repr(value))
+        return format(d.normalize(), "f") if d == d.to_integral_value() else repr(value)
+    return str(value).strip()
+
+
+def _table(source: str, raw_rows: Iterator[tuple[int, list[object]]]) -> Table:
+    header: list[str] | None = None
+    rows: list[Row] = []
+    for number, cells in raw_rows:
+        values = [_cell(c) for c in cells]
+        if header is None:
+            if not any(v not in ("", None) for v in values):
+                continue
+            header = [str(v).strip().lower().replace(" ", "_") for v in values]
+            continue
+        if not any(v not in ("", None) for v in values):
+            continue
+        rows.append(Row(number, {col: (values[i] if i < len(values) else "") for i, col in enumerate(header) if col}))
+    if header is None:
+        raise DuesError(f"{source}: the file is empty (no header row)")
+    return Table(source, [c for c in header if c], rows)
+
+
+def _decode(data: bytes, source: str) -> str:
+    # UTF-16 only with its byte-order mark: without one nearly any even-length file "decodes" as UTF-16
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise DuesError(f"{source}: cannot read the text encoding (save it as UTF-8 CSV)") from exc
+
+
+def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
+    """CSV records with the line each starts on (a quoted cell may span lines)."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        yield start, row
+
+
+def read_table(path: str | Path, data: bytes | None = None) -> Table:
+    """Read ``path`` (or its ``data``) as CSV or XLSX, by extension."""
+    path = Path(path)
+    source = path.name
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DuesError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            raise DuesError(f"{source}: not a readable .xlsx workbook ({exc})") from exc
+        ws = wb.worksheets[0]
+        try:
+            return _table(source, ((i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)))
+        finally:
+            wb.close()
+    if suffix in (".csv", ".txt", ""):
+        text = _decode(data, source)
+        sample = text[:4096]
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        return _table(source, _numbered(reader))
+    raise DuesError(f"{source}: unsupported file type {suffix!r} (use .csv or .xlsx)")
