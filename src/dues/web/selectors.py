@@ -1,0 +1,214 @@
+"""What the web pages show, read from the reporting selectors (set-based SQL) and shaped for templates.
+
+Definitions used on every page:
+
+- *open invoices*: the debit items' residuals on the as-of date (the sum of the ageing buckets);
+- *unapplied*: money and credit the customers have with us not yet applied (shown positive);
+- *outstanding*: open invoices less unapplied, i.e. the AR control balance (``AgeingRow.total``);
+- *overdue*: every bucket except ``not_due``; % overdue is overdue over open invoices.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from dues.audit.selectors import audit_records
+from dues.companies.models import Company
+from dues.core.ageing import NOT_DUE
+from dues.core.money import ZERO
+from dues.customers.models import Customer
+from dues.reporting.selectors import AgeingReport, AgeingRow, OutstandingItem, ageing, outstanding
+
+HUNDRED = Decimal(100)
+
+
+def bucket_title(label: str) -> str:
+    """``not_due`` -> ``Not yet due``, ``1-30`` -> ``1–30 days``, ``120+`` -> ``Over 120 days``."""
+    if label == NOT_DUE:
+        return "Not yet due"
+    if label.endswith("+"):
+        return f"Over {label[:-1]} days"
+    return label.replace("-", "–") + " days"
+
+
+def share(part: Decimal, whole: Decimal) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` (None when there is no whole)."""
+    return (part * HUNDRED / whole) if whole > 0 else None
+
+
+def css_width(pct: Decimal | None) -> str:
+    """A CSS percentage with a dot whatever the locale: ``'37.50%'``; tiny non-zero shares stay visible."""
+    if not pct or pct <= 0:
+        return "0%"
+    return f"{max(min(pct, HUNDRED), Decimal('0.6')):.2f}%"
+
+
+@dataclass
+class Balance:
+    """One customer's position on the as-of date, from one ageing row."""
+
+    code: str
+    name: str
+    open_invoices: Decimal = ZERO
+    overdue: Decimal = ZERO
+    unapplied: Decimal = ZERO
+    oldest_bucket: str = ""
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.open_invoices - self.unapplied
+
+    @property
+    def overdue_pct(self) -> Decimal | None:
+        return share(self.overdue, self.open_invoices)
+
+
+def balance_of(row: AgeingRow) -> Balance:
+    overdue = sum((v for k, v in row.buckets.items() if k != NOT_DUE), ZERO)
+    oldest = next((k for k in reversed(list(row.buckets)) if k != NOT_DUE and row.buckets[k] > 0), "")
+    return Balance(row.key, row.name, sum(row.buckets.values(), ZERO), overdue, -row.unapplied,
+                   bucket_title(oldest) if oldest else "")
+
+
+@dataclass
+class BucketBar:
+    label: str
+    title: str
+    amount: Decimal
+    pct: Decimal | None
+    width: str
+    tone: int  # 0 not due, 1.. older and redder
+
+    @property
+    def overdue(self) -> bool:
+        return self.label != NOT_DUE
+
+
+@dataclass
+class DeskSummary:
+    as_of: date
+    open_invoices: Decimal
+    overdue: Decimal
+    unapplied: Decimal
+    buckets: list[BucketBar]
+    top_overdue: list[Balance]
+    customers_owing: int
+    customers_overdue: int
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.open_invoices - self.unapplied
+
+    @property
+    def overdue_pct(self) -> Decimal | None:
+        return share(self.overdue, self.open_invoices)
+
+    @property
+    def overdue_width(self) -> str:
+        return css_width(self.overdue_pct)
+
+
+def bucket_bars(report: AgeingReport, row: AgeingRow | None = None) -> list[BucketBar]:
+    """One bar per bucket, its width the bucket's share of the open invoices."""
+    source = row or report.totals
+    gross = sum(source.buckets.values(), ZERO)
+    bars = []
+    for tone, label in enumerate(report.columns):
+        pct = share(source.buckets[label], gross)
+        bars.append(BucketBar(label, bucket_title(label), source.buckets[label], pct, css_width(pct), tone))
+    return bars
+
+
+def desk_summary(*, company: Company, as_of: date, top: int = 10) -> DeskSummary:
+    """The dashboard: totals, buckets and the customers most overdue, from one ageing query."""
+    report = ageing(company=company, as_of=as_of)
+    totals = balance_of(report.totals)
+    balances = [balance_of(r) for r in report.rows]
+    worst = sorted((b for b in balances if b.overdue > 0), key=lambda b: (-b.overdue, b.code))
+    return DeskSummary(
+        as_of=as_of, open_invoices=totals.open_invoices, overdue=totals.overdue, unapplied=totals.unapplied,
+        buckets=bucket_bars(report), top_overdue=worst[:top],
+        customers_owing=sum(1 for b in balances if b.open_invoices > 0), customers_overdue=len(worst),
+    )
+
+
+def balances_by_customer(*, company: Company, as_of: date) -> dict[str, Balance]:
+    """Every customer's balance on ``as_of`` keyed by code (one ageing query for the whole book).
+
+    TODO(later issue): with 100,000 customers this ages the whole book to show a page of 50; the
+    customers list needs a set-based query restricted to the page's customer ids.
+    """
+    return {r.key: balance_of(r) for r in ageing(company=company, as_of=as_of).rows}
+
+
+@dataclass
+class Change:
+    field: str
+    before: object
+    after: object
+
+
+@dataclass
+class AuditLine:
+    seq: int
+    at: object
+    actor: str
+    action: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def _load(text: str) -> dict:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def audit_trail(*, object_type: str, object_id: str, limit: int = 20) -> list[AuditLine]:
+    """The latest audit records of one object, each with the fields it changed."""
+    lines = []
+    for rec in audit_records(object_type=object_type, object_id=object_id, limit=limit):
+        before, after = _load(rec.before_json), _load(rec.after_json)
+        keys = [k for k in after if before.get(k) != after.get(k)] if before else []
+        keys += [k for k in before if k not in after]
+        lines.append(AuditLine(rec.seq, rec.at, rec.actor, rec.action,
+                               [Change(k, before.get(k), after.get(k)) for k in keys]))
+    return lines
+
+
+@dataclass
+class CustomerPosition:
+    items: list[OutstandingItem]
+    balance: Balance
+    bars: list[BucketBar]
+    credit_used_pct: Decimal | None
+
+    @property
+    def credit_width(self) -> str:
+        return css_width(self.credit_used_pct)
+
+    @property
+    def invoices(self) -> list[OutstandingItem]:
+        return [i for i in self.items if i.side == "D"]
+
+    @property
+    def credits(self) -> list[OutstandingItem]:
+        return [i for i in self.items if i.side == "C"]
+
+
+def customer_position(*, company: Company, customer: Customer, as_of: date) -> CustomerPosition:
+    """A customer's open items and ageing on ``as_of`` (two set-based queries on this customer only)."""
+    items = outstanding(company=company, customer=customer, as_of=as_of)
+    report = ageing(company=company, as_of=as_of, customer=customer)
+    row = report.rows[0] if report.rows else AgeingRow(customer.code, customer.name, {c: ZERO for c in report.columns})
+    balance = balance_of(row)
+    used = None
+    if customer.credit_limit:
+        used = max(balance.outstanding, ZERO) * HUNDRED / customer.credit_limit
+    return CustomerPosition(items, balance, bucket_bars(report, row), used)
