@@ -1,0 +1,48 @@
+"""The benchmarks run end to end on tiny sizes and their cross-checks hold (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+
+def dues(tmp_path, *args):
+    env = {k: v for k, v in os.environ.items() if k != "DUES_DATABASE_URL"}
+    env["DUES_HOME"] = str(tmp_path)
+    return subprocess.run([sys.executable, "-m", "dues.cli.main", "--db", f"sqlite:///{tmp_path}/b.sqlite3", *args],
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
+def bench(tmp_path, *args):
+    proc = dues(tmp_path, "bench", *args, "--format", "json", "--quiet")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return json.loads(proc.stdout)
+
+
+def test_ageing_bench_agrees_with_duckdb(tmp_path):
+    result = bench(tmp_path, "ageing", "--open-items", "500")
+    assert result["totals_agree"] is True and result["mismatches"] == []
+    assert result["open_items"] == 500 and result["database"] == "sqlite"
+    assert result["customers"] == 10 and result["customers_compared"] == 10
+    assert result["settled_items"] == 1000 and result["allocations"] > 1000
+    for key in ("seconds", "duckdb_seconds", "ratio", "past_as_of_seconds", "load_seconds"):
+        assert result[key] > 0, key
+    assert float(result["outstanding"]) > 0 and float(result["past_outstanding"]) > 0
+
+
+def test_posting_bench_posts_through_the_import_path(tmp_path):
+    result = bench(tmp_path, "posting", "--documents", "100", "--singles", "20")
+    assert result["documents"] == 100 and result["invoices"] + result["receipts"] == 100
+    for key in ("documents_per_second", "invoices_per_second", "receipts_per_second", "single_receipt_median_ms",
+                "single_receipt_p95_ms"):
+        assert result[key] > 0, key
+    assert result["single_receipts"] == 20
+
+
+def test_bench_refuses_a_database_with_books(tmp_path):
+    bench(tmp_path, "posting", "--documents", "20", "--singles", "1")
+    proc = dues(tmp_path, "bench", "ageing", "--open-items", "50", "--quiet")
+    assert proc.returncode == 1
+    assert "fresh database" in proc.stderr
