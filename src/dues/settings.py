@@ -5,6 +5,7 @@ DUES_DATABASE_URL   sqlite:///path/to/dues.sqlite3 (default: ./var/dues.sqlite3)
 DUES_SECRET_KEY     signing key for sessions (a development key is used when unset)
 DUES_DEBUG          1 to run Django in debug mode
 DUES_ALLOWED_HOSTS  comma-separated host names the web app answers to
+DUES_REDIS_URL      redis://host:6379/0 to share the cache (login rate limits) between server processes
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "dues.audit",
     "dues.reporting",
     "dues.integrations",
+    "dues.users",
     "dues.web",
 ]
 
@@ -62,6 +64,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dues.web.context.desk",
             ],
         },
     },
@@ -108,6 +111,13 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DUES_STATIC_ROOT", DEFAULT_DB_PATH.parent / "static"))
 # whitenoise serves the apps' static files straight from the package: no collectstatic step needed
 WHITENOISE_USE_FINDERS = True
+
+# Django's cache holds the login rate-limit counters: per process by default, shared through Redis
+# when several server processes run (DUES_REDIS_URL=redis://127.0.0.1:6379/0).
+REDIS_URL = os.environ.get("DUES_REDIS_URL", "")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "dues"} if REDIS_URL else
+          {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dues"}}
 
 LOGGING = {
     "version": 1,

@@ -25,7 +25,11 @@ PAGES = ["/", f"/?as_of={AS_OF}", "/customers/", "/customers/?q=acme&page=2", "/
 
 @pytest.fixture
 def user(db):
-    return get_user_model().objects.create_user("asha", password="collect-it-2025")
+    from dues.users.models import UserRole
+
+    user = get_user_model().objects.create_user("asha", password="collect-it-2025")
+    UserRole.objects.create(user=user, role="ar_manager")
+    return user
 
 
 @pytest.fixture

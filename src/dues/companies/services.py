@@ -11,6 +11,7 @@ from dues.core import posting as roles
 from dues.core.errors import ClosedPeriodError, DuesError
 from dues.core.money import minor_units
 from dues.core.taxids import TaxIdError, gstin_state, validate_gstin
+from dues.users.permissions import require
 
 from .models import Account, Company
 
@@ -80,6 +81,7 @@ def company_init(*, name: str, gstin: str = "", state_code: str = "", currency: 
 @transaction.atomic
 def company_update(*, company: Company, actor=None, **changes) -> Company:
     """Change company settings (name, locale, GSTIN check mode, ...); the change is audited."""
+    require(actor, "settings.change", "change company settings")
     allowed = {"name", "locale", "gstin_checksum", "gstin", "state_code"}
     unknown = set(changes) - allowed
     if unknown:
@@ -104,6 +106,7 @@ def company_update(*, company: Company, actor=None, **changes) -> Company:
 @transaction.atomic
 def company_lock_period(*, company: Company, lock_date: date | None, actor=None) -> Company:
     """Refuse postings on or before ``lock_date``. Moving the lock back (reopening) is audited too."""
+    require(actor, "settings.change", "lock or reopen periods")
     company = Company.objects.select_for_update().get(pk=company.pk)
     before = company.audit_state()
     company.lock_date = lock_date

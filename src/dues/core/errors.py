@@ -49,3 +49,7 @@ class AlreadyCancelledError(DuesError):
 
 class UnbalancedEntryError(DuesError):
     """A journal entry whose debits and credits differ."""
+
+
+class PermissionDenied(DuesError):
+    """The acting user's role does not allow the action (or the customer is not theirs to see)."""

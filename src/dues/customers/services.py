@@ -17,6 +17,7 @@ from dues.core.money import MoneyError, parse_amount
 from dues.core.states import state_code as to_state_code
 from dues.core.taxids import TaxIdError, gstin_pan, gstin_state, validate_gstin, validate_pan
 from dues.core.terms import END_OF_MONTH, NET
+from dues.users.permissions import require
 
 from .models import Contact, Customer
 
@@ -140,6 +141,7 @@ def _apply(customer: Customer, data: CustomerData) -> None:
 
 @transaction.atomic
 def customer_create(*, company: Company, data: Mapping[str, object], actor=None) -> Customer:
+    require(actor, "customers.change", "create customers")
     clean, problems = customer_clean(data, company=company)
     if problems:
         raise ValidationFailed(problems)
@@ -164,6 +166,7 @@ def customer_merge(customer: Customer, supplied: Mapping[str, object]) -> dict:
 
 @transaction.atomic
 def customer_update(*, customer: Customer, data: Mapping[str, object], actor=None) -> Customer:
+    require(actor, "customers.change", "change customers")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     clean, problems = customer_clean(customer_merge(customer, data), company=customer.company)
     if problems:
@@ -180,6 +183,7 @@ def customer_update(*, customer: Customer, data: Mapping[str, object], actor=Non
 @transaction.atomic
 def contact_add(*, customer: Customer, name: str, role: str = "", email: str = "", phone: str = "",
                 actor=None) -> Contact:
+    require(actor, "customers.change", "change customers' contacts")
     if not name.strip():
         raise DuesError("a contact needs a name")
     if email:
@@ -198,6 +202,7 @@ def customers_upsert(*, company: Company, rows: Sequence[CustomerData], actor=No
 
     The caller holds the transaction (an import is all-or-nothing).
     """
+    require(actor, "customers.change", "create or change customers")
     existing = {c.code: c for c in Customer.objects.filter(company=company, code__in=[r.code for r in rows])}
     new, changed, audit = [], [], []
     who = actor_name(actor)

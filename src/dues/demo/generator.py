@@ -36,6 +36,10 @@ COMPANY_STATE = "27"
 COMPANY_PAN = "AAKCS4821M"
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "dues-demo"
+# one login per role, all with the demo password (the sales user sees only Rahul Kulkarni's customers)
+DEMO_USERS = [("manager", "ar_manager", "Meera Joshi"), ("pooja", "collector", "Pooja Deshpande"),
+              ("billing", "billing", "Amit Shah"), ("rahul", "sales", "Rahul Kulkarni"),
+              ("auditor", "auditor", "CA Suresh Iyer")]
 GSTIN_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 #: GST 2.0: from 22 September 2025 the 12% slab is gone (goods moved to 5% or 18%).
@@ -848,6 +852,7 @@ def build_demo(plan: DemoPlan, *, actor: str = "demo",
     from dues.customers.services import contact_add, customer_create
     from dues.ledger.models import Document, OpenItem
     from dues.ledger.services import allocation_create, document_cancel, documents_post
+    from dues.users.services import user_add
 
     step = advance or (lambda n, what: None)
     company, _ = company_init(name=COMPANY_NAME, gstin=COMPANY_GSTIN, state_code=COMPANY_STATE, currency="INR",
@@ -893,6 +898,9 @@ def build_demo(plan: DemoPlan, *, actor: str = "demo",
     user_model = get_user_model()
     if not user_model.objects.filter(username=ADMIN_USER).exists():
         user_model.objects.create_superuser(ADMIN_USER, "admin@sahyadri-industrial.in", ADMIN_PASSWORD)
+    for username, role, person in DEMO_USERS:
+        if not user_model.objects.filter(username=username).exists():
+            user_add(username=username, role=role, password=ADMIN_PASSWORD, person_name=person, actor=actor)
     return company
 
 

@@ -27,6 +27,7 @@ from dues.customers.models import Customer
 from dues.customers.services import customer_clean, customer_merge, customers_upsert
 from dues.ledger.models import Document
 from dues.ledger.services import DocumentDraft, documents_post
+from dues.users.permissions import require_import
 
 from .models import ImportBatch
 from .tabular import Row, Table, read_table
@@ -241,6 +242,7 @@ def import_file(*, kind: str, path: str | Path, company: Company, actor=None, dr
     ``progress`` is told each phase ("reading", "checking N rows", "posting N documents").
     """
     progress = progress or (lambda phase: None)
+    require_import(actor, kind)
     progress("reading")
     if kind not in KINDS:
         raise ValidationFailed([Problem(f"unknown import kind {kind!r} (one of {', '.join(KINDS)})")])

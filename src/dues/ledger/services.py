@@ -33,6 +33,7 @@ from dues.core.errors import AlreadyCancelledError, DuesError, OverAllocationErr
 from dues.core.gst import TaxSplit, is_intra_state, split_total_tax, tax_on
 from dues.core.money import ZERO, quantize
 from dues.customers.models import Customer
+from dues.users.permissions import require, require_post
 
 from .models import Allocation, Document, DocumentLine, JournalEntry, JournalLine, OpenItem
 
@@ -252,6 +253,8 @@ def documents_post(*, company: Company, drafts: Sequence[DocumentDraft], actor=N
     ``problems`` already found by the caller (an importer's unreadable rows) are reported together
     with these, so one run names every bad row of a file.
     """
+    for kind in sorted({d.kind for d in drafts}):
+        require_post(actor, kind)
     who = actor_name(actor)
     problems = list(problems or [])
     with transaction.atomic():
@@ -384,6 +387,7 @@ def document_post(draft: DocumentDraft, *, company: Company, actor=None) -> Docu
 def allocation_create(*, credit_item: OpenItem, debit_item: OpenItem, amount: Decimal, on: date, actor=None,
                       reason: str = "") -> Allocation:
     """Apply ``amount`` of a credit (on-account receipt, credit note) to a debit, effective ``on``."""
+    require(actor, "allocations.change", "allocate receipts and credit notes")
     company = _company_locked(credit_item.company_id)
     items = _lock_items([credit_item.pk, debit_item.pk])
     credit, debit = items[credit_item.pk], items[debit_item.pk]
@@ -431,6 +435,7 @@ def _active_allocations(item_ids: Sequence[int]):
 @transaction.atomic
 def allocation_reverse(*, allocation: Allocation, on: date, reason: str, actor=None) -> Allocation:
     """Undo an allocation by appending its reversal, effective ``on``; both residuals come back."""
+    require(actor, "allocations.change", "undo allocations")
     if not reason.strip():
         raise DuesError("say why the allocation is undone")
     allocation = Allocation.objects.select_for_update(of=("self",)).select_related(
@@ -460,6 +465,7 @@ def document_cancel(*, document: Document, on: date, reason: str, actor=None) ->
     posted and a counter-item clears the document's open item from ``on``, so ageing before ``on``
     still shows the document and ageing from ``on`` does not.
     """
+    require_post(actor, document.kind)
     if not reason.strip():
         raise DuesError("say why the document is cancelled")
     company = _company_locked(document.company_id)

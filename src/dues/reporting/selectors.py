@@ -74,10 +74,16 @@ class AgeingReport:
         }
 
 
-def _residuals_cte(as_of: str, company_id: int, customer_id: int | None) -> tuple[str, list]:
-    """SQL of (item id, customer, side, date, due_date, residual on as_of scaled to integers)."""
-    cust = " AND customer_id = %s" if customer_id else ""
-    cust_args = [customer_id] if customer_id else []
+def _residuals_cte(as_of: str, company_id: int, customer_ids: Sequence[int] | None) -> tuple[str, list]:
+    """SQL of (item id, customer, side, date, due_date, residual on as_of scaled to integers).
+
+    ``customer_ids`` restricts it to those customers (a page of a list, one customer page).
+    """
+    cust, cust_args = "", []
+    if customer_ids is not None:
+        ids = list(customer_ids) or [0]
+        cust = f" AND customer_id IN ({', '.join(['%s'] * len(ids))})"
+        cust_args = ids
     sql = f"""
     later AS (
         SELECT item_id, SUM(CAST(ROUND(amount * {SCALE}) AS BIGINT)) AS back FROM (
@@ -113,21 +119,27 @@ def _bucket_case(as_of: date, cutoffs: Sequence[int], basis: str) -> tuple[str, 
 
 
 def ageing(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence[int] = DEFAULT_CUTOFFS,
-           by: str = "customer", customer: Customer | None = None) -> AgeingReport:
-    """Outstanding on ``as_of`` by bucket, one row per customer (or salesperson, region, segment)."""
+           by: str = "customer", customer: Customer | None = None, customer_ids: Sequence[int] | None = None,
+           salesperson: str | None = None) -> AgeingReport:
+    """Outstanding on ``as_of`` by bucket, one row per customer (or salesperson, region, segment).
+
+    Narrowed to one ``customer``, to ``customer_ids``, or to the customers of one ``salesperson``.
+    """
     if by not in GROUPS:
         raise DuesError(f"cannot group ageing by {by!r} (one of {', '.join(GROUPS)})")
-    cte, cte_args = _residuals_cte(as_of.isoformat(), company.pk, customer.pk if customer else None)
+    ids = [customer.pk] if customer else customer_ids
+    cte, cte_args = _residuals_cte(as_of.isoformat(), company.pk, ids)
     case, case_args = _bucket_case(as_of, cutoffs, basis)
     key = GROUPS[by]
     name = "MIN(c.name)" if by == "customer" else "''"
+    who, who_args = ("", []) if salesperson is None else (" AND LOWER(c.salesperson) = LOWER(%s)", [salesperson])
     sql = f"""WITH {cte}
         SELECT {key} AS k, {name} AS n, {case} AS bucket, SUM(o.residual)
           FROM open_then o JOIN customers_customer c ON c.id = o.customer_id
-         WHERE o.residual <> 0
+         WHERE o.residual <> 0{who}
          GROUP BY {key}, bucket"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*cte_args, *case_args])
+        cursor.execute(sql, [*cte_args, *case_args, *who_args])
         result = cursor.fetchall()
     columns = bucket_labels(cutoffs, basis)
     rows: dict[str, AgeingRow] = {}
@@ -156,7 +168,7 @@ class OutstandingItem:
 
 def outstanding(*, company: Company, customer: Customer, as_of: date) -> list[OutstandingItem]:
     """A customer's open items on ``as_of``: debits oldest due first, then unapplied credits."""
-    cte, args = _residuals_cte(as_of.isoformat(), company.pk, customer.pk)
+    cte, args = _residuals_cte(as_of.isoformat(), company.pk, [customer.pk])
     sql = f"""WITH {cte}
         SELECT d.number, d.kind, o.side, o.date, o.due_date, oi.amount, o.residual
           FROM open_then o JOIN ledger_openitem oi ON oi.id = o.id JOIN ledger_document d ON d.id = oi.document_id

@@ -11,6 +11,7 @@ Definitions used on every page:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,6 +22,8 @@ from dues.core.ageing import NOT_DUE
 from dues.core.money import ZERO
 from dues.customers.models import Customer
 from dues.reporting.selectors import AgeingReport, AgeingRow, OutstandingItem, ageing, outstanding
+from dues.users.permissions import person_name, role_of
+from dues.users.roles import SALES
 
 HUNDRED = Decimal(100)
 
@@ -122,9 +125,12 @@ def bucket_bars(report: AgeingReport, row: AgeingRow | None = None) -> list[Buck
     return bars
 
 
-def desk_summary(*, company: Company, as_of: date, top: int = 10) -> DeskSummary:
-    """The dashboard: totals, buckets and the customers most overdue, from one ageing query."""
-    report = ageing(company=company, as_of=as_of)
+def desk_summary(*, company: Company, as_of: date, top: int = 10, actor=None) -> DeskSummary:
+    """The dashboard: totals, buckets and the customers most overdue, from one ageing query.
+
+    A sales user's dashboard covers only their own customers.
+    """
+    report = ageing(company=company, as_of=as_of, salesperson=salesperson_scope(actor))
     totals = balance_of(report.totals)
     balances = [balance_of(r) for r in report.rows]
     worst = sorted((b for b in balances if b.overdue > 0), key=lambda b: (-b.overdue, b.code))
@@ -135,13 +141,17 @@ def desk_summary(*, company: Company, as_of: date, top: int = 10) -> DeskSummary
     )
 
 
-def balances_by_customer(*, company: Company, as_of: date) -> dict[str, Balance]:
-    """Every customer's balance on ``as_of`` keyed by code (one ageing query for the whole book).
+def balances_by_customer(*, company: Company, as_of: date, customers: Sequence[Customer]) -> dict[str, Balance]:
+    """The balances on ``as_of`` of ``customers`` (a page of a list), keyed by code: one query on them only."""
+    report = ageing(company=company, as_of=as_of, customer_ids=[c.pk for c in customers])
+    return {r.key: balance_of(r) for r in report.rows}
 
-    TODO(later issue): with 100,000 customers this ages the whole book to show a page of 50; the
-    customers list needs a set-based query restricted to the page's customer ids.
-    """
-    return {r.key: balance_of(r) for r in ageing(company=company, as_of=as_of).rows}
+
+def salesperson_scope(actor) -> str | None:
+    """The salesperson name a sales user's figures are narrowed to; None for every other role."""
+    if role_of(actor) == SALES:
+        return person_name(actor)
+    return None
 
 
 @dataclass

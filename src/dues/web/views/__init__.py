@@ -1,0 +1,1 @@
+"""The web desk's pages, one module per area; ``common`` holds what every page shares."""

@@ -1,0 +1,89 @@
+"""What every desk page shares: login + role check, the company's formats, the as-of date, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from dues.companies.models import Company
+from dues.companies.selectors import company_get
+from dues.core.dates import parse_date
+from dues.core.errors import DuesError, PermissionDenied
+from dues.users.permissions import can, role_of
+
+from ..templatetags.dues_format import use_company
+
+PAGE_SIZE = 50
+
+
+def desk_view(view: Callable[..., HttpResponse] | None = None, *, capability: str = "desk.view"):
+    """Login required and ``capability`` held; the company is read once and formats the page.
+
+    ``PermissionDenied`` raised anywhere below (a service or selector refusing) becomes a 403 page.
+    Use as ``@desk_view`` or ``@desk_view(capability="receipts.post")``.
+    """
+
+    def decorate(fn: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(fn)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            try:
+                company = company_get()
+            except DuesError as exc:
+                return render(request, "web/no_company.html", {"message": str(exc)}, status=503)
+            with use_company(company):
+                try:
+                    if not can(request.user, capability):
+                        raise PermissionDenied(_refusal(request.user, capability))
+                    return fn(request, company, *args, **kwargs)
+                except PermissionDenied as exc:
+                    return render(request, "web/forbidden.html", {"company": company, "message": str(exc)},
+                                  status=403)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def _refusal(user, capability: str) -> str:
+    role = role_of(user)
+    if role is None:
+        return "Your login has no role at the desk yet; ask an administrator to give you one."
+    return f"Your role ({role.replace('_', ' ')}) does not allow this page."
+
+
+def as_of_param(request: HttpRequest) -> tuple[date, str]:
+    """The as-of date from ``?as_of=`` (YYYY-MM-DD or DD-MM-YYYY), today by default; and any error."""
+    text = request.GET.get("as_of", "").strip()
+    today = timezone.localdate()
+    if not text:
+        return today, ""
+    try:
+        return parse_date(text), ""
+    except ValueError:
+        return today, f"“{text}” is not a date (use YYYY-MM-DD); showing today."
+
+
+def base_context(company: Company, as_of: date, as_of_error: str, section: str) -> dict:
+    is_today = as_of == timezone.localdate()
+    return {"company": company, "as_of": as_of, "as_of_iso": as_of.isoformat(), "as_of_error": as_of_error,
+            "is_today": is_today, "as_of_query": "" if is_today else f"as_of={as_of.isoformat()}",
+            "section": section}
+
+
+def paginate(request: HttpRequest, items, per_page: int = PAGE_SIZE) -> dict:
+    """``page`` and an elided ``page_range`` for the pager include (``web/_pager.html``)."""
+    page: Page = Paginator(items, per_page).get_page(request.GET.get("page"))
+    return {"page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)}
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
