@@ -9,6 +9,12 @@ from decimal import Decimal
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 (the product's hasher, see test_roles) is slow by design; tests that create users use MD5."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def company(db):
     from dues.companies.services import company_init

@@ -175,3 +175,50 @@ def test_audit_verify_names_the_first_tampered_record(dues, files):
     proc = dues("audit", "verify", ok=False)
     assert proc.returncode == 1
     assert "record 5" in proc.stdout and "changed" in proc.stdout
+
+
+def test_user_add_and_list(dues):
+    dues("init", "--company", "Acme Steel", "--state", "27")
+    created = dues("--user", "ops", "user", "add", "meena", "--role", "collector", "--person", "Meena Rao",
+                   "--password-stdin", stdin="collect-2025-pass\n")
+    assert "created user meena with role collector" in created.stdout
+    bad = dues("user", "add", "x", "--role", "boss", "--password-stdin", stdin="long-enough-pass\n", ok=False)
+    assert bad.returncode == 1 and "unknown role 'boss'" in bad.stderr
+    empty = dues("user", "add", "y", "--role", "auditor", "--password-stdin", stdin="", ok=False)
+    assert empty.returncode == 1 and "no password" in empty.stderr
+    listed = json.loads(dues("user", "list", "--format", "json").stdout)
+    assert [(u["user"], u["role"], u["person"]) for u in listed] == [("meena", "collector", "Meena Rao")]
+    (record,) = json.loads(dues("audit", "log", "--object", "user", "--format", "json").stdout)
+    assert (record["actor"], record["action"], record["object_id"]) == ("ops", "create", "meena")
+    assert record["after"]["role"] == "collector" and "collect-2025-pass" not in json.dumps(record)
+
+
+def test_serve_answers_with_the_login_page_and_built_assets(dues, tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    dues("init", "--company", "Acme Steel", "--state", "27")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dues_env(tmp_path, dues.url)
+    server = subprocess.Popen([sys.executable, "-m", "dues.cli.main", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError(f"dues serve did not answer: {server.stderr.read() if server.poll() else ''}")
+        assert "Sign in" in page and "Acme Steel" in page
+        assert "/static/vendor/htmx.min.js" in page and "/static/web/dues.css" in page
+        for asset in ("vendor/htmx.min.js", "vendor/chart.umd.min.js", "vendor/open-props.min.css", "web/dues.css"):
+            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/static/{asset}", timeout=5).read()
+            assert len(body) > 1000, asset
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
