@@ -176,3 +176,29 @@ def test_login_is_rate_limited(client, users):
     response = client.post("/login/", {"username": "u_auditor", "password": PASSWORD})
     assert response.status_code == 302
     cache.clear()
+
+
+def test_rate_limit_counters_are_shared_through_redis(settings, users):
+    """With DUES_REDIS_URL, every server process sees the same failure counts (CI has Redis on loopback)."""
+    import os
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("no Redis on 127.0.0.1:6379 on this machine (CI has one)")
+    from django.core.cache import caches
+    from django.test import Client
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/15", "KEY_PREFIX": "dues-test"}}
+    caches["default"].clear()
+    try:
+        for _ in range(5):
+            Client().post("/login/", {"username": "u_billing", "password": "wrong-guess"})  # new "process" each time
+        response = Client().post("/login/", {"username": "u_billing", "password": PASSWORD})
+        assert response.status_code == 429
+    finally:
+        caches["default"].clear()
