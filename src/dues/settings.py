@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "dues.audit",
     "dues.reporting",
     "dues.integrations",
+    "dues.banking",
     "dues.users",
     "dues.web",
 ]

@@ -39,15 +39,26 @@ def _item(company, kind: str, number: str, side: str):
 
 
 @cli.command("import")
-@click.argument("kind", type=click.Choice(["customers", "invoices", "receipts", "credit-notes"]))
+@click.argument("kind", type=click.Choice(["customers", "invoices", "receipts", "credit-notes", "bank"]))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="check everything and report, write nothing")
+@click.option("--account", help="bank: the bank account code (default: matched by number, or the only one)")
+@click.option("--format", "fmt", type=click.Choice(["auto", "csv", "xlsx", "mt940", "camt053", "ofx"]), default="auto",
+              show_default=True, help="bank: statement format (camt053 also reads camt.052/054)")
+@click.option("--preset", type=click.Choice(["generic", "hdfc", "icici", "sbi", "axis"]), default="generic",
+              show_default=True, help="bank: CSV/XLSX column layout")
+@click.option("--map", "mapping", metavar="FIELD=COLUMN,...", help="bank: CSV/XLSX columns, e.g. date=Txn Date,credit=CR")
 @click.pass_obj
-def import_cmd(obj, kind, files, dry_run):
-    """Import customers, invoices, receipts or credit notes from CSV/XLSX files (each all-or-nothing)."""
+def import_cmd(obj, kind, files, dry_run, account, fmt, preset, mapping):
+    """Import customers, invoices, receipts or credit notes from CSV/XLSX files, or bank statements (each all-or-nothing)."""
     from dues.integrations.importers import import_file
 
     company = obj.company()
+    if kind == "bank":
+        from .bank import import_bank
+
+        return import_bank(obj, company, files, dry_run=dry_run, account=account, fmt=fmt, preset=preset,
+                           mapping=mapping)
     for path in files:
         with out.status(f"importing {path}") as status:
             result = import_file(kind=kind, path=path, company=company, actor=obj.user, dry_run=dry_run,

@@ -1,0 +1,95 @@
+"""Bank accounts, the statements imported into them, and their lines (what cash application works on).
+
+A ``BankLine`` is unique per bank account by (booking date, direction, amount, reference): importing
+an overlapping statement finds the lines already there and adds only the new ones. ``reference`` is
+the bank reference / UTR / FITID from the file, or a generated stable id (``GEN-...``) from date,
+amount, narration and the line's ordinal among identical lines in the statement. ``status`` and
+``applied_amount`` belong to the matching engine: every imported credit starts ``unapplied``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 20, "decimal_places": 4}
+
+
+class BankAccount(models.Model):
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="bank_accounts")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    number = models.CharField(max_length=40, blank=True, help_text="account number / IBAN as the bank prints it")
+    ifsc = models.CharField(max_length=11, blank=True, help_text="IFSC (or BIC) of the branch")
+    currency = models.CharField(max_length=3, default="INR")
+    gl_account = models.ForeignKey("companies.Account", on_delete=models.PROTECT, related_name="+",
+                                   help_text="where receipts into this account are posted (the Bank account)")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="bankaccount_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class BankStatement(models.Model):
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="statements")
+    source = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    format = models.CharField(max_length=10)
+    statement_id = models.CharField(max_length=100, blank=True)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    opening_balance = models.DecimalField(**MONEY, null=True, blank=True)
+    closing_balance = models.DecimalField(**MONEY, null=True, blank=True)
+    lines = models.PositiveIntegerField(default=0)
+    new_lines = models.PositiveIntegerField(default=0)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_by = models.CharField(max_length=150)
+
+    class Meta:
+        indexes = [models.Index(fields=["bank_account", "period_end"])]
+
+
+class BankLine(models.Model):
+    CREDIT, DEBIT = "C", "D"
+    UNAPPLIED, PARTLY, APPLIED, IGNORED = "unapplied", "partly_applied", "applied", "ignored"
+    STATUSES = [(s, s.replace("_", " ")) for s in (UNAPPLIED, PARTLY, APPLIED, IGNORED)]
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="lines")
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="bank_lines")
+    booking_date = models.DateField()
+    value_date = models.DateField(null=True, blank=True)
+    direction = models.CharField(max_length=1, choices=[(CREDIT, "credit (money in)"), (DEBIT, "debit (money out)")])
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    reference = models.CharField(max_length=100)
+    reference_generated = models.BooleanField(default=False)
+    narration = models.TextField(blank=True)
+    counterparty_name = models.CharField(max_length=200, blank=True)
+    counterparty_account = models.CharField(max_length=60, blank=True)
+    counterparty_ifsc = models.CharField(max_length=20, blank=True)
+    counterparty_upi = models.CharField(max_length=120, blank=True)
+    end_to_end_id = models.CharField(max_length=100, blank=True)
+    bank_code = models.CharField(max_length=40, blank=True)
+    cheque_number = models.CharField(max_length=20, blank=True)
+    reversal = models.BooleanField(default=False)
+    booked = models.BooleanField(default=True)
+    row = models.PositiveIntegerField(null=True, blank=True, help_text="line / row / entry number in the file")
+    status = models.CharField(max_length=16, choices=STATUSES, default=UNAPPLIED)
+    applied_amount = models.DecimalField(**MONEY, default=0)
+    receipt = models.ForeignKey("ledger.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bank_account", "booking_date", "direction", "amount", "reference"],
+                                    name="bankline_dedup"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="bankline_amount_nonnegative"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "direction", "status"]),
+            models.Index(fields=["bank_account", "booking_date"]),
+        ]
