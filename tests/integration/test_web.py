@@ -266,3 +266,125 @@ def test_pages_render_with_debug_off_and_collectstatic_works(desk, ledger, setti
     call_command("collectstatic", interactive=False, verbosity=0)
     assert (tmp_path / "static" / "web" / "dues.css").stat().st_size > 1000
     assert (tmp_path / "static" / "admin" / "css" / "base.css").exists()
+
+
+# ---- customers list: sorting by balances in SQL, GSTIN search; the statement of account ----------
+
+
+@pytest.fixture
+def owing(company, make_customer, post):
+    """Five customers owing different amounts on 15-06-2025; one with nothing at all."""
+    specs = [("A01", "Alpha", "27AAACA1111A1ZS", "100000", "Meena", "50000"),
+             ("B02", "Bravo", "", None, "Farhan", "250000"),
+             ("C03", "Charlie", "29AAACC3333C1Z6", "400000", "Meena", "120000"),
+             ("D04", "Delta", "", "1000000", "", "900000"),
+             ("E05", "Echo", "", None, "Anil", None)]
+    for code, name, gstin, limit, collector, amount in specs:
+        c = make_customer(code, name=name, gstin=gstin, state=gstin[:2] or "27", credit_limit=limit or "",
+                          collector=collector)
+        if amount:
+            post("invoice", f"INV-{code}", c, "2025-04-20", amount)       # due 20-05-2025: overdue by 15-06
+    post("invoice", "INV-B02-2", company.customers.get(code="B02"), "2025-06-10", "10000")  # not yet due
+    post("receipt", "RCT-D04", company.customers.get(code="D04"), "2025-06-01", "850000",
+         allocations=[("INV-D04", Decimal("850000"))])
+    return company
+
+
+def test_customers_sorted_by_outstanding_match_ageing(desk, owing):
+    from dues.reporting.selectors import ageing
+
+    report = ageing(company=owing, as_of=date(2025, 6, 15))
+    expected = [r.key for r in sorted(report.rows, key=lambda r: (-r.total, r.key))] + ["E05"]
+    page = desk.get(f"/customers/?sort=-outstanding&as_of={AS_OF}")
+    assert [c.code for c, _ in page.context["rows"]] == expected == ["B02", "C03", "A01", "D04", "E05"]
+    rows = dict((c.code, b) for c, b in page.context["rows"])
+    assert rows["B02"].outstanding == Decimal("260000") and rows["B02"].overdue == Decimal("250000")
+    up = desk.get(f"/customers/?sort=outstanding&as_of={AS_OF}")
+    assert [c.code for c, _ in up.context["rows"]] == ["E05", "A01", "D04", "C03", "B02"]
+    overdue = desk.get(f"/customers/?sort=-overdue&as_of={AS_OF}")
+    assert [c.code for c, _ in overdue.context["rows"]][:2] == ["B02", "C03"]
+    # credit use: 50% (A01), 30% (C03), 5% (D04); customers without a limit last either way
+    use = desk.get(f"/customers/?sort=-credit_use&as_of={AS_OF}")
+    assert [c.code for c, _ in use.context["rows"]] == ["A01", "C03", "D04", "B02", "E05"]
+    assert "50.0%" in text(use) and "no limit" in text(use)
+    use_up = desk.get(f"/customers/?sort=credit_use&as_of={AS_OF}")
+    assert [c.code for c, _ in use_up.context["rows"]] == ["D04", "C03", "A01", "B02", "E05"]
+    by_collector = desk.get("/customers/?sort=collector")
+    assert [c.code for c, _ in by_collector.context["rows"]] == ["D04", "E05", "B02", "A01", "C03"]
+    html = text(page)
+    assert 'aria-sort="descending"' in html and 'href="?sort=outstanding&amp;as_of=2025-06-15"' in html
+    assert desk.get("/customers/?sort=nonsense").context["sort"] == "code"
+
+
+def test_customers_sorted_by_balance_paginate_in_the_database(desk, company, make_customer, post):
+    for n in range(1, 56):
+        c = make_customer(f"K{n:03d}", name=f"Trader {n:03d}")
+        post("invoice", f"INV-{n}", c, "2025-04-01", str(1000 * n))
+    first = desk.get(f"/customers/?sort=-outstanding&as_of={AS_OF}")
+    codes = [c.code for c, _ in first.context["rows"]]
+    assert len(codes) == 50 and codes[:2] == ["K055", "K054"] and "1–50 of 55" in text(first)
+    second = desk.get(f"/customers/?sort=-outstanding&as_of={AS_OF}&page=2")
+    assert [c.code for c, _ in second.context["rows"]] == ["K005", "K004", "K003", "K002", "K001"]
+    searched = desk.get("/customers/?sort=-outstanding&q=K00")
+    assert [c.code for c, _ in searched.context["rows"]] == [f"K00{n}" for n in range(9, 0, -1)]
+
+
+def test_customers_search_by_gstin(desk, owing):
+    found = desk.get("/customers/?q=29aaacc3333")
+    assert [c.code for c, _ in found.context["rows"]] == ["C03"]
+    assert "29AAACC3333C1Z6" in text(found)
+
+
+def test_statement_opening_running_closing(desk, ledger, post):
+    from dues.ledger.services import document_cancel
+
+    wrong = post("invoice", "INV-3", ledger.acme, "2025-06-02", "5000")
+    document_cancel(document=wrong, on=date(2025, 6, 3), reason="duplicate", actor="test")
+    response = desk.get("/customers/C001/?from=2025-05-01&to=2025-06-30")
+    st = response.context["statement"]
+    assert st.opening == Decimal("1234567.50")                     # INV-1 before May
+    assert [(ln.date, ln.number, ln.debit, ln.credit, ln.balance, ln.reversal) for ln in st.lines] == [
+        (date(2025, 5, 10), "RCT-1", 0, Decimal("200000"), Decimal("1034567.50"), False),
+        (date(2025, 5, 20), "RCT-2", 0, Decimal("50000"), Decimal("984567.50"), False),
+        (date(2025, 6, 2), "INV-3", Decimal("5000"), 0, Decimal("989567.50"), False),
+        (date(2025, 6, 3), "INV-3", 0, Decimal("5000"), Decimal("984567.50"), True),
+    ]
+    assert st.closing == Decimal("984567.50") and st.debits == Decimal("5000") and st.credits == Decimal("255000")
+    html = text(response)
+    assert "Opening balance" in html and "12,34,567.50" in html and "9,84,567.50" in html
+    assert "Cancellation of invoice INV-3: duplicate" in html
+    assert 'href="/documents/invoice/INV-3/"' in html and 'href="/documents/invoice/INV-1/"' in html
+
+
+def test_statement_closing_equals_ageing_on_any_date(desk, ledger, post):
+    from dues.reporting.selectors import ageing
+
+    post("credit_note", "CN-1", ledger.acme, "2025-07-05", "4567.50", allocations=[("INV-1", Decimal("4567.50"))])
+    for to in ("2025-03-31", "2025-04-01", "2025-05-10", "2025-05-19", "2025-06-15", "2025-07-05", "2025-12-31"):
+        st = desk.get(f"/customers/C001/?from=2025-01-01&to={to}").context["statement"]
+        report = ageing(company=ledger.acme.company, as_of=date.fromisoformat(to), customer=ledger.acme)
+        assert st.closing == (report.rows[0].total if report.rows else 0), to
+
+
+def test_statement_defaults_to_the_fiscal_year_and_reports_bad_dates(desk, ledger):
+    page = desk.get(f"/customers/C001/?as_of={AS_OF}")
+    st = page.context["statement"]
+    assert (st.start, st.end) == (date(2025, 4, 1), date(2025, 6, 15)) and st.opening == 0
+    assert st.closing == Decimal("984567.50")
+    bad = desk.get("/customers/C001/?from=yesterday&to=2025-05-01")
+    assert "“yesterday” is not a date" in text(bad) and 'aria-invalid="true"' in text(bad)
+    backwards = desk.get("/customers/C001/?from=2025-06-01&to=2025-05-01")
+    assert "ends before it starts" in text(backwards)
+
+
+def test_customer_page_lists_receipts_and_the_new_receipt_button(client, desk, ledger, post):
+    from dues.users.models import UserRole
+
+    post("credit_note", "CN-9", ledger.acme, "2025-06-01", "1000")
+    html = text(desk.get("/customers/C001/"))
+    assert "Recent receipts" in html and "RCT-1" in html and "RCT-2" in html and "CN-9" in html
+    assert 'href="/receipts/new/?customer=C001"' in html                    # an AR manager posts receipts
+    billing = get_user_model().objects.create_user("bill", password="bill-pass-2025")
+    UserRole.objects.create(user=billing, role="billing")
+    client.force_login(billing)
+    assert "/receipts/new/" not in text(client.get("/customers/C001/"))      # billing does not

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from .models import AuditRecord
 
 
-def audit_records(*, object_type: str = "", object_id: str = "", actor: str = "", limit: int | None = None) -> QuerySet:
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def audit_records(*, object_type: str = "", object_id: str = "", actor: str = "", action: str = "",
+                  date_from: date | None = None, date_to: date | None = None,
+                  limit: int | None = None) -> QuerySet:
+    """Records newest first, narrowed by object, actor, action and the local dates [date_from, date_to]."""
     qs = AuditRecord.objects.order_by("-seq")
     if object_type:
         qs = qs.filter(object_type=object_type)
@@ -15,4 +25,18 @@ def audit_records(*, object_type: str = "", object_id: str = "", actor: str = ""
         qs = qs.filter(object_id=object_id)
     if actor:
         qs = qs.filter(actor=actor)
+    if action:
+        qs = qs.filter(action=action)
+    if date_from:
+        qs = qs.filter(at__gte=_start_of(date_from))
+    if date_to:
+        qs = qs.filter(at__lt=_start_of(date_to + timedelta(days=1)))
     return qs[:limit] if limit else qs
+
+
+def audit_choices() -> dict[str, list[str]]:
+    """The actors, actions and object types the log holds, for the viewer's filter menus."""
+    def distinct(column: str) -> list[str]:
+        return list(AuditRecord.objects.order_by(column).values_list(column, flat=True).distinct())
+
+    return {"actors": distinct("actor"), "actions": distinct("action"), "object_types": distinct("object_type")}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from dues.core.dates import parse_date
 
 from .main import cli
-from .output import money_text, print_json, table, write_csv, write_xlsx
+from .output import money_text, print_json, table, write_csv
 
 FORMATS = ["table", "json", "csv", "xlsx"]
 
@@ -53,14 +55,17 @@ def ageing(obj, as_of, basis, buckets, by, customer_code, fmt, target):
               data["totals"]["total"]]
     money_cols = list(range(2, len(header)))
     if fmt == "csv":
-        write_csv(header, rows + [totals], target)
+        from dues.reporting.exports import ageing_csv
+
+        text = ageing_csv(report, target)
+        if not target:
+            sys.stdout.write(text)
     elif fmt == "xlsx":
         if not target:
             raise click.UsageError("--format xlsx needs -o FILE.xlsx")
-        from decimal import Decimal
+        from dues.reporting.exports import ageing_xlsx
 
-        as_numbers = [[Decimal(v) if i in money_cols else v for i, v in enumerate(r)] for r in rows + [totals]]
-        write_xlsx(f"Ageing {report.as_of.isoformat()}", header, as_numbers, target, money_columns=money_cols)
+        ageing_xlsx(report, target, locale=company.locale, company=company.name, cutoffs=cutoffs)
     else:
         from decimal import Decimal
 

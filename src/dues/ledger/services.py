@@ -516,3 +516,60 @@ def document_cancel(*, document: Document, on: date, reason: str, actor=None) ->
     audit.append(AuditEntry(who, "cancel", document.kind, document.number, company.pk, before, document.audit_state()))
     audit_append_many(audit)
     return entry
+
+
+@transaction.atomic
+def allocations_create(*, credit_item: OpenItem, targets: Sequence[tuple[OpenItem, Decimal]], on: date, actor=None,
+                       reason: str = "") -> list[Allocation]:
+    """Apply one credit to several debits at once, all or nothing, effective ``on``.
+
+    The credit and every debit are locked (in id order) before anything is read, so two people
+    allocating the same receipt at the same time queue and the second sees what the first left:
+    it cannot over-allocate. Raises ``ValidationFailed`` naming every refused target; a problem's
+    ``row`` is the target's position in ``targets`` (1-based), its ``field`` is ``"allocations"``.
+    """
+    require(actor, "allocations.change", "allocate receipts and credit notes")
+    if not targets:
+        raise DuesError("nothing to allocate: give an amount for at least one invoice")
+    company = _company_locked(credit_item.company_id)
+    items = _lock_items([credit_item.pk] + [debit.pk for debit, _ in targets])
+    credit = items[credit_item.pk]
+    if credit.document.status != Document.POSTED or credit.reversal_of_id:
+        raise DuesError(f"{credit.document} is cancelled: nothing can be allocated from it")
+    if credit.side != "C":
+        raise DuesError(f"{credit.document} is not a credit: only receipts and credit notes are allocated")
+    ensure_open(company, on, "the allocation")
+    who = actor_name(actor)
+    problems: list[Problem] = []
+    plan: list[tuple[OpenItem, Decimal]] = []
+    for row, (target, amount) in enumerate(targets, start=1):
+        debit = items[target.pk]
+        number = debit.document.number
+        if debit.document.status != Document.POSTED or debit.reversal_of_id:
+            problems.append(Problem(f"{debit.document} is cancelled", "allocations", row))
+            continue
+        if debit.side != "D":
+            problems.append(Problem(f"{number} is not an invoice or debit note", "allocations", row))
+            continue
+        if debit.customer_id != credit.customer_id:
+            problems.append(Problem(f"{number} belongs to another customer", "allocations", row))
+            continue
+        amount = quantize(amount, company.currency)
+        try:
+            check_allocation(amount, credit.residual, debit.residual, credit.document.number, number)
+        except OverAllocationError as exc:
+            problems.append(Problem(str(exc), "allocations", row))
+            continue
+        credit.residual -= amount
+        debit.residual -= amount
+        plan.append((debit, amount))
+    if problems:
+        raise ValidationFailed(problems)
+    OpenItem.objects.bulk_update(list(items.values()), ["residual"])
+    created = [Allocation.objects.create(company=company, credit_item=credit, debit_item=debit, amount=amount,
+                                         effective_date=max(on, credit.date, debit.date), reason=reason[:300],
+                                         created_by=who)
+               for debit, amount in plan]
+    audit_append_many([AuditEntry(who, "allocate", "allocation", str(a.pk), company.pk, None, a.audit_state())
+                       for a in created])
+    return created

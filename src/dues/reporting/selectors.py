@@ -188,3 +188,405 @@ def outstanding(*, company: Company, customer: Customer, as_of: date) -> list[Ou
 
 def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+@dataclass
+class AgeingItem:
+    """One open item on ``as_of`` as the ageing drill-down shows it (credits with a negative residual)."""
+
+    number: str
+    kind: str
+    side: str
+    customer_code: str
+    customer_name: str
+    date: date
+    due_date: date
+    residual: Decimal
+    bucket: str
+    days_overdue: int
+    age_days: int
+
+
+class AgeingItems:
+    """The open items behind one ageing cell, read lazily: ``count()``, ``total()`` and slices each run
+    one set-based query (so a paginator reads only the page shown, and the figures match ``ageing``).
+
+    ``key`` is the group (customer code, salesperson, region, segment; ``(none)`` for a blank one) or
+    None for every group; ``bucket`` a column label, ``unapplied``, or None for the whole row.
+    """
+
+    def __init__(self, *, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence[int] = DEFAULT_CUTOFFS,
+                 by: str = "customer", key: str | None = None, bucket: str | None = None,
+                 salesperson: str | None = None):
+        if by not in GROUPS:
+            raise DuesError(f"cannot group ageing by {by!r} (one of {', '.join(GROUPS)})")
+        columns = bucket_labels(cutoffs, basis)
+        if bucket is not None and bucket not in (*columns, "unapplied"):
+            raise DuesError(f"no bucket {bucket!r} (one of {', '.join([*columns, 'unapplied'])})")
+        self.company, self.as_of, self.basis, self.bucket = company, as_of, basis, bucket
+        ids = None
+        if by == "customer" and key is not None:  # one customer: read only its items
+            ids = list(Customer.objects.filter(company=company, code=key).values_list("pk", flat=True))
+        cte, cte_args = _residuals_cte(as_of.isoformat(), company.pk, ids)
+        case, case_args = _bucket_case(as_of, cutoffs, basis)
+        where, where_args = ["o.residual <> 0"], []
+        if key is not None:
+            col = GROUPS[by]
+            if key == "(none)":
+                where.append(f"({col} IS NULL OR {col} = '' OR {col} = %s)")
+            else:
+                where.append(f"{col} = %s")
+            where_args.append(key)
+        if salesperson is not None:
+            where.append("LOWER(c.salesperson) = LOWER(%s)")
+            where_args.append(salesperson)
+        self._from = f"""WITH {cte}, aged AS (
+            SELECT o.id, o.customer_id, o.side, o.date, o.due_date, o.residual, {case} AS bucket
+              FROM open_then o JOIN customers_customer c ON c.id = o.customer_id
+             WHERE {' AND '.join(where)}
+        )"""
+        self._args = [*cte_args, *case_args, *where_args]
+        self._filter, self._filter_args = ("", []) if bucket is None else (" WHERE a.bucket = %s", [bucket])
+        self._count: int | None = None
+        self._total: Decimal | None = None
+
+    def _run(self, select: str, tail: str = "", extra: Sequence = ()) -> list[tuple]:
+        sql = f"{self._from} SELECT {select} FROM aged a{self._filter}{tail}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self._args, *self._filter_args, *extra])
+            return cursor.fetchall()
+
+    def _summarise(self) -> None:
+        ((count, debit, credit),) = self._run(
+            "COUNT(*), COALESCE(SUM(CASE WHEN a.side = 'D' THEN a.residual ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN a.side = 'C' THEN a.residual ELSE 0 END), 0)")
+        self._count = int(count)
+        self._total = quantize((Decimal(int(debit)) - Decimal(int(credit))) / SCALE, self.company.currency)
+
+    def count(self) -> int:
+        if self._count is None:
+            self._summarise()
+        return self._count
+
+    def total(self) -> Decimal:
+        """Debits less credits: the figure in the ageing cell these items make up."""
+        if self._total is None:
+            self._summarise()
+        return self._total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def fetch(self, limit: int | None = None, offset: int = 0) -> list[AgeingItem]:
+        tail = " ORDER BY a.side DESC, a.due_date, a.date, d.number, a.id"
+        extra: list = []
+        if limit is not None:
+            tail += " LIMIT %s OFFSET %s"
+            extra = [limit, offset]
+        rows = self._fetch(tail, extra)
+        items = []
+        for number, kind, side, code, name, d, due, scaled, bucket in rows:
+            d, due = _as_date(d), _as_date(due)
+            residual = quantize(Decimal(int(scaled)) / SCALE, self.company.currency)
+            items.append(AgeingItem(number, kind, side, code, name, d, due, residual if side == "D" else -residual,
+                                    bucket, max((self.as_of - due).days, 0) if side == "D" else 0,
+                                    (self.as_of - d).days))
+        return items
+
+    def _fetch(self, tail: str, extra: Sequence) -> list[tuple]:
+        sql = f"""{self._from}
+            SELECT d.number, d.kind, a.side, c.code, c.name, a.date, a.due_date, a.residual, a.bucket
+              FROM aged a JOIN ledger_openitem oi ON oi.id = a.id JOIN ledger_document d ON d.id = oi.document_id
+              JOIN customers_customer c ON c.id = a.customer_id{self._filter}{tail}"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self._args, *self._filter_args, *extra])
+            return cursor.fetchall()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop = index.start or 0, index.stop
+            if index.step not in (None, 1) or start < 0 or (stop is not None and stop < 0):
+                raise ValueError("only forward slices")
+            return self.fetch(None if stop is None else max(stop - start, 0), start)
+        found = self.fetch(1, index)
+        if not found:
+            raise IndexError(index)
+        return found[0]
+
+    def __iter__(self):
+        return iter(self.fetch())
+
+
+def ageing_items(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence[int] = DEFAULT_CUTOFFS,
+                 by: str = "customer", key: str | None = None, bucket: str | None = None,
+                 salesperson: str | None = None) -> AgeingItems:
+    """The open items behind an ageing cell (``key`` x ``bucket``), in the same SQL as ``ageing``."""
+    return AgeingItems(company=company, as_of=as_of, basis=basis, cutoffs=cutoffs, by=by, key=key, bucket=bucket,
+                       salesperson=salesperson)
+
+
+# ---------------------------------------------------------------------------------------------
+# statement of account, DSO (countback), the month-end trend, customers ordered by balance
+# (the dashboard and customer pages; each is one set-based query)
+
+
+def _scaled(value) -> Decimal:
+    return Decimal(int(value or 0)) / SCALE
+
+
+def _iso(d: date) -> str:
+    return d.isoformat()
+
+
+@dataclass
+class StatementLine:
+    date: date
+    kind: str
+    number: str
+    description: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal
+    reversal: bool = False
+
+
+@dataclass
+class Statement:
+    """A customer's statement of account for [start, end]: every open item (document or reversal)."""
+
+    start: date
+    end: date
+    opening: Decimal
+    lines: list[StatementLine]
+
+    @property
+    def debits(self) -> Decimal:
+        return sum((ln.debit for ln in self.lines), ZERO)
+
+    @property
+    def credits(self) -> Decimal:
+        return sum((ln.credit for ln in self.lines), ZERO)
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.debits - self.credits
+
+
+def statement_of_account(*, company: Company, customer: Customer, start: date, end: date) -> Statement:
+    """Opening balance before ``start``, each document or reversal dated in [start, end], closing balance.
+
+    Read from the bill-wise items (every posted document and every cancellation's counter-item),
+    whose debits less credits dated by X equal the ageing total on X: allocations move money
+    between a customer's own items and never change the balance.
+    """
+    amount = f"CAST(ROUND(oi.amount * {SCALE}) AS BIGINT)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT SUM(CASE WHEN oi.side = 'D' THEN {amount} ELSE -{amount} END) FROM ledger_openitem oi
+                 WHERE oi.company_id = %s AND oi.customer_id = %s AND oi.date < %s""",
+            [company.pk, customer.pk, _iso(start)])
+        opening = _scaled(cursor.fetchone()[0])
+        cursor.execute(
+            f"""SELECT oi.date, d.kind, d.number, oi.side, {amount}, oi.reversal_of_id, d.reference, d.cancel_reason
+                  FROM ledger_openitem oi JOIN ledger_document d ON d.id = oi.document_id
+                 WHERE oi.company_id = %s AND oi.customer_id = %s AND oi.date >= %s AND oi.date <= %s
+                 ORDER BY oi.date, oi.id""",
+            [company.pk, customer.pk, _iso(start), _iso(end)])
+        result = cursor.fetchall()
+    lines, balance = [], opening
+    for on, kind, number, side, scaled, reversal_of, reference, reason in result:
+        value = _scaled(scaled)
+        debit, credit = (value, ZERO) if side == "D" else (ZERO, value)
+        balance += debit - credit
+        title = kind.replace("_", " ").capitalize()
+        if reversal_of:
+            description = f"Cancellation of {kind.replace('_', ' ')} {number}" + (f": {reason}" if reason else "")
+        else:
+            description = f"{title} {number}" + (f" · {reference}" if reference else "")
+        lines.append(StatementLine(_as_date(on), kind, number, description, debit, credit, balance,
+                                   reversal_of is not None))
+    return Statement(start, end, opening, lines)
+
+
+def _day_before(d: date) -> date:
+    return date.fromordinal(d.toordinal() - 1)
+
+
+def _month_start(d: date, back: int = 0) -> date:
+    month = d.year * 12 + d.month - 1 - back
+    return date(month // 12, month % 12 + 1, 1)
+
+
+@dataclass
+class DsoPeriod:
+    start: date
+    end: date
+    days: int
+    sales: Decimal
+    counted_days: Decimal
+    absorbed: Decimal
+
+
+@dataclass
+class Dso:
+    """Days sales outstanding by the countback method.
+
+    The outstanding on the as-of date is counted back against each month's credit sales (invoices
+    and debit notes, not cancelled by then), newest first: a month whose sales it covers counts
+    all its days; the month where it runs out counts the share of its days that the remainder is of
+    its sales. The days counted are the DSO.
+    """
+
+    as_of: date
+    outstanding: Decimal
+    days: Decimal
+    periods: list[DsoPeriod]
+    exhausted: bool  # the sales of every month looked at did not cover the outstanding
+
+
+def dso_countback(*, company: Company, as_of: date, outstanding: Decimal, salesperson: str | None = None,
+                  months: int = 24) -> Dso:
+    """DSO on ``as_of`` by countback over at most ``months`` months of credit sales (one query)."""
+    starts = [_month_start(as_of, k) for k in range(months)]
+    whens, args = [], []
+    for k, s in enumerate(starts):
+        whens.append("WHEN d.date >= %s THEN %s")
+        args += [_iso(s), k]
+    who, who_args = ("", []) if salesperson is None else (
+        " AND d.customer_id IN (SELECT id FROM customers_customer WHERE company_id = %s"
+        " AND LOWER(salesperson) = LOWER(%s))", [company.pk, salesperson])
+    sql = f"""SELECT CASE {' '.join(whens)} END AS m, SUM(CAST(ROUND(d.amount * {SCALE}) AS BIGINT))
+                FROM ledger_document d
+               WHERE d.company_id = %s AND d.kind IN ('invoice', 'debit_note') AND d.date >= %s AND d.date <= %s
+                 AND (d.status = 'posted' OR d.cancelled_on > %s){who}
+               GROUP BY m"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*args, company.pk, _iso(starts[-1]), _iso(as_of), _iso(as_of), *who_args])
+        sales = {int(m): _scaled(v) for m, v in cursor.fetchall()}
+    remaining, total, periods = outstanding, ZERO, []
+    for k, s in enumerate(starts):
+        if remaining <= 0:
+            break
+        end = as_of if k == 0 else _day_before(_month_start(as_of, k - 1))
+        days = (end - s).days + 1
+        month_sales = sales.get(k, ZERO)
+        if month_sales <= remaining:
+            counted, absorbed = Decimal(days), month_sales
+        else:
+            counted, absorbed = Decimal(days) * remaining / month_sales, remaining
+        remaining -= absorbed
+        total += counted
+        periods.append(DsoPeriod(s, end, days, month_sales, counted, absorbed))
+    return Dso(as_of, outstanding, total.quantize(Decimal("0.1")) if total else ZERO, periods, remaining > 0)
+
+
+@dataclass
+class TrendPoint:
+    on: date
+    outstanding: Decimal
+    overdue: Decimal
+
+
+def trend_points(as_of: date, months: int = 12) -> list[date]:
+    """The ``months - 1`` month-ends before ``as_of``, oldest first, then ``as_of`` itself."""
+    ends = [_day_before(_month_start(as_of, k)) for k in range(months - 2, -1, -1)]
+    return [*ends, as_of]
+
+
+def _index_case(column: str, points: Sequence[date], op: str) -> tuple[str, list]:
+    """``CASE WHEN column <op> p0 THEN 0 WHEN column <op> p1 THEN 1 ... ELSE 99 END``: the first point it meets."""
+    whens, args = [], []
+    for k, p in enumerate(points):
+        whens.append(f"WHEN {column} {op} %s THEN {k}")
+        args.append(_iso(p))
+    return f"CASE {' '.join(whens)} ELSE 99 END", args
+
+
+def outstanding_trend(*, company: Company, as_of: date, months: int = 12,
+                      salesperson: str | None = None) -> list[TrendPoint]:
+    """Outstanding and overdue (due basis) on each of ``trend_points``, in one query.
+
+    The same identity as ``ageing``: an item's residual on X is today's residual plus the
+    allocations effective after X. Today's open items and the allocations effective after the first
+    point are grouped by which points their date, due date and allocation date fall before; each
+    point then sums the groups that count on it (at most a few hundred rows come back).
+    """
+    points = trend_points(as_of, months)
+    first, last = _iso(points[0]), _iso(points[-1])
+    di, di_args = _index_case("oi.date", points, "<=")
+    ui, ui_args = _index_case("oi.due_date", points, "<")
+    ei, ei_args = _index_case("a.effective_date", points, "<=")
+    who, who_args = ("", []) if salesperson is None else (
+        " AND oi.customer_id IN (SELECT id FROM customers_customer WHERE company_id = %s"
+        " AND LOWER(salesperson) = LOWER(%s))", [company.pk, salesperson])
+    sql = f"""
+        SELECT oi.side, {di} AS di, {ui} AS ui, 99 AS ei, SUM(CAST(ROUND(oi.residual * {SCALE}) AS BIGINT))
+          FROM ledger_openitem oi
+         WHERE oi.company_id = %s AND oi.residual > 0 AND oi.date <= %s{who}
+         GROUP BY oi.side, di, ui
+        UNION ALL
+        SELECT oi.side, {di} AS di, {ui} AS ui, {ei} AS ei, SUM(CAST(ROUND(a.amount * {SCALE}) AS BIGINT))
+          FROM (SELECT debit_item_id AS item_id, amount, effective_date FROM ledger_allocation
+                 WHERE company_id = %s AND effective_date > %s
+                UNION ALL
+                SELECT credit_item_id AS item_id, amount, effective_date FROM ledger_allocation
+                 WHERE company_id = %s AND effective_date > %s) a
+          JOIN ledger_openitem oi ON oi.id = a.item_id
+         WHERE oi.date <= %s{who}
+         GROUP BY oi.side, di, ui, ei"""
+    args = [*di_args, *ui_args, company.pk, last, *who_args,
+            *di_args, *ui_args, *ei_args, company.pk, first, company.pk, first, last, *who_args]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        groups = cursor.fetchall()
+    out = [0] * len(points)
+    due = [0] * len(points)
+    for side, d_idx, u_idx, e_idx, scaled in groups:
+        sign = 1 if side == "D" else -1
+        for k in range(int(d_idx), min(int(e_idx), len(points))):
+            out[k] += sign * int(scaled)
+            if side == "D" and k >= int(u_idx):
+                due[k] += int(scaled)
+    return [TrendPoint(p, Decimal(o) / SCALE, Decimal(v) / SCALE) for p, o, v in zip(points, out, due, strict=True)]
+
+
+BALANCE_SORTS = ("outstanding", "overdue", "credit_use")
+NARROW_SORT = 10_000  # up to this many customers found by a search are aged by id, not the whole book
+
+
+def customer_ids_by_balance(*, company: Company, as_of: date, within, sort: str, descending: bool,
+                            limit: int, offset: int = 0) -> list[int]:
+    """Ids of the customers in ``within`` (a Customer queryset) ordered by their balance on ``as_of``.
+
+    ``sort``: ``outstanding``, ``overdue`` (due basis) or ``credit_use`` (outstanding over the
+    credit limit; customers without a limit last). Every customer's balance is summed in the
+    database and only one page of ids comes back (ORDER BY ... LIMIT), ties in code order.
+    """
+    if sort not in BALANCE_SORTS:
+        raise DuesError(f"cannot order customers by {sort!r} (one of {', '.join(BALANCE_SORTS)})")
+    ids = None
+    if within.query.where:  # a search: age only the customers it found, if they are not too many
+        ids = list(within.values_list("id", flat=True)[:NARROW_SORT + 1])
+        ids = ids if len(ids) <= NARROW_SORT else None
+    cte, cte_args = _residuals_cte(_iso(as_of), company.pk, ids)
+    inner, inner_args = within.values("id").query.sql_with_params()
+    key = {
+        "outstanding": "COALESCE(b.outstanding, 0)",
+        "overdue": "COALESCE(b.overdue, 0)",
+        "credit_use": "CASE WHEN c.credit_limit > 0 THEN COALESCE(b.outstanding, 0) * 1.0 / c.credit_limit END",
+    }[sort]
+    direction = "DESC" if descending else "ASC"
+    sql = f"""WITH {cte},
+        bal AS (
+            SELECT o.customer_id,
+                   SUM(CASE WHEN o.side = 'D' THEN o.residual ELSE -o.residual END) AS outstanding,
+                   SUM(CASE WHEN o.side = 'D' AND o.due_date < %s THEN o.residual ELSE 0 END) AS overdue
+              FROM open_then o GROUP BY o.customer_id
+        )
+        SELECT c.id FROM customers_customer c LEFT JOIN bal b ON b.customer_id = c.id
+         WHERE c.company_id = %s AND c.id IN ({inner})
+         ORDER BY ({key}) IS NULL, {key} {direction}, c.code
+         LIMIT %s OFFSET %s"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*cte_args, _iso(as_of), company.pk, *inner_args, limit, offset])
+        return [row[0] for row in cursor.fetchall()]

@@ -19,9 +19,24 @@ from decimal import Decimal
 from dues.audit.selectors import audit_records
 from dues.companies.models import Company
 from dues.core.ageing import NOT_DUE
-from dues.core.money import ZERO
+from dues.core.dates import fiscal_year
+from dues.core.money import ZERO, quantize
 from dues.customers.models import Customer
-from dues.reporting.selectors import AgeingReport, AgeingRow, OutstandingItem, ageing, outstanding
+from dues.reporting.selectors import (
+    BALANCE_SORTS,
+    AgeingReport,
+    AgeingRow,
+    Dso,
+    OutstandingItem,
+    Statement,
+    TrendPoint,
+    ageing,
+    customer_ids_by_balance,
+    dso_countback,
+    outstanding,
+    outstanding_trend,
+    statement_of_account,
+)
 from dues.users.permissions import person_name, role_of
 from dues.users.roles import SALES
 
@@ -100,6 +115,8 @@ class DeskSummary:
     top_overdue: list[Balance]
     customers_owing: int
     customers_overdue: int
+    dso: Dso | None = None
+    trend: list[TrendPoint] = field(default_factory=list)
 
     @property
     def outstanding(self) -> Decimal:
@@ -130,7 +147,8 @@ def desk_summary(*, company: Company, as_of: date, top: int = 10, actor=None) ->
 
     A sales user's dashboard covers only their own customers.
     """
-    report = ageing(company=company, as_of=as_of, salesperson=salesperson_scope(actor))
+    scope = salesperson_scope(actor)
+    report = ageing(company=company, as_of=as_of, salesperson=scope)
     totals = balance_of(report.totals)
     balances = [balance_of(r) for r in report.rows]
     worst = sorted((b for b in balances if b.overdue > 0), key=lambda b: (-b.overdue, b.code))
@@ -138,13 +156,82 @@ def desk_summary(*, company: Company, as_of: date, top: int = 10, actor=None) ->
         as_of=as_of, open_invoices=totals.open_invoices, overdue=totals.overdue, unapplied=totals.unapplied,
         buckets=bucket_bars(report), top_overdue=worst[:top],
         customers_owing=sum(1 for b in balances if b.open_invoices > 0), customers_overdue=len(worst),
+        dso=dso_countback(company=company, as_of=as_of, outstanding=totals.outstanding, salesperson=scope),
+        trend=outstanding_trend(company=company, as_of=as_of, salesperson=scope),
     )
+
+
+def chart_data(summary: DeskSummary, currency: str) -> dict:
+    """What the dashboard's charts draw, as strings (amounts never pass through a float here)."""
+    def money(value: Decimal) -> str:
+        return str(quantize(value, currency))
+
+    return {
+        "ageing": {"labels": [b.title for b in summary.buckets], "amounts": [money(b.amount) for b in summary.buckets],
+                   "overdue": [b.overdue for b in summary.buckets]},
+        "trend": {"labels": [p.on.strftime("%b %Y") if p.on != summary.as_of else f"{p.on:%d %b} (as of)"
+                             for p in summary.trend],
+                  "outstanding": [money(p.outstanding) for p in summary.trend],
+                  "overdue": [money(p.overdue) for p in summary.trend]},
+    }
 
 
 def balances_by_customer(*, company: Company, as_of: date, customers: Sequence[Customer]) -> dict[str, Balance]:
     """The balances on ``as_of`` of ``customers`` (a page of a list), keyed by code: one query on them only."""
     report = ageing(company=company, as_of=as_of, customer_ids=[c.pk for c in customers])
     return {r.key: balance_of(r) for r in report.rows}
+
+
+SORTS = {"code": "code", "name": "name", "collector": "collector", "outstanding": "outstanding",
+         "overdue": "overdue", "credit_use": "credit_use"}
+
+
+class CustomersByBalance:
+    """A Customer queryset ordered by balance on ``as_of``, sliced lazily for a paginator.
+
+    ``count()`` counts the customers; a slice asks the database for that page's ids only (the
+    balances of all of them are summed and ordered in SQL), then reads those customers.
+    """
+
+    def __init__(self, *, company: Company, as_of: date, within, sort: str, descending: bool):
+        self.company, self.as_of, self.within, self.sort, self.descending = company, as_of, within, sort, descending
+
+    def count(self) -> int:
+        return self.within.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index:index + 1][0]
+        start, stop = index.start or 0, index.stop
+        ids = customer_ids_by_balance(company=self.company, as_of=self.as_of, within=self.within, sort=self.sort,
+                                      descending=self.descending, limit=stop - start, offset=start)
+        found = Customer.objects.in_bulk(ids)
+        return [found[i] for i in ids]
+
+
+def customers_ordered(*, company: Company, as_of: date, customers, sort: str, descending: bool):
+    """``customers`` (a visible, searched queryset) in the order a list asked for.
+
+    Code, name and collector order in the database without balances; outstanding, overdue and
+    credit-limit use order by balances summed for every customer in one query.
+    """
+    if sort in BALANCE_SORTS:
+        return CustomersByBalance(company=company, as_of=as_of, within=customers, sort=sort, descending=descending)
+    fields = {"code": ["code"], "name": ["name", "code"], "collector": ["collector", "code"]}[sort]
+    return customers.order_by(*[f"-{f}" if descending else f for f in fields])
+
+
+def fiscal_period(company: Company, on: date) -> tuple[date, date]:
+    """The company's fiscal year containing ``on``, from its start to ``on``."""
+    fy = fiscal_year(on, company.fy_start_month, company.fy_start_day)
+    return fy.start, on
+
+
+def customer_statement(*, company: Company, customer: Customer, start: date, end: date) -> Statement:
+    return statement_of_account(company=company, customer=customer, start=start, end=end)
 
 
 def salesperson_scope(actor) -> str | None:
@@ -168,6 +255,9 @@ class AuditLine:
     actor: str
     action: str
     changes: list[Change] = field(default_factory=list)
+    object_type: str = ""
+    object_id: str = ""
+    created: dict = field(default_factory=dict)
 
 
 def _load(text: str) -> dict:
@@ -182,13 +272,22 @@ def _load(text: str) -> dict:
 
 def audit_trail(*, object_type: str, object_id: str, limit: int = 20) -> list[AuditLine]:
     """The latest audit records of one object, each with the fields it changed."""
+    return audit_lines(audit_records(object_type=object_type, object_id=object_id, limit=limit))
+
+
+def audit_lines(records) -> list[AuditLine]:
+    """Audit records with the fields each changed: before and after for an update, the new state for a
+    creation (every field, before empty), the old state for a removal."""
     lines = []
-    for rec in audit_records(object_type=object_type, object_id=object_id, limit=limit):
+    for rec in records:
         before, after = _load(rec.before_json), _load(rec.after_json)
         keys = [k for k in after if before.get(k) != after.get(k)] if before else []
         keys += [k for k in before if k not in after]
-        lines.append(AuditLine(rec.seq, rec.at, rec.actor, rec.action,
-                               [Change(k, before.get(k), after.get(k)) for k in keys]))
+        line = AuditLine(rec.seq, rec.at, rec.actor, rec.action,
+                         [Change(k, before.get(k), after.get(k)) for k in keys])
+        line.object_type, line.object_id = rec.object_type, rec.object_id
+        line.created = after if not before else {}
+        lines.append(line)
     return lines
 
 
@@ -222,3 +321,11 @@ def customer_position(*, company: Company, customer: Customer, as_of: date) -> C
     if customer.credit_limit:
         used = max(balance.outstanding, ZERO) * HUNDRED / customer.credit_limit
     return CustomerPosition(items, balance, bucket_bars(report, row), used)
+
+
+def recent_documents(*, company: Company, customer: Customer, kinds: Sequence[str], as_of: date, limit: int = 10):
+    """A customer's latest documents of ``kinds`` dated by ``as_of``, newest first."""
+    from dues.ledger.models import Document
+
+    return list(Document.objects.filter(company=company, customer=customer, kind__in=kinds, date__lte=as_of)
+                .order_by("-date", "-id")[:limit])

@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from .views import auth, customers, dashboard
+from .views import audit, auth, customers, dashboard, documents, imports, receipts, reports
 
 app_name = "web"
 
@@ -12,4 +12,20 @@ urlpatterns = [
     path("customers/", customers.customer_list, name="customers"),
     # <path:> so that codes with a slash (Tally exports have them) still have a page
     path("customers/<path:code>/", customers.customer_detail, name="customer"),
+    # documents: lists, one document's page, cancel (the cancel route first: <path:number> would swallow it)
+    path("invoices/", documents.invoice_list, name="invoices"),
+    path("receipts/", documents.receipt_list, name="receipts"),
+    path("credit-notes/", documents.credit_note_list, name="credit_notes"),
+    path("documents/<str:kind>/<path:number>/cancel/", documents.document_cancel_view, name="document_cancel"),
+    path("documents/<str:kind>/<path:number>/", documents.document_detail, name="document"),
+    # receipt entry and allocation
+    path("receipts/new/", receipts.receipt_new, name="receipt_new"),
+    path("receipts/new/customers/", receipts.customer_options, name="receipt_customers"),
+    path("allocate/<str:kind>/<path:number>/", receipts.allocate, name="allocate"),
+    path("allocations/<int:pk>/undo/", receipts.allocation_undo, name="allocation_undo"),
+    # ageing report with drill-down and export; imports with preview and commit
+    path("ageing/", reports.ageing_report, name="ageing"),
+    path("ageing/items/", reports.ageing_items_view, name="ageing_items"),
+    path("imports/", imports.imports, name="imports"),
+    path("audit/", audit.audit_log, name="audit"),
 ]

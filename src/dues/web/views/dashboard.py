@@ -1,4 +1,4 @@
-"""The dashboard: what is owed, how old, and who to chase first."""
+"""The dashboard: what is owed, how old, how fast it comes in, and who to chase first."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from dues.companies.models import Company
 
-from ..selectors import desk_summary
+from ..selectors import chart_data, desk_summary
 from .common import as_of_param, base_context, desk_view
 
 
@@ -15,5 +15,6 @@ from .common import as_of_param, base_context, desk_view
 def dashboard(request: HttpRequest, company: Company) -> HttpResponse:
     as_of, error = as_of_param(request)
     context = base_context(company, as_of, error, "dashboard")
-    context["summary"] = desk_summary(company=company, as_of=as_of, actor=request.user)
+    summary = desk_summary(company=company, as_of=as_of, actor=request.user)
+    context.update({"summary": summary, "charts": chart_data(summary, company.currency)})
     return render(request, "web/dashboard.html", context)
