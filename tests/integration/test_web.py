@@ -388,3 +388,13 @@ def test_customer_page_lists_receipts_and_the_new_receipt_button(client, desk, l
     UserRole.objects.create(user=billing, role="billing")
     client.force_login(billing)
     assert "/receipts/new/" not in text(client.get("/customers/C001/"))      # billing does not
+
+
+def test_dashboard_figures_are_cached_until_the_books_change(desk, ledger, post, django_assert_max_num_queries):
+    first = desk.get(f"/?as_of={AS_OF}").context["summary"]
+    with django_assert_max_num_queries(5):  # session, user, role, company, audit head: no ageing query (8 uncached)
+        again = desk.get(f"/?as_of={AS_OF}").context["summary"]
+    assert again.outstanding == first.outstanding == Decimal("1084567.50")
+    post("receipt", "RCT-3", ledger.zen, "2025-06-12", "40000", allocations=[("INV-2", Decimal("40000"))])
+    after = desk.get(f"/?as_of={AS_OF}").context["summary"]
+    assert after.outstanding == Decimal("1044567.50")  # the posting moved the audit head: recomputed

@@ -40,3 +40,13 @@ def audit_choices() -> dict[str, list[str]]:
         return list(AuditRecord.objects.order_by(column).values_list(column, flat=True).distinct())
 
     return {"actors": distinct("actor"), "actions": distinct("action"), "object_types": distinct("object_type")}
+
+
+def audit_head_version() -> str:
+    """The latest audit record's number and hash: it moves with every change to the books, so it versions caches."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
+        row = cursor.fetchone()
+    return f"{row[0]}:{row[1]}" if row else "0:"

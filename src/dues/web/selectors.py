@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from dues.audit.selectors import audit_records
+from django.core.cache import cache
+
+from dues.audit.selectors import audit_head_version, audit_records
 from dues.companies.models import Company
 from dues.core.ageing import NOT_DUE
 from dues.core.dates import fiscal_year
@@ -145,9 +147,23 @@ def bucket_bars(report: AgeingReport, row: AgeingRow | None = None) -> list[Buck
 def desk_summary(*, company: Company, as_of: date, top: int = 10, actor=None) -> DeskSummary:
     """The dashboard: totals, buckets and the customers most overdue, from one ageing query.
 
-    A sales user's dashboard covers only their own customers.
+    A sales user's dashboard covers only their own customers. The figures are cached under the
+    audit log's head: every change to the books appends an audit record in its own transaction, so
+    a cached dashboard is never older than the books (a big book is aged once per change, not per view).
     """
     scope = salesperson_scope(actor)
+    key = f"dues:desk:{company.pk}:{as_of.isoformat()}:{top}:{scope or ''}:{audit_head_version()}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = _desk_summary(company=company, as_of=as_of, top=top, scope=scope)
+        cache.set(key, summary, timeout=DESK_CACHE_SECONDS)
+    return summary
+
+
+DESK_CACHE_SECONDS = 6 * 3600  # an as-of of "today" moves on at midnight; the key carries the date
+
+
+def _desk_summary(*, company: Company, as_of: date, top: int, scope: str | None) -> DeskSummary:
     report = ageing(company=company, as_of=as_of, salesperson=scope)
     totals = balance_of(report.totals)
     balances = [balance_of(r) for r in report.rows]
