@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from dues.bench.web import PAGES
+
 
 def dues(tmp_path, *args):
     env = {k: v for k, v in os.environ.items() if k != "DUES_DATABASE_URL"}
@@ -46,3 +48,19 @@ def test_bench_refuses_a_database_with_books(tmp_path):
     proc = dues(tmp_path, "bench", "ageing", "--open-items", "50", "--quiet")
     assert proc.returncode == 1
     assert "fresh database" in proc.stderr
+
+
+def test_web_bench_times_every_page_and_reuses_its_book(tmp_path):
+    result = bench(tmp_path, "web", "--customers", "60", "--runs", "2")
+    assert result["customers"] == 60 and result["database"] == "sqlite" and result["reused"] is False
+    assert result["documents"] > 60 and result["open_invoices"] > 0 and result["audit_records"] > result["documents"]
+    pages = {p["page"]: p for p in result["pages"]}
+    assert {"dashboard", "customers list (by code)", "customer page"} <= set(pages)
+    assert len(pages) + len(result["pages_skipped"]) == len(PAGES)
+    for page in result["pages"]:
+        assert page["status"] == 200, page
+        assert page["median_ms"] > 0 and page["p95_ms"] >= page["median_ms"] and page["queries"] > 0, page
+    assert result["target_ms"] == 200
+    again = bench(tmp_path, "web", "--customers", "60", "--runs", "1", "--keep")
+    assert again["reused"] is True and again["documents"] == result["documents"]
+    assert again["open_invoices"] == result["open_invoices"]

@@ -91,3 +91,68 @@ def bench_posting(obj, documents, singles, seed, fmt, quiet):
                          progress=_progress(quiet))
     _show(f"Posting benchmark: {documents:,} documents on {result['database']}", result, fmt)
     return 0
+
+
+@bench.command("web")
+@click.option("--customers", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="customers in the generated book (about 4 documents each)")
+@click.option("--runs", type=click.IntRange(min=1), default=20, show_default=True, help="timed fetches per page")
+@click.option("--keep", is_flag=True,
+              help="reuse the book a previous run left in this database (build it if the database is empty)")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--quiet", is_flag=True, help="no progress messages on stderr")
+@click.pass_obj
+def bench_web(obj, customers, runs, keep, seed, fmt, quiet):
+    """Server time of every main page (Django test client) on a book of N customers, against 200 ms.
+
+    Pages not built yet are listed as skipped. Missed targets are reported, not failed on.
+    """
+    from dues.bench import web
+
+    reuse = False
+    if keep:
+        from dues.companies.models import Company
+        from dues.customers.models import Customer
+
+        from .books import migrate
+
+        migrate()
+        company = Company.objects.order_by("id").first()
+        reuse = company is not None and Customer.objects.filter(company=company).exists()
+    if not reuse:
+        company = _fresh_company(obj)
+    result = web.run(company=company, customers=customers, seed=seed, runs=runs, reuse=reuse,
+                     progress=_progress(quiet))
+    if fmt == "json":
+        print_json(result)
+        return 0
+    rows = [[p["page"], p["url"], p["status"], p["median_ms"], p["p95_ms"], p["queries"],
+             "yes" if p["met"] else "NO"] for p in result["pages"]]
+    table(f"Web benchmark: {result['customers']:,} customers, {result['documents']:,} documents on "
+          f"{result['database']} (server time, {runs} runs per page, target {result['target_ms']} ms)",
+          ["page", "url", "status", "median ms", "p95 ms", "queries", "met"], rows, right=[2, 3, 4, 5])
+    from .errors import err
+
+    if result["pages_skipped"]:
+        err.print("not built yet, skipped: " + ", ".join(result["pages_skipped"]))
+    return 0
+
+
+@bench.command("cash-apply")
+@click.option("--lines", type=click.IntRange(min=1), default=2_000, show_default=True, help="bank credits to match")
+@click.option("--open-items", "open_items", type=click.IntRange(min=10), default=40_000, show_default=True,
+              help="open invoices (about 20 per customer)")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.95, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--quiet", is_flag=True, help="no progress messages on stderr")
+@click.pass_obj
+def bench_cash_apply(obj, lines, open_items, threshold, seed, fmt, quiet):
+    """The matching engine on generated Indian bank credits with ground truth (in memory, no database)."""
+    from dues.bench import cash_apply
+
+    result = cash_apply.run(lines=lines, open_items=open_items, seed=seed, threshold=threshold,
+                            progress=_progress(quiet))
+    _show(f"Cash-application benchmark: {lines:,} lines against {open_items:,} open items", result, fmt)
+    return 0
