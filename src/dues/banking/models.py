@@ -93,3 +93,25 @@ class BankLine(models.Model):
             models.Index(fields=["company", "direction", "status"]),
             models.Index(fields=["bank_account", "booking_date"]),
         ]
+
+
+class CustomerBankIdentity(models.Model):
+    """Something a customer pays from, learned when a person confirms a match: the next credit from it matches."""
+
+    ACCOUNT, UPI, IFSC_ACCOUNT, ALIAS = "account", "upi", "ifsc_account", "alias"
+    KINDS = [(ACCOUNT, "bank account"), (UPI, "UPI id"), (IFSC_ACCOUNT, "IFSC and account"), (ALIAS, "narration alias")]
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="bank_identities")
+    kind = models.CharField(max_length=12, choices=KINDS)
+    value = models.CharField(max_length=200, help_text="as compared: account digits, UPI id lower-case, normalised name")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "customer", "kind", "value"],
+                                               name="customerbankidentity_unique")]
+        indexes = [models.Index(fields=["company", "kind", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.kind} {self.value}"

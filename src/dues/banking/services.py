@@ -214,3 +214,225 @@ def _new_lines(account: BankAccount, lines: list[BankLine]) -> list[BankLine]:
         seen.add(key)
         out.append(x)
     return out
+
+
+# ------------------------------------------------------------------------------------------ cash application
+# The engine (dues.core.matching) decides; these load what it needs set-based, post what it is sure
+# of as receipts (TDS and bank charges booked to their accounts) and learn from what people confirm.
+
+AUTO_THRESHOLD = 0.95
+_MODES = (("RTGS", "rtgs"), ("NEFT", "neft"), ("IMPS", "imps"), ("UPI", "upi"), ("CHQ", "cheque"),
+          ("CHEQUE", "cheque"), ("CLG", "cheque"), ("NACH", "nach"))
+
+
+@dataclass
+class CashApplyLine:
+    line_id: int
+    reference: str
+    date: str
+    amount: str
+    status: str
+    customer: str | None
+    allocations: list[dict]
+    tds: str
+    charges: str
+    confidence: float
+    reasons: list[str]
+    on_account: str = "0.00"
+    receipt: str | None = None
+
+    def as_json(self) -> dict:
+        return {"reference": self.reference, "date": self.date, "amount": self.amount, "status": self.status,
+                "customer": self.customer, "allocations": self.allocations, "tds": self.tds, "charges": self.charges,
+                "confidence": self.confidence, "reasons": self.reasons}
+
+
+@dataclass
+class CashApplyResult:
+    lines: list[CashApplyLine] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict:
+        counts = Counter(x.status for x in self.lines)
+        return {"lines": len(self.lines), "applied": counts["applied"], "suggested": counts["suggested"],
+                "unmatched": counts["unmatched"]}
+
+    def as_json(self) -> dict:
+        return {"lines": [x.as_json() for x in self.lines], "summary": self.summary}
+
+
+def _money_text(x) -> str:
+    from decimal import Decimal
+
+    return f"{Decimal(x).quantize(Decimal('0.01')):.2f}"
+
+
+def _mode(line: BankLine) -> str:
+    text = line.narration.upper()
+    for word, mode in _MODES:
+        if re.search(rf"\b{word}\b", text):
+            return mode
+    return "cheque" if line.cheque_number else "bank"
+
+
+def _credit(line: BankLine):
+    from dues.core.matching import BankCredit
+
+    return BankCredit(key=line.pk, date=line.booking_date, amount=line.amount - line.applied_amount,
+                      reference=line.reference if not line.reference_generated else "", narration=line.narration,
+                      counterparty_name=line.counterparty_name, counterparty_account=line.counterparty_account,
+                      counterparty_ifsc=line.counterparty_ifsc, counterparty_upi=line.counterparty_upi)
+
+
+def matcher_for(company: Company):
+    """The engine loaded with the company's customers, learned identities and open debit items (three queries)."""
+    from dues.core.matching import Matcher, OpenInvoice, Payer
+    from dues.customers.models import Customer
+    from dues.ledger.models import Document, OpenItem
+
+    from .models import CustomerBankIdentity
+
+    learned: dict[str, list[tuple[str, str]]] = {}
+    for code, kind, value in CustomerBankIdentity.objects.filter(company=company).values_list(
+            "customer__code", "kind", "value"):
+        learned.setdefault(code, []).append((kind, value))
+    payers = [Payer(code, name, tuple(a for a in (aliases or []) if isinstance(a, str)), tuple(learned.get(code, ())))
+              for code, name, aliases in Customer.objects.filter(company=company).values_list("code", "name", "aliases")]
+    rows = (OpenItem.objects.filter(company=company, side="D", residual__gt=0, reversal_of__isnull=True,
+                                    document__status=Document.POSTED)
+            .values_list("pk", "customer__code", "document__number", "date", "residual", "amount",
+                         "document__taxable_value", "document__kind"))
+    invoices = [OpenInvoice(pk, code, number, day, residual, amount,
+                            taxable if kind in (Document.INVOICE, Document.DEBIT_NOTE) and taxable and taxable > 0
+                            else None)
+                for pk, code, number, day, residual, amount, taxable, kind in rows]
+    return Matcher(payers, invoices)
+
+
+def _receipt_number(line: BankLine) -> str:
+    from dues.ledger.models import Document
+
+    base = f"BNK-{line.pk}"
+    taken = set(Document.objects.filter(company_id=line.company_id, kind=Document.RECEIPT,
+                                        number__startswith=base).values_list("number", flat=True))
+    if base not in taken:
+        return base
+    k = 2
+    while f"{base}-{k}" in taken:
+        k += 1
+    return f"{base}-{k}"
+
+
+def _post_for_line(line_id: int, customer, allocations, *, tds, charges, discount=0, actor, reasons=(),
+                   confidence=None, how: str):
+    """Post the receipt for one bank line and mark the line applied; None if the line is no longer unapplied."""
+    from decimal import Decimal
+
+    from dues.ledger.services import DocumentDraft, document_post
+
+    with transaction.atomic():
+        line = BankLine.objects.select_for_update().get(pk=line_id)
+        if line.status != BankLine.UNAPPLIED or line.receipt_id is not None:
+            return None
+        amount = line.amount - line.applied_amount
+        doc = document_post(DocumentDraft(
+            kind="receipt", number=_receipt_number(line), customer=customer, date=line.booking_date,
+            amount=amount, mode=_mode(line), reference=line.reference, tds=Decimal(tds), charges=Decimal(charges),
+            discount=Decimal(discount), description=f"bank {line.bank_account.code}: {line.narration}"[:500],
+            allocations=[(n, Decimal(a)) for n, a in allocations]), company=line.company, actor=actor)
+        line.status, line.applied_amount, line.receipt = BankLine.APPLIED, line.amount, doc
+        line.save(update_fields=["status", "applied_amount", "receipt"])
+        audit_append_many([AuditEntry(actor_name(actor), how, "bank_line", str(line.pk), line.company_id,
+                                      {"status": BankLine.UNAPPLIED},
+                                      {"status": BankLine.APPLIED, "receipt": doc.number, "customer": customer.code,
+                                       "allocations": [[n, _money_text(a)] for n, a in allocations],
+                                       "tds": _money_text(tds), "charges": _money_text(charges),
+                                       "confidence": confidence, "reasons": list(reasons)})])
+        return doc
+
+
+def cash_apply(company: Company, *, auto: bool = False, threshold: float = AUTO_THRESHOLD, actor=None,
+               bank_account: BankAccount | None = None) -> CashApplyResult:
+    """Run the engine over the unapplied credits; with ``auto``, post and allocate those at or above ``threshold``.
+
+    Idempotent: a line is applied inside a transaction that locks it and checks it is still unapplied,
+    and its receipt is linked to it, so re-running (or two runs at once) never applies a line twice.
+    """
+    from dues.customers.models import Customer
+
+    from .selectors import unapplied_credits
+
+    require(actor, "receipts.post" if auto else "desk.view", "apply bank credits to invoices")
+    lines = list(unapplied_credits(company=company, bank_account=bank_account).filter(status=BankLine.UNAPPLIED))
+    matcher = matcher_for(company)
+    customers = {c.code: c for c in Customer.objects.filter(company=company)}
+    result = CashApplyResult()
+    for line in lines:
+        decision = matcher.match(_credit(line))
+        best = decision.best
+        row = CashApplyLine(line.pk, line.reference, line.booking_date.isoformat(), _money_text(line.amount),
+                            "unmatched", None, [], "0.00", "0.00", round(decision.confidence, 4), [])
+        if best is not None:
+            row.status, row.customer = "suggested", best.customer
+            row.allocations = [{"invoice": n, "amount": _money_text(a)} for n, a in best.allocations]
+            row.tds, row.charges = _money_text(best.tds), _money_text(best.charges)
+            row.on_account, row.reasons = _money_text(best.on_account), list(best.reasons)
+            if best.confidence >= threshold:
+                if auto:
+                    try:
+                        doc = _post_for_line(line.pk, customers[best.customer], best.allocations, tds=best.tds,
+                                             charges=best.charges, discount=best.discount, actor=actor,
+                                             reasons=best.reasons, confidence=best.confidence, how="cash_apply")
+                    except DuesError as exc:
+                        row.reasons.append(f"could not post: {exc}")
+                        doc = None
+                    if doc is not None:
+                        row.status, row.receipt = "applied", doc.number
+                        matcher.consume(best)
+                else:
+                    matcher.consume(best)  # a preview shows what --auto would do, line after line
+        else:
+            row.reasons = ["no customer found in the narration, reference or learned accounts"]
+        result.lines.append(row)
+    return result
+
+
+def cash_apply_confirm(line: BankLine, customer, allocations, *, tds=0, charges=0, discount=0, actor=None):
+    """A person's match: post the receipt for ``line`` and remember how this payer shows up for ``customer``."""
+    from dues.core.matching import identity_value, normalise_name, payer_text
+
+    from .models import CustomerBankIdentity
+
+    require(actor, "receipts.post", "apply bank credits to invoices")
+    if customer.company_id != line.company_id:
+        raise DuesError(f"{customer.code} is not a customer of this company")
+    with transaction.atomic():
+        doc = _post_for_line(line.pk, customer, list(allocations), tds=tds, charges=charges, discount=discount,
+                             actor=actor, how="cash_apply_confirm", reasons=("confirmed by a person",))
+        if doc is None:
+            raise DuesError(f"bank line {line.reference} is already applied")
+        learned = []
+        if line.counterparty_upi:
+            learned.append((CustomerBankIdentity.UPI, identity_value("upi", line.counterparty_upi)))
+        if line.counterparty_account:
+            learned.append((CustomerBankIdentity.ACCOUNT, identity_value("account", line.counterparty_account)))
+            if line.counterparty_ifsc:
+                learned.append((CustomerBankIdentity.IFSC_ACCOUNT, identity_value(
+                    "ifsc_account", f"{line.counterparty_ifsc}:{line.counterparty_account}")))
+        alias = payer_text(line.narration, line.counterparty_name)
+        known = {normalise_name(customer.name), *(normalise_name(a) for a in customer.aliases or [] if isinstance(a, str))}
+        if alias and alias not in known:
+            learned.append((CustomerBankIdentity.ALIAS, alias))
+        who = actor_name(actor)
+        new = []
+        for kind, value in learned:
+            if value and not CustomerBankIdentity.objects.filter(company_id=line.company_id, customer=customer,
+                                                                 kind=kind, value=value[:200]).exists():
+                CustomerBankIdentity.objects.create(company_id=line.company_id, customer=customer, kind=kind,
+                                                    value=value[:200], created_by=who)
+                new.append([kind, value[:200]])
+        if new:
+            audit_append_many([AuditEntry(who, "learn", "customer_bank_identity", customer.code, line.company_id,
+                                          None, {"customer": customer.code, "identities": new,
+                                                 "bank_line": line.reference})])
+    return doc

@@ -1,0 +1,631 @@
+"""Cash application: which customer paid which invoices with a bank credit, and how sure we are.
+
+Pure: value types in (``Payer`` customers with names and learned identities, ``OpenInvoice`` debit
+items, ``BankCredit`` lines), ``Decision`` out (ranked ``Proposal`` s, each with a confidence in
+[0, 1] and the reasons in words). Nothing here touches the database.
+
+1. **Customer.** Learned bank account / UPI id / IFSC+account (near certain); the payer name (the
+   counterparty, else the narration without its NEFT/UPI/bank noise) against every customer name
+   and alias with rapidfuzz, legal suffixes (Pvt Ltd, Private Limited, Traders, & Co, Enterprises)
+   and word order ignored; invoice numbers in the narration or reference (``INV-0012``, ``inv 12``,
+   ``bill no 12``, ``/12/``) name their customer too.
+2. **Invoices.** Numbers in the narration; an exact single invoice; oldest first; a bounded
+   subset-sum preferring fewer and older invoices. A short payment is explained by TDS at 0.1/1/2/10%
+   of the *taxable value*, bank charges up to a limit, TDS plus charges, or an early-payment
+   discount. A payment larger than everything open settles it all and leaves the rest on account.
+3. **Confidence.** Name evidence times how well the amount is explained; two different invoice sets
+   (or customers) that fit equally well cap it below the auto threshold: a person decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from rapidfuzz import fuzz, process
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+AMBIGUOUS_CAP = 0.85
+
+LEGAL_WORDS = frozenset(["pvt", "private", "ltd", "limited", "llp", "co", "company", "cos", "corp", "corporation", "inc", "traders", "trader", "trading", "enterprises", "enterprise", "and", "the", "ms", "m", "s", "opc", "industries", "industry",
+                         "agencies", "agency"])
+# the four letters an IFSC starts with, as banks print them alone in IMPS/UPI narrations
+BANK_CODES = frozenset(["hdfc", "icic", "sbin", "utib", "kkbk", "punb", "barb", "ubin", "cnrb", "ioba", "idib", "mahb",
+                        "yesb", "indb", "fdrl", "ratn", "scbl", "ucba", "bkid", "ibkl", "csbk", "kvbl", "tmbl", "sibl",
+                        "jaka", "pytm", "airp", "aubl", "esfb", "idfb", "dbss", "kare", "cbin", "psib", "vijb", "orbc"])
+NOISE_WORDS = frozenset(["neft", "rtgs", "imps", "upi", "nach", "ach", "ecs", "cr", "dr", "chq", "cheque", "clg", "clearing", "inw", "inward", "transfer", "trf", "tfr", "by", "from", "to", "ref", "utr", "no", "payment", "pymt", "pmt", "paid", "received", "recd", "credit", "deposit", "dep", "being", "towards", "against", "mob", "mobile", "ib", "net", "banking", "internet", "a", "c", "ac", "acct", "account", "bank", "hdfc", "icici", "sbi", "axis", "kotak", "yes", "pnb", "bob", "canara", "union", "idfc", "indusind", "federal", "rbl", "citi", "hsbc", "sc", "idbi", "boi", "iob", "uco", "fund", "funds", "invoice", "inv", "bill", "bills", "xx"])
+_IFSC = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
+_WORD = re.compile(r"[a-z]+")
+# "INV-0012", "inv 12", "bill no 12", "invoice no: 12, 13 & 15", "INV/2024/0012"
+_KEYWORD_NUMBERS = re.compile(
+    r"\b(?:INV(?:OICE)?S?|BILLS?|SI|TAX\s*INV(?:OICE)?)\s*(?:NO|NOS|NUM|NUMBER)?\.?\s*[:#\-/.]?\s*"
+    r"((?:[A-Z]{0,4}[-/]?\d{1,10})(?:\s*(?:[,&+/]|AND)\s*[A-Z]{0,4}[-/]?\d{1,10})*)")
+_SLASH_NUMBER = re.compile(r"(?<=/)0*(\d{1,7})(?=/)")
+_DIGITS = re.compile(r"\d+")
+
+
+def money(x) -> Decimal:
+    return Decimal(x).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def normalise_name(text: str) -> str:
+    """Lower-case words without legal suffixes and noise, in their order: 'M/s Shree Ganesh Traders Pvt. Ltd.' -> 'shree ganesh'."""
+    words = _WORD.findall(text.lower().replace("&", " and "))
+    kept = [w for w in words if w not in LEGAL_WORDS and (len(w) > 1 or w in ("a",))]
+    return " ".join(kept)
+
+
+def payer_text(narration: str, counterparty: str = "") -> str:
+    """The part of a narration that names the payer: words only, bank and transfer noise removed."""
+    source = counterparty or narration
+    words = []
+    for raw in re.split(r"[\s/\-:,.()*]+", source.upper()):
+        if not raw or _IFSC.match(raw) or any(c.isdigit() for c in raw) or "@" in raw:
+            continue
+        w = raw.lower()
+        if (w in NOISE_WORDS or w in BANK_CODES) and not counterparty:
+            continue
+        words.append(w)
+    # banks cut names at 20-odd characters: a last word that only starts a legal suffix ("PVT LTD" -> "PRI", "TRAD") goes
+    if len(words) > 2 and 2 <= len(words[-1]) < 8 and any(x.startswith(words[-1]) and x != words[-1] for x in LEGAL_WORDS):
+        words.pop()
+    return normalise_name(" ".join(words))
+
+
+def number_key(number: str) -> int | None:
+    """The integer an invoice number ends in: 'INV-0012' -> 12, 'SI/2024/0012' -> 12."""
+    runs = _DIGITS.findall(number)
+    return int(runs[-1]) if runs else None
+
+
+def invoice_numbers(text: str) -> tuple[set[int], set[int]]:
+    """(strong, weak) integers that may be invoice numbers: after INV/BILL keywords, and between slashes."""
+    upper = text.upper()
+    strong: set[int] = set()
+    for m in _KEYWORD_NUMBERS.finditer(upper):
+        for part in re.split(r"\s*(?:[,&+]|AND)\s*", m.group(1)):
+            runs = _DIGITS.findall(part)
+            if runs and len(runs[-1]) <= 10:
+                strong.add(int(runs[-1]))
+    weak = {int(x) for x in _SLASH_NUMBER.findall(upper)} - strong
+    return strong, weak
+
+
+# ---------------------------------------------------------------------------------------------- types
+
+@dataclass(frozen=True)
+class Payer:
+    """A customer as the matcher sees it; ``identities`` are learned (kind, value): account, upi, ifsc_account, alias."""
+
+    code: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    identities: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class OpenInvoice:
+    id: int
+    customer: str
+    number: str
+    date: date
+    residual: Decimal
+    amount: Decimal
+    taxable: Decimal | None = None  # the document's taxable value (TDS base); None = the amount
+
+    @property
+    def taxable_open(self) -> Decimal:
+        base = self.amount if self.taxable is None else self.taxable
+        if self.residual == self.amount:
+            return base
+        return base * self.residual / self.amount
+
+
+@dataclass(frozen=True)
+class BankCredit:
+    key: object
+    date: date
+    amount: Decimal
+    reference: str = ""
+    narration: str = ""
+    counterparty_name: str = ""
+    counterparty_account: str = ""
+    counterparty_ifsc: str = ""
+    counterparty_upi: str = ""
+
+
+@dataclass(frozen=True)
+class Policy:
+    tds_rates: tuple[Decimal, ...] = (Decimal("0.001"), Decimal("0.01"), Decimal("0.02"), Decimal("0.10"))
+    charges_limit: Decimal = Decimal("50.00")
+    discount_rates: tuple[Decimal, ...] = ()  # allowed early-payment discounts, e.g. (Decimal("0.02"),)
+    discount_days: int = 10  # paid within this many days of the invoice date
+    max_items: int = 5  # largest invoice set the subset search tries
+    pool: int = 24  # oldest open invoices of a customer the subset search looks at
+    budget: int = 1_500  # k-sum search nodes per customer and line
+    min_name: float = 0.72  # fuzzy name score below which a customer is not a candidate
+
+
+@dataclass(frozen=True)
+class Proposal:
+    customer: str
+    allocations: tuple[tuple[str, Decimal], ...]
+    item_ids: tuple[int, ...]
+    tds: Decimal = ZERO
+    charges: Decimal = ZERO
+    discount: Decimal = ZERO
+    on_account: Decimal = ZERO
+    confidence: float = 0.0
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class Decision:
+    credit: BankCredit
+    proposals: list[Proposal] = field(default_factory=list)
+
+    @property
+    def best(self) -> Proposal | None:
+        return self.proposals[0] if self.proposals else None
+
+    @property
+    def confidence(self) -> float:
+        return self.proposals[0].confidence if self.proposals else 0.0
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """An invoice set and how the amount is explained; ``quality`` in [0, 1], ``kind`` for ambiguity."""
+
+    items: tuple[OpenInvoice, ...]
+    amounts: tuple[Decimal, ...]
+    tds: Decimal
+    charges: Decimal
+    discount: Decimal
+    on_account: Decimal
+    quality: float
+    kind: str
+    reasons: tuple[str, ...]
+
+
+def _fmt(x: Decimal) -> str:
+    """Indian digit grouping: 1,23,456.00."""
+    whole, _, frac = f"{abs(x):.2f}".partition(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    return ("-" if x < 0 else "") + ",".join([*groups, tail]) + "." + frac
+
+
+def _rate(r: Decimal) -> str:
+    return f"{(r * 100).normalize():f}%"
+
+
+# ---------------------------------------------------------------------------------------------- engine
+
+class Matcher:
+    def __init__(self, payers: Iterable[Payer], invoices: Iterable[OpenInvoice], policy: Policy | None = None):
+        self.policy = policy or Policy()
+        self.payers: dict[str, Payer] = {}
+        self.by_identity: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.names: list[str] = []  # normalised names and aliases ...
+        self.name_owner: list[str] = []  # ... and whose they are
+        self.token_index: dict[str, list[int]] = defaultdict(list)
+        for p in payers:
+            self.payers[p.code] = p
+            names = [p.name, *p.aliases]
+            for kind, value in p.identities:
+                if kind == "alias":
+                    names.append(value)
+                else:
+                    self.by_identity[(kind, identity_value(kind, value))].add(p.code)
+            for n in dict.fromkeys(normalise_name(x) for x in names):
+                if not n:
+                    continue
+                idx = len(self.names)
+                self.names.append(n)
+                self.name_owner.append(p.code)
+                for tok in set(n.split()):
+                    self.token_index[tok].append(idx)
+        self.open: dict[str, list[OpenInvoice]] = defaultdict(list)
+        self.by_number: dict[int, list[OpenInvoice]] = defaultdict(list)
+        self.residual: dict[int, Decimal] = {}
+        self.keys: dict[int, int | None] = {}
+        for inv in invoices:
+            if inv.residual <= 0:
+                continue
+            self.open[inv.customer].append(inv)
+            self.residual[inv.id] = inv.residual
+            key = number_key(inv.number)
+            self.keys[inv.id] = key
+            if key is not None:
+                self.by_number[key].append(inv)
+        for items in self.open.values():
+            items.sort(key=lambda i: (i.date, i.id))
+
+    # -- public
+
+    def match_all(self, credits: Sequence[BankCredit], *, threshold: float | None = None) -> list[Decision]:
+        """Decide every credit in turn; with ``threshold``, what a decision at or above it takes is gone for the next."""
+        out = []
+        for credit in credits:
+            decision = self.match(credit)
+            if threshold is not None and decision.best and decision.confidence >= threshold:
+                self.consume(decision.best)
+            out.append(decision)
+        return out
+
+    def consume(self, proposal: Proposal) -> None:
+        for item_id, (_, amount) in zip(proposal.item_ids, proposal.allocations, strict=True):
+            self.residual[item_id] = self.residual.get(item_id, ZERO) - amount
+
+    def match(self, credit: BankCredit) -> Decision:
+        amount = money(credit.amount)
+        text = f"{credit.narration} {credit.reference}"
+        strong, weak = invoice_numbers(text)
+        candidates = self._customers(credit)
+        # invoice numbers after INV/BILL name their customers even when the name does not (a group company paying)
+        for n in strong:
+            for inv in self.by_number.get(n, ()):
+                if self._open(inv) > 0 and inv.customer not in candidates:
+                    candidates[inv.customer] = (0.0, [])
+        proposals: list[Proposal] = []
+        ranked = sorted(candidates.items(), key=lambda kv: -kv[1][0])
+        top_name = ranked[0][1][0] if ranked else 0.0
+        keep = ({code for k, (code, (score, _)) in enumerate(ranked) if k < 4 or score >= top_name - 0.005}
+                | {i.customer for n in strong for i in self.by_number.get(n, ())})
+        searched = 0
+        for code, (name_score, why) in ranked:
+            if code not in keep:
+                continue
+            searched += 1
+            items = [i for i in self.open.get(code, ()) if self._open(i) > 0]
+            keys = self.keys
+            named = [i for i in items if keys[i.id] in strong] if strong else []
+            if weak:
+                named += [i for i in items if keys[i.id] in weak and i not in named and keys[i.id] >= 10]
+            cust = name_score
+            reasons = list(why)
+            if named:
+                reasons.append("invoice " + ", ".join(i.number for i in named) + " in narration")
+                cust = max(cust, 0.97 if name_score >= 0.6 else 0.93)
+            if cust < self.policy.min_name and not named:
+                continue
+            # a customer that cannot come within reach of the best so far gets no subset search (the costly part)
+            reach = cust + (1 - cust) * 0.75
+            deep = not proposals or reach >= max(p.confidence for p in proposals) - 0.05
+            # past the first four, namesakes get a short subset search: enough for a small set to the paisa
+            fits = self._fits(items, named, amount, credit.date, deep=deep,
+                              budget=self.policy.budget if searched <= 4 or named else self.policy.budget // 5)
+            if not fits:
+                if items and cust >= 0.85:
+                    proposals.append(self._partial(code, items, named, amount, cust, reasons))
+                elif cust >= 0.85:
+                    proposals.append(Proposal(code, (), (), on_account=amount, confidence=round(cust * 0.5, 4),
+                                              reasons=(*reasons, "nothing open: all on account")))
+                continue
+            best = fits[0]
+            rivals = [f for f in fits[1:] if f.kind == best.kind and f.quality >= best.quality - 1e-9
+                      and {i.id for i in f.items} != {i.id for i in best.items}]
+            boost = {"exact": 0.75, "named": 0.6, "explained": 0.4, "all": 0.3}.get(best.kind.split(":")[0], 0.0)
+            conf = best.quality * (cust + (1 - cust) * boost)
+            fit_reasons = list(best.reasons)
+            namesakes = sum(1 for other, (score, _) in ranked if other != code and score >= name_score - 0.005
+                            and any(self._open(i) > 0 for i in self.open.get(other, ())))
+            if namesakes and not named and not best.kind.startswith(("exact", "named")) \
+                    and not (best.kind == "explained:tds" and self._tds_to_the_paisa(best, len(best.items))):
+                # several customers answer to this name: only an exact amount singles one out, not a tolerance
+                conf = min(conf, AMBIGUOUS_CAP)
+                fit_reasons.append(f"{namesakes} other customer(s) with as good a name match")
+            if rivals:
+                conf = min(conf, AMBIGUOUS_CAP)
+                fit_reasons.append("ambiguous: " + " or ".join(
+                    "+".join(i.number for i in f.items) for f in [best, *rivals[:2]]) + " fit equally well")
+            proposals.append(self._proposal(code, best, conf, reasons + fit_reasons))
+            for f in rivals[:2]:
+                proposals.append(self._proposal(code, f, min(conf, AMBIGUOUS_CAP) - 0.01, reasons + list(f.reasons)))
+        proposals.sort(key=lambda p: -p.confidence)
+        if len(proposals) > 1 and proposals[1].customer != proposals[0].customer \
+                and proposals[1].confidence >= proposals[0].confidence - 0.03:
+            top = proposals[0]
+            proposals[0] = Proposal(top.customer, top.allocations, top.item_ids, top.tds, top.charges, top.discount,
+                                    top.on_account, min(top.confidence, AMBIGUOUS_CAP),
+                                    (*top.reasons, f"customer {proposals[1].customer} fits almost as well"))
+        return Decision(credit, proposals[:5])
+
+    # -- customers
+
+    def _customers(self, credit: BankCredit) -> dict[str, tuple[float, list[str]]]:
+        found: dict[str, tuple[float, list[str]]] = {}
+        acct = identity_value("account", credit.counterparty_account)
+        checks = [("upi", credit.counterparty_upi, "UPI id"), ("account", credit.counterparty_account, "bank account"),
+                  ("ifsc_account", f"{credit.counterparty_ifsc}:{acct}" if credit.counterparty_ifsc and acct else "",
+                   "IFSC and account")]
+        for kind, value, label in checks:
+            if not value:
+                continue
+            codes = self.by_identity.get((kind, identity_value(kind, value)), set())
+            for code in codes:
+                score = 0.99 if len(codes) == 1 else 0.8
+                found[code] = (score, [f"{label} {value} known for {code}"])
+        query = payer_text(credit.narration, credit.counterparty_name)
+        if not query and credit.counterparty_name:
+            query = payer_text(credit.narration)
+        if not query:
+            return found
+        tokens = sorted(set(query.split()), key=lambda t: len(self.token_index.get(t, ())))
+        pool: set[int] = set()
+        postings = [p for tok in tokens if (p := self.token_index.get(tok))]
+        for posting in postings:
+            pool.update(posting)
+            if len(pool) >= 300:
+                break
+        if len(pool) > 600 and len(postings) >= 2:
+            # common words in a large book: the names with both of the two rarest words (or the rarest alone)
+            both = set(postings[0]).intersection(postings[1])
+            if both:
+                pool = both
+        if not pool:
+            return found
+        idx = list(pool)
+        choices = [self.names[i] for i in idx]
+        cutoff = self.policy.min_name * 100
+        # the best by word set (a name inside a longer one) and by sorted words (the whole name, namesakes): both
+        hits = {pos: score for _, score, pos in process.extract(query, choices, scorer=fuzz.token_set_ratio, limit=40,
+                                                                  score_cutoff=cutoff)}
+        for _, _, pos in process.extract(query, choices, scorer=fuzz.token_sort_ratio, limit=40, score_cutoff=cutoff):
+            if pos not in hits:
+                hits[pos] = fuzz.token_set_ratio(query, choices[pos])
+        qwords = query.split()
+        last = qwords[-1] if len(qwords) > 1 and len(qwords[-1]) >= 2 else ""
+        scored = []
+        for pos, set_score in hits.items():
+            name = choices[pos]
+            q = query
+            if last and not name.endswith(last) and f"{last} " not in name:
+                # a name cut short by the bank: "KRISHNA AUTO CHEMICA" for Krishna Auto Chemicals
+                full = next((w for w in name.split() if w.startswith(last) and w != last), None)
+                if full:
+                    q = " ".join([*qwords[:-1], full])
+                    set_score = max(set_score, fuzz.token_set_ratio(q, name))
+            scored.append(((set_score + fuzz.token_sort_ratio(q, name)) / 200, pos))
+        scored.sort(reverse=True)
+        # the best eight, and every name as good as the best (customers that share a name: the amount decides)
+        keep = [x for k, x in enumerate(scored) if k < 8 or (k < 40 and x[0] >= scored[0][0] - 0.005)]
+        for score, pos in keep:
+            code = self.name_owner[idx[pos]]
+            if code in found and found[code][0] >= score:
+                continue
+            found[code] = (min(score, 0.99), [f"name {score:.0%} match ({self.payers[code].name})"])
+        return found
+
+    # -- invoices
+
+    def _open(self, inv: OpenInvoice) -> Decimal:
+        return self.residual.get(inv.id, ZERO)
+
+    def _explain(self, items: Sequence[OpenInvoice], amount: Decimal, on: date, exact_only: bool = False):
+        """How ``amount`` settles ``items`` in full: (tds, charges, discount, quality, kind, reasons) or None."""
+        total = sum((self._open(i) for i in items), ZERO)
+        diff = total - amount
+        if diff == 0:
+            return ZERO, ZERO, ZERO, 1.0, "exact", ("amount equals the invoices' balance",)
+        if diff < 0 or exact_only:
+            return None
+        pol = self.policy
+        tol = Decimal("1.00") * len(items)
+        taxable = sum((i.taxable_open for i in items), Decimal(0))
+        for r in pol.tds_rates:
+            tds = money(taxable * r)
+            if tds > 0 and abs(diff - tds) <= tol:
+                return diff, ZERO, ZERO, 0.985, "explained:tds", (f"short by {_rate(r)} TDS on taxable {_fmt(money(taxable))}",)
+        if diff <= pol.charges_limit:
+            return ZERO, diff, ZERO, 0.975, "explained:charges", (f"short by {_fmt(diff)} bank charges",)
+        for r in pol.tds_rates:
+            tds = money(taxable * r)
+            rest = diff - tds
+            if tds > 0 and 0 < rest <= pol.charges_limit:
+                return tds, rest, ZERO, 0.965, "explained:tds+charges", (
+                    f"short by {_rate(r)} TDS on taxable {_fmt(money(taxable))} and {_fmt(rest)} bank charges",)
+        if pol.discount_rates and all((on - i.date).days <= pol.discount_days for i in items):
+            for r in pol.discount_rates:
+                disc = money(total * r)
+                if abs(diff - disc) <= tol:
+                    return ZERO, ZERO, diff, 0.97, "explained:discount", (f"{_rate(r)} early-payment discount",)
+        return None
+
+    def _fit(self, items, amount, on, quality_scale, kind_prefix, extra=()) -> _Fit | None:
+        got = self._explain(items, amount, on)
+        if got is None:
+            return None
+        tds, charges, discount, quality, kind, reasons = got
+        amounts = tuple(self._open(i) for i in items)
+        kind = "exact" if kind == "exact" else kind
+        if kind_prefix:
+            kind = f"{kind_prefix}:{kind}"
+        return _Fit(tuple(items), amounts, tds, charges, discount, ZERO, quality * quality_scale, kind,
+                    (*extra, *reasons))
+
+    def _fits(self, items: list[OpenInvoice], named: list[OpenInvoice], amount: Decimal, on: date,
+              deep: bool = True, budget: int | None = None) -> list[_Fit]:
+        pol = self.policy
+        if named:
+            fit = self._fit(named, amount, on, 1.0, "named")
+            if fit:
+                return [fit]
+            total = sum((self._open(i) for i in named), ZERO)
+            if amount > total and total > 0:  # the named invoices and something more
+                rest = amount - total
+                return [_Fit(tuple(named), tuple(self._open(i) for i in named), ZERO, ZERO, ZERO, rest, 0.97,
+                             "named:over", (f"pays the named invoices in full, {_fmt(rest)} on account",))]
+        if not items:
+            return []
+        total_open = sum((self._open(i) for i in items), ZERO)
+        if amount > total_open:
+            rest = amount - total_open
+            return [_Fit(tuple(items), tuple(self._open(i) for i in items), ZERO, ZERO, ZERO, rest, 0.97, "all",
+                         (f"more than everything open ({_fmt(total_open)}): all settled, {_fmt(rest)} on account",))]
+        # exact single (and single explained), all of them: two of the same amount are ambiguous
+        single_top = (amount + pol.charges_limit) / (1 - max(pol.tds_rates, default=Decimal(0))) + 1
+        singles = [f for i in items if amount <= self._open(i) <= single_top
+                   and (f := self._fit([i], amount, on, 0.99, "")) is not None]
+        if singles:
+            singles.sort(key=lambda f: (-f.quality, f.items[0].date))
+            return singles
+        # oldest first
+        run = ZERO
+        upper = (amount + pol.charges_limit) / (1 - max(pol.tds_rates, default=Decimal(0))) + 1
+        for k, inv in enumerate(items, start=1):
+            run += self._open(inv)
+            if run > upper or k > 12:
+                break
+            if k >= 2 and run >= amount and (fit := self._fit(items[:k], amount, on, 0.98, "", ("oldest first",))):
+                if fit.kind == "exact":
+                    fit = replace(fit, quality=0.995)
+                fits = [fit]
+                # an equal-sized other combination that fits exactly as well makes it ambiguous
+                fits += [f for f in self._subsets(items, amount, on, k, k) if f.items != fit.items and f.kind == fit.kind]
+                return fits
+        return self._subsets(items, amount, on, 2, pol.max_items, budget) if deep else []
+
+    def _subsets(self, items, amount, on, k_min, k_max, budget: int | None = None) -> list[_Fit]:
+        """Invoice sets of k_min..k_max items that explain ``amount``: the fewest items first, older before newer.
+
+        Integer paise throughout: each way of explaining a payment (exact, each TDS rate, charges, discount)
+        is a narrow window on a per-invoice weight (the residual, or the residual net of its TDS), and a
+        k-sum search over the weights sorted largest first prunes every branch that can no longer land in
+        the window. Only the sets it finds are checked (in Decimal) by ``_explain``.
+        """
+        pol = self.policy
+        upper = (amount + pol.charges_limit) / (1 - max(pol.tds_rates, default=Decimal(0))) + 1
+        pool = [i for i in items if self._open(i) <= upper][: pol.pool]
+        if len(pool) < k_min:
+            return []
+        a = int(amount * 100)
+        lim = int(pol.charges_limit * 100)
+        res = [int(self._open(i) * 100) for i in pool]
+        tax = [int(i.taxable_open * 100) for i in pool]
+        # (weights, kind) per explanation; the window on their sum depends on k (a rupee of rounding per invoice)
+        vectors: list[tuple[list[int], str]] = [(res, "gross")]
+        for r in pol.tds_rates:
+            num, den = r.as_integer_ratio()
+            vectors.append(([x - (t * num + den // 2) // den for x, t in zip(res, tax, strict=True)], "net"))
+        for r in pol.discount_rates:
+            num, den = r.as_integer_ratio()
+            vectors.append(([x - (x * num + den // 2) // den for x in res], "discount"))
+        nodes = [pol.budget if budget is None else budget]
+        for k in range(k_min, min(k_max, len(pool)) + 1):
+            tol = 100 * k + k
+            sets: dict[tuple[int, ...], None] = {}
+            for weights, kind in vectors:
+                lo, hi = {"gross": (a, a + lim), "net": (a - tol, a + max(lim, tol) + k),
+                          "discount": (a - tol, a + tol)}[kind]
+                for combo in _ksum(weights, k, lo, hi, nodes, 6):
+                    sets[tuple(sorted(combo))] = None
+            found = []
+            for combo in sets:
+                fit = self._fit([pool[j] for j in combo], amount, on, 0.96 - 0.01 * (k - 2), "", (f"{k} invoices add up",))
+                if fit and fit.kind == "exact":
+                    # to the paisa: a coincidence is far less likely than with a tolerance (TDS, charges)
+                    fit = replace(fit, quality=0.99 - 0.005 * (k - 2))
+                elif fit and fit.kind == "explained:tds" and self._tds_to_the_paisa(fit, k):
+                    fit = replace(fit, quality=0.975 - 0.01 * (k - 2))
+                if fit:
+                    found.append(fit)
+            if found:
+                found.sort(key=lambda f: (-f.quality, [i.date for i in f.items]))
+                return found
+            if nodes[0] <= 0:
+                break
+        return []
+
+    def _tds_to_the_paisa(self, fit: _Fit, k: int) -> bool:
+        """The short payment is TDS at one rate on the taxable total, or on each invoice, within a paisa an invoice.
+
+        The one-rupee-an-invoice tolerance lets sets of several invoices fit by coincidence; to the paisa they do not.
+        """
+        slack = CENT * k
+        for r in self.policy.tds_rates:
+            on_total = money(sum((i.taxable_open for i in fit.items), Decimal(0)) * r)
+            each = sum((money(i.taxable_open * r) for i in fit.items), ZERO)
+            if abs(fit.tds - on_total) <= slack or abs(fit.tds - each) <= slack:
+                return True
+        return False
+
+    # -- proposals
+
+    def _proposal(self, code: str, fit: _Fit, conf: float, reasons: list[str]) -> Proposal:
+        if fit.on_account:
+            pass
+        return Proposal(code, tuple((i.number, a) for i, a in zip(fit.items, fit.amounts, strict=True)),
+                        tuple(i.id for i in fit.items), fit.tds, fit.charges, fit.discount, fit.on_account,
+                        round(max(0.0, min(1.0, conf)), 4), tuple(reasons))
+
+    def _partial(self, code, items, named, amount, cust, reasons) -> Proposal:
+        """No set explains the amount: a part payment, oldest (or named) first, for a person to confirm."""
+        left, allocs, ids = amount, [], []
+        for inv in (named or items):
+            if left <= 0:
+                break
+            part = min(left, self._open(inv))
+            allocs.append((inv.number, part))
+            ids.append(inv.id)
+            left -= part
+        why = "part payment: " + ("named invoices" if named else "oldest first") + ", amount does not settle them"
+        return Proposal(code, tuple(allocs), tuple(ids), on_account=max(left, ZERO),
+                        confidence=round(cust * 0.6, 4), reasons=(*reasons, why))
+
+
+def _ksum(weights: list[int], k: int, lo: int, hi: int, budget: list[int], cap: int) -> list[tuple[int, ...]]:
+    """Up to ``cap`` sets of ``k`` indexes whose weights sum into [lo, hi]; ``budget[0]`` search nodes, shared."""
+    n = len(weights)
+    order = sorted(range(n), key=lambda j: -weights[j])
+    v = [weights[j] for j in order]
+    pre = [0]
+    for x in v:
+        pre.append(pre[-1] + x)
+    out: list[tuple[int, ...]] = []
+    chosen: list[int] = []
+
+    def dfs(j: int, m: int, s: int) -> None:
+        if m == 0:
+            if lo <= s <= hi:
+                out.append(tuple(order[p] for p in chosen))
+            return
+        if budget[0] <= 0 or len(out) >= cap:
+            return
+        budget[0] -= 1
+        tail_min = pre[n] - pre[n - m + 1]  # the smallest m-1 weights
+        for p in range(j, n - m + 1):
+            if s + pre[p + m] - pre[p] < lo:  # the largest m from here fall short; later ones are smaller
+                break
+            if s + v[p] + tail_min > hi:
+                continue
+            chosen.append(p)
+            dfs(p + 1, m - 1, s + v[p])
+            chosen.pop()
+
+    dfs(0, k, 0)
+    return out
+
+
+def identity_value(kind: str, value: str) -> str:
+    """How a learned identity is compared: account numbers by their digits, UPI ids lower-case, aliases normalised."""
+    value = (value or "").strip()
+    if kind == "upi":
+        return value.lower()
+    if kind == "account":
+        return re.sub(r"[^0-9A-Z]", "", value.upper()).lstrip("0")
+    if kind == "ifsc_account":
+        ifsc, _, acct = value.partition(":")
+        return f"{ifsc.upper().strip()}:{re.sub(r'[^0-9A-Z]', '', acct.upper()).lstrip('0')}"
+    return normalise_name(value)

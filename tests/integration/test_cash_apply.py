@@ -1,0 +1,157 @@
+"""Cash application end to end: a statement imported, the engine run, receipts posted, learning, the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+from dues.audit.models import AuditRecord
+from dues.banking.models import BankLine, CustomerBankIdentity
+from dues.banking.services import bank_statement_import, cash_apply, cash_apply_confirm
+from dues.core.errors import DuesError
+from dues.ledger.models import Allocation, Document, OpenItem
+from tests.conftest import dues_env
+
+pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
+
+HEADER = "Date,Narration,Chq./Ref.No.,Value Dt,Withdrawal Amt.,Deposit Amt.,Closing Balance\n"
+STATEMENT = ("Account No :50100123456789\n\n" + HEADER +
+             # INV-1 net of 2% TDS on taxable 1,00,000 (not on the 1,18,000 total)
+             '01/06/25,NEFT CR-ICIC0000456-SHREE GANESH TRADERS PVT LTD-N100000000001,N100000000001,01/06/25,,'
+             '"1,16,000.00","2,16,000.00"\n'
+             # exactly INV-3, by a payer whose name says nothing; the invoice number does
+             '02/06/25,IMPS-512345678901-KAVERI GROUP HOLDINGS-SBI-XXXX9876 bill no 3,512345678901,02/06/25,,'
+             '"11,800.00","2,27,800.00"\n'
+             # two invoices of the same amount: must not be auto-posted
+             '03/06/25,UPI/412345678901/PATIL STEEL/patil@okaxis/Axis Bank,412345678901,03/06/25,,"5,900.00",'
+             '"2,33,700.00"\n'
+             # not a customer at all
+             '04/06/25,INT.PD:01-03-2025 TO 31-05-2025,,04/06/25,,"1,234.00","2,34,934.00"\n')
+NEXT = ("Account No :50100123456789\n\n" + HEADER +
+        '10/06/25,UPI/412345678999/PATIL S/patil@okaxis/Axis Bank,412345678999,10/06/25,,"5,900.00","2,40,834.00"\n')
+
+
+@pytest.fixture
+def book(company, make_customer, post):
+    c1 = make_customer("C001", name="Shree Ganesh Traders")
+    c2 = make_customer("C002", name="Kaveri Distributors")
+    c3 = make_customer("C003", name="Patil Steel Works")
+    post("invoice", "INV-1", c1, "2025-04-01", "118000.00", taxable_value=Decimal("100000.00"))
+    post("invoice", "INV-2", c1, "2025-05-15", "5900.00", taxable_value=Decimal("5000.00"))
+    post("invoice", "INV-3", c2, "2025-05-01", "11800.00", taxable_value=Decimal("10000.00"))
+    post("invoice", "INV-4", c3, "2025-05-02", "5900.00", taxable_value=Decimal("5000.00"))
+    post("invoice", "INV-5", c3, "2025-05-03", "5900.00", taxable_value=Decimal("5000.00"))
+    bank_statement_import(company=company, path="june.csv", data=STATEMENT.encode(), preset="hdfc", actor="test")
+    return {"C001": c1, "C002": c2, "C003": c3}
+
+
+def _rows(result):
+    return {x.reference: x for x in result.lines}
+
+
+def test_preview_writes_nothing_and_explains(company, book):
+    result = cash_apply(company, auto=False, actor="test")
+    assert result.summary == {"lines": 4, "applied": 0, "suggested": 3, "unmatched": 1}
+    rows = _rows(result)
+    tds = rows["N100000000001"]
+    assert (tds.customer, tds.allocations, tds.tds) == ("C001", [{"invoice": "INV-1", "amount": "118000.00"}],
+                                                         "2000.00")
+    assert tds.confidence >= 0.95 and any("2% TDS on taxable 1,00,000.00" in r for r in tds.reasons)
+    assert not Document.objects.filter(kind="receipt").exists()
+
+
+def test_auto_posts_receipts_with_tds_and_never_twice(company, book):
+    result = cash_apply(company, auto=True, threshold=0.95, actor="test")
+    rows = _rows(result)
+    assert rows["N100000000001"].status == "applied"
+    assert rows["512345678901"].status == "applied" and rows["512345678901"].customer == "C002"
+    patil = rows["412345678901"]
+    assert patil.status == "suggested" and patil.confidence < 0.95
+    assert any("ambiguous" in r for r in patil.reasons)
+    unmatched = [x for x in result.lines if x.status == "unmatched"]
+    assert len(unmatched) == 1 and unmatched[0].amount == "1234.00"
+
+    receipt = Document.objects.get(kind="receipt", reference="N100000000001")
+    assert (receipt.customer.code, receipt.amount, receipt.tds, receipt.mode) == ("C001", Decimal("116000.00"),
+                                                                                 Decimal("2000.00"), "neft")
+    inv1 = OpenItem.objects.get(document__number="INV-1", side="D")
+    assert inv1.residual == 0
+    assert Allocation.objects.get(debit_item=inv1).amount == Decimal("118000.00")
+    line = BankLine.objects.get(reference="N100000000001")
+    assert (line.status, line.applied_amount, line.receipt_id) == ("applied", Decimal("116000.00"), receipt.pk)
+    assert OpenItem.objects.get(document__number="INV-3", side="D").residual == 0
+    assert AuditRecord.objects.filter(object_type="bank_line", action="cash_apply").count() == 2
+
+    again = cash_apply(company, auto=True, threshold=0.95, actor="test")
+    assert again.summary["applied"] == 0 and again.summary["lines"] == 2
+    assert Document.objects.filter(kind="receipt").count() == 2
+    assert Allocation.objects.count() == 2
+
+
+def test_larger_than_everything_leaves_the_rest_on_account(company, book):
+    text = ("Account No :50100123456789\n\n" + HEADER +
+            '31/05/25,RTGS CR-HDFC0000001-SHREE GANESH TRADERS-R200000000001,R200000000001,31/05/25,,'
+            '"1,30,000.00","2,30,000.00"\n')
+    bank_statement_import(company=company, path="x.csv", data=text.encode(), preset="hdfc", actor="test")
+    rows = _rows(cash_apply(company, auto=True, actor="test"))
+    row = rows["R200000000001"]
+    assert row.status == "applied" and row.allocations == [{"invoice": "INV-1", "amount": "118000.00"},
+                                                           {"invoice": "INV-2", "amount": "5900.00"}]
+    assert any("6,100.00 on account" in r for r in row.reasons)
+    receipt = Document.objects.get(reference="R200000000001")
+    assert OpenItem.objects.get(document=receipt).residual == Decimal("6100.00")  # on account
+    # the later TDS-short credit from the same customer now finds nothing open: a person decides
+    assert rows["N100000000001"].status == "suggested"
+
+
+def test_confirm_learns_and_the_next_statement_matches(company, book):
+    line = BankLine.objects.get(reference="412345678901")
+    cash_apply_confirm(line, book["C003"], [("INV-4", Decimal("5900.00"))], actor="test")
+    line.refresh_from_db()
+    assert line.status == "applied" and line.receipt.customer.code == "C003"
+    learned = set(CustomerBankIdentity.objects.filter(customer=book["C003"]).values_list("kind", "value"))
+    assert ("upi", "patil@okaxis") in learned
+    with pytest.raises(DuesError, match="already applied"):
+        cash_apply_confirm(line, book["C003"], [("INV-5", Decimal("5900.00"))], actor="test")
+    # next month: only the UPI id says who it is (the name is cut short), and it is applied on its own
+    bank_statement_import(company=company, path="next.csv", data=NEXT.encode(), preset="hdfc", actor="test")
+    rows = _rows(cash_apply(company, auto=True, actor="test"))
+    nxt = rows["412345678999"]
+    assert nxt.status == "applied" and nxt.customer == "C003"
+    assert nxt.allocations == [{"invoice": "INV-5", "amount": "5900.00"}]
+    assert any("UPI id patil@okaxis known for C003" in r for r in nxt.reasons)
+
+
+def test_cli_json_contract(tmp_path, scratch_db):
+    env = dues_env(tmp_path, scratch_db)
+
+    def dues(*args):
+        proc = subprocess.run([sys.executable, "-m", "dues.cli.main", *map(str, args)], env=env, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        return proc
+
+    (tmp_path / "c.csv").write_text("code,name,state,credit_days\nC001,Shree Ganesh Traders,27,30\n"
+                                    "C002,Kaveri Distributors,27,30\n")
+    (tmp_path / "i.csv").write_text("number,customer,date,due_date,amount,taxable_value,tax\n"
+                                    "INV-1,C001,2025-04-01,,118000,100000,18000\n"
+                                    "INV-3,C002,2025-05-01,,11800,10000,1800\n")
+    (tmp_path / "s.csv").write_text(STATEMENT)
+    dues("init", "--company", "Acme Steel", "--state", "27")
+    dues("import", "customers", tmp_path / "c.csv")
+    dues("import", "invoices", tmp_path / "i.csv")
+    dues("import", "bank", tmp_path / "s.csv", "--preset", "hdfc")
+    data = json.loads(dues("cash-apply", "--auto", "--threshold", "0.95", "--format", "json").stdout)
+    assert data["summary"] == {"lines": 4, "applied": 2, "suggested": 0, "unmatched": 2}
+    first = next(x for x in data["lines"] if x["reference"] == "N100000000001")
+    assert first == {"reference": "N100000000001", "date": "2025-06-01", "amount": "116000.00", "status": "applied",
+                     "customer": "C001", "allocations": [{"invoice": "INV-1", "amount": "118000.00"}],
+                     "tds": "2000.00", "charges": "0.00", "confidence": first["confidence"],
+                     "reasons": first["reasons"]}
+    assert 0.95 <= first["confidence"] <= 1
+    again = json.loads(dues("cash-apply", "--auto", "--format", "json").stdout)
+    assert again["summary"] == {"lines": 2, "applied": 0, "suggested": 0, "unmatched": 2}
