@@ -56,7 +56,9 @@ class BankStatement(models.Model):
 class BankLine(models.Model):
     CREDIT, DEBIT = "C", "D"
     UNAPPLIED, PARTLY, APPLIED, IGNORED = "unapplied", "partly_applied", "applied", "ignored"
-    STATUSES = [(s, s.replace("_", " ")) for s in (UNAPPLIED, PARTLY, APPLIED, IGNORED)]
+    # a credit the bank took back (cheque bounce), and the debit that took it back
+    RETURNED, REVERSAL = "returned", "reversal"
+    STATUSES = [(s, s.replace("_", " ")) for s in (UNAPPLIED, PARTLY, APPLIED, IGNORED, RETURNED, REVERSAL)]
 
     company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
     bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="lines")
@@ -82,6 +84,7 @@ class BankLine(models.Model):
     status = models.CharField(max_length=16, choices=STATUSES, default=UNAPPLIED)
     applied_amount = models.DecimalField(**MONEY, default=0)
     receipt = models.ForeignKey("ledger.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=300, blank=True, help_text="why a person ignored it, or which line returned it")
 
     class Meta:
         constraints = [

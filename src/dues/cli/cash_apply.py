@@ -27,9 +27,17 @@ def cash_apply(obj, auto, threshold, account, fmt):
         bank_account = BankAccount.objects.filter(company=company, code=account).first()
         if bank_account is None:
             raise DuesError(f"no bank account {account!r}")
+    from dues.banking.returns import bank_returns_apply
+
+    # returned credits (cheque bounces) first, so a bounced credit is never applied; a preview only counts them
+    returned = [p for p in bank_returns_apply(company, actor=obj.user, bank_account=bank_account, dry_run=not auto)
+                if not p.error]
     result = run(company, auto=auto, threshold=threshold, actor=obj.user, bank_account=bank_account)
     if fmt == "json":
-        print_json(result.as_json())
+        data = result.as_json()
+        if returned:  # an extra key only when there is something to say: the summary keys stay as they are
+            data["summary"]["returned"] = len(returned)
+        print_json(data)
         return 0
     rows = []
     for x in result.lines:
@@ -45,7 +53,8 @@ def cash_apply(obj, auto, threshold, account, fmt):
                      f"{x.confidence:.2f}", "; ".join(x.reasons)])
     s = result.summary
     table(f"Cash application: {s['lines']} line(s), {s['applied']} applied, {s['suggested']} suggested, "
-          f"{s['unmatched']} unmatched" + ("" if auto else " (preview: --auto to post)"),
+          f"{s['unmatched']} unmatched, {len(returned)} returned by the bank"
+          + ("" if auto else " (preview: --auto to post)"),
           ["date", "reference", "amount", "status", "customer", "allocations", "short by", "confidence", "reasons"],
           rows, right=[2, 7])
     return 0

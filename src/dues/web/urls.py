@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from .views import audit, auth, customers, dashboard, documents, imports, receipts, reports
+from .views import audit, auth, cash, customers, dashboard, documents, imports, receipts, reports
 
 app_name = "web"
 
@@ -28,4 +28,12 @@ urlpatterns = [
     path("ageing/items/", reports.ageing_items_view, name="ageing_items"),
     path("imports/", imports.imports, name="imports"),
     path("audit/", audit.audit_log, name="audit"),
+    # cash application workbench (bank lines, proposals, accept / change / ignore, bulk, run, upload)
+    path("cash/", cash.workbench, name="cash"),
+    path("cash/run/", cash.run, name="cash_run"),
+    path("cash/upload/", cash.upload, name="cash_upload"),
+    path("cash/<int:pk>/accept/", cash.accept, name="cash_accept"),
+    path("cash/<int:pk>/change/", cash.change, name="cash_change"),
+    path("cash/<int:pk>/ignore/", cash.ignore, name="cash_ignore"),
+    path("cash/<int:pk>/unignore/", cash.unignore, name="cash_unignore"),
 ]
