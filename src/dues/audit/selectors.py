@@ -35,11 +35,35 @@ def audit_records(*, object_type: str = "", object_id: str = "", actor: str = ""
 
 
 def audit_choices() -> dict[str, list[str]]:
-    """The actors, actions and object types the log holds, for the viewer's filter menus."""
+    """The actors, actions and object types the log holds, for the viewer's filter menus.
+
+    Each is a skip scan of the column's index (one lookup per distinct value, a handful), not a
+    DISTINCT over the whole log: the same list, in the same order, in milliseconds on a long log.
+    """
+    from django.db import connection
+
     def distinct(column: str) -> list[str]:
-        return list(AuditRecord.objects.order_by(column).values_list(column, flat=True).distinct())
+        sql = f"""WITH RECURSIVE v(x) AS (
+                      SELECT MIN({column}) FROM audit_record
+                      UNION ALL
+                      SELECT (SELECT MIN({column}) FROM audit_record WHERE {column} > v.x) FROM v WHERE v.x IS NOT NULL)
+                  SELECT x FROM v WHERE x IS NOT NULL"""
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return [row[0] for row in cursor.fetchall()]
 
     return {"actors": distinct("actor"), "actions": distinct("action"), "object_types": distinct("object_type")}
+
+
+def audit_length() -> int:
+    """How many records the log holds: the head's sequence number (records are numbered 1, 2, 3 ... as
+    they are appended and never removed), without counting a long log row by row."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq FROM audit_head WHERE id = 1")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def audit_head_version() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -13,8 +14,10 @@ from django.db.models import (
     CharField,
     Count,
     DecimalField,
+    Exists,
     F,
     FilteredRelation,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -52,10 +55,12 @@ def open_item_get(*, company: Company, kind: str, number: str) -> OpenItem:
 SCALE = 10_000  # money is summed as integers of 1/10,000 (the database keeps four places): exact on SQLite too
 
 # list name -> the document kinds it shows (and, for opening balances, which side)
+# (each spells out its side too: invoices and debit notes are always debits, receipts and credit notes
+# credits; with it the database reads a list's open items from the partial index by side)
 LISTS: dict[str, Q] = {
-    "invoices": Q(kind__in=(Document.INVOICE, Document.DEBIT_NOTE)) | Q(kind=Document.OPENING, side="D"),
-    "receipts": Q(kind=Document.RECEIPT),
-    "credit_notes": Q(kind=Document.CREDIT_NOTE),
+    "invoices": Q(Q(kind__in=(Document.INVOICE, Document.DEBIT_NOTE)) | Q(kind=Document.OPENING), side="D"),
+    "receipts": Q(kind=Document.RECEIPT, side="C"),
+    "credit_notes": Q(kind=Document.CREDIT_NOTE, side="C"),
 }
 
 # status codes derived in SQL from the document's own open item; words differ for debits and credits
@@ -136,10 +141,35 @@ def _annotate(documents: QuerySet) -> QuerySet:
 
 @dataclass
 class DocumentSearch:
-    """A filtered list: ``rows`` (annotated and sorted, to page) and ``matching`` (plain, to total)."""
+    """A filtered list: ``rows`` (annotated and sorted, to page) and ``matching`` (plain, to total).
+
+    ``by_item``: narrowed by the documents' own items (status, overdue), so the database finds the
+    rows from the open items and must sort all of them for any page: page by ``page_ids``.
+    """
 
     rows: QuerySet
     matching: QuerySet
+    by_item: bool = False
+    order: list[str] = field(default_factory=list)
+
+
+def page_ids(search: DocumentSearch, *, cache_key: str) -> list[int]:
+    """The ids of a list's documents in its order (one narrow query: no item or customer columns), kept
+    under the audit log's head with ``cache_key`` (the reader's scope and "today"): pages of a list
+    found through its items are then read by id."""
+    from django.core.cache import cache
+
+    from dues.audit.selectors import audit_head_version
+
+    ids = search.matching.order_by(*search.order).values_list("pk", flat=True)
+    sql, params = ids.query.sql_with_params()
+    digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:32]
+    key = f"dues:docids:{cache_key}:{digest}:{audit_head_version()}"
+    found = cache.get(key)
+    if found is None:
+        found = list(ids)
+        cache.set(key, found, timeout=TOTALS_CACHE_SECONDS)
+    return found
 
 
 def document_list(*, company: Company, which: str, filters: DocumentFilter, customers=None,
@@ -175,23 +205,50 @@ def document_list(*, company: Company, which: str, filters: DocumentFilter, cust
     fields = SORTS.get(key, SORTS["date"])
     descending = f.sort.startswith("-") if key in SORTS else True
     order = [f"-{x}" if descending else x for x in fields]
-    rows = (_annotate(qs).select_related("customer").order_by(*order, "-pk" if descending else "pk"))
-    return DocumentSearch(rows, qs)
+    order = [*order, "-pk" if descending else "pk"]
+    rows = _annotate(qs).select_related("customer").order_by(*order)
+    # the sparse conditions (something left on the item) come from the partial index of open items
+    return DocumentSearch(rows, qs, by_item=f.overdue or f.status in (OPEN, PARTIAL), order=order)
 
 
-def document_totals(matching: QuerySet) -> DocumentTotals:
+def document_totals(matching: QuerySet, *, company: Company | None = None, cache_key: str = "") -> DocumentTotals:
     """Count, amount (cancelled documents left out) and what is left open of the documents ``matching``.
 
-    Two aggregates in SQL: the documents alone, and the open items with something left (a
-    cancellation's counter-item never has; the partial index on "residual > 0" finds the rest).
+    Two aggregates in SQL: the documents alone (an index holds kind, side, status and amount), and the
+    open items with something left, read from their partial covering index, each checked against
+    ``matching`` by primary key (a cancellation's counter-item never has anything left). With a
+    ``cache_key`` (what the reader may see and "today"), the totals are kept under the audit log's
+    head: any change to the books moves it, so cached totals are never older than the books.
     """
+    key = ""
+    if cache_key:
+        from django.core.cache import cache
+
+        from dues.audit.selectors import audit_head_version
+
+        sql, params = matching.order_by().values("pk").query.sql_with_params()
+        digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:32]
+        key = f"dues:doctotals:{cache_key}:{digest}:{audit_head_version()}"
+        found = cache.get(key)
+        if found is not None:
+            return found
     row = matching.order_by().aggregate(
         n=Count("pk"),
         amount=_scaled_sum(Case(When(status=Document.POSTED, then=F("amount")), default=Value(ZERO),
                                 output_field=DecimalField(**MONEY))))
-    left = (OpenItem.objects.filter(residual__gt=0, document__in=matching.order_by().values("pk"))
+    items = OpenItem.objects.filter(company=company) if company is not None else OpenItem.objects.all()
+    left = (items.filter(residual__gt=0)
+            .filter(Exists(matching.order_by().filter(pk=OuterRef("document_id"))))
             .aggregate(residual=_scaled_sum(F("residual"))))
-    return DocumentTotals(row["n"], _unscale(row["amount"]), _unscale(left["residual"]))
+    totals = DocumentTotals(row["n"], _unscale(row["amount"]), _unscale(left["residual"]))
+    if key:
+        from django.core.cache import cache
+
+        cache.set(key, totals, timeout=TOTALS_CACHE_SECONDS)
+    return totals
+
+
+TOTALS_CACHE_SECONDS = 6 * 3600
 
 
 @dataclass

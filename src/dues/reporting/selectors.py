@@ -7,12 +7,14 @@ today's residual (kept on the item) and adds back only the allocations effective
     residual(X) = residual(today) + sum(allocations effective after X)
 
 Items with nothing left today and no later allocations cannot be open on X and are never read;
-a partial index keeps "residual > 0" items apart. Money is summed as integers of 1/10,000 of a unit
+a partial index keeps "residual > 0" items apart (the SQL spells it ``residual > '0'``, as the index's predicate is written: SQLite
+uses a partial index only for a query that repeats its predicate term for term). Money is summed as integers of 1/10,000 of a unit
 so SQLite (which stores decimals as doubles) adds exactly, like PostgreSQL's numeric.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -98,7 +100,7 @@ def _residuals_cte(as_of: str, company_id: int, customer_ids: Sequence[int] | No
         SELECT oi.id, oi.customer_id, oi.side, oi.date, oi.due_date,
                CAST(ROUND(oi.residual * {SCALE}) AS BIGINT) + COALESCE(l.back, 0) AS residual
           FROM ledger_openitem oi LEFT JOIN later l ON l.item_id = oi.id
-         WHERE oi.company_id = %s AND oi.residual > 0 AND oi.date <= %s{cust.replace('customer_id', 'oi.customer_id')}
+         WHERE oi.company_id = %s AND oi.residual > '0' AND oi.date <= %s{cust.replace('customer_id', 'oi.customer_id')}
         UNION ALL
         SELECT oi.id, oi.customer_id, oi.side, oi.date, oi.due_date, l.back AS residual
           FROM later l JOIN ledger_openitem oi ON oi.id = l.item_id
@@ -152,6 +154,50 @@ def ageing(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence
         else:
             row.buckets[bucket] += amount
     return AgeingReport(as_of, basis, company.currency, by, columns, [rows[k] for k in sorted(rows)])
+
+
+@dataclass
+class AgeingSummary:
+    """What a page of the ageing report by customer needs besides its rows: the customers with a
+    balance (ids, in the report's order: by code) and the report's totals, both exactly as ``ageing``
+    would give them, without building a row per customer."""
+
+    as_of: date
+    columns: list[str]
+    customer_ids: list[int]
+    totals: AgeingRow
+
+
+def ageing_summary(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence[int] = DEFAULT_CUTOFFS,
+                   salesperson: str | None = None) -> AgeingSummary:
+    """The customers that ``ageing(by="customer")`` has a row for, in its order, and its totals: two
+    set-based queries (totals by bucket; the customers with an item open) instead of a row per customer.
+    Page the ids and age only the page's customers with ``ageing(customer_ids=...)``.
+    """
+    cte, cte_args = _residuals_cte(as_of.isoformat(), company.pk, None)
+    case, case_args = _bucket_case(as_of, cutoffs, basis)
+    who, who_args = ("", []) if salesperson is None else (" AND LOWER(c.salesperson) = LOWER(%s)", [salesperson])
+    columns = bucket_labels(cutoffs, basis)
+    totals = AgeingRow("", "Total", {c: ZERO for c in columns})
+    with connection.cursor() as cursor:
+        cursor.execute(f"""WITH {cte}
+            SELECT {case} AS bucket, SUM(o.residual)
+              FROM open_then o JOIN customers_customer c ON c.id = o.customer_id
+             WHERE o.residual <> 0{who}
+             GROUP BY bucket""", [*cte_args, *case_args, *who_args])
+        for bucket, scaled in cursor.fetchall():
+            amount = Decimal(int(scaled)) / SCALE
+            if bucket == "unapplied":
+                totals.unapplied -= amount
+            else:
+                totals.buckets[bucket] += amount
+        cursor.execute(f"""WITH {cte}
+            SELECT c.id, c.code FROM customers_customer c
+             WHERE c.id IN (SELECT o.customer_id FROM open_then o WHERE o.residual <> 0){who}""",
+                       [*cte_args, *who_args])
+        found = cursor.fetchall()
+    found.sort(key=lambda row: row[1] or "(none)")  # the order of ``ageing``'s rows (Python's, not a collation's)
+    return AgeingSummary(as_of, columns, [row[0] for row in found], totals)
 
 
 @dataclass
@@ -252,9 +298,7 @@ class AgeingItems:
 
     def _run(self, select: str, tail: str = "", extra: Sequence = ()) -> list[tuple]:
         sql = f"{self._from} SELECT {select} FROM aged a{self._filter}{tail}"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*self._args, *self._filter_args, *extra])
-            return cursor.fetchall()
+        return _cached_rows(sql, [*self._args, *self._filter_args, *extra])
 
     def _summarise(self) -> None:
         ((count, debit, credit),) = self._run(
@@ -298,9 +342,7 @@ class AgeingItems:
             SELECT d.number, d.kind, a.side, c.code, c.name, a.date, a.due_date, a.residual, a.bucket
               FROM aged a JOIN ledger_openitem oi ON oi.id = a.id JOIN ledger_document d ON d.id = oi.document_id
               JOIN customers_customer c ON c.id = a.customer_id{self._filter}{tail}"""
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*self._args, *self._filter_args, *extra])
-            return cursor.fetchall()
+        return _cached_rows(sql, [*self._args, *self._filter_args, *extra])
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -315,6 +357,28 @@ class AgeingItems:
 
     def __iter__(self):
         return iter(self.fetch())
+
+
+ITEMS_CACHE_SECONDS = 6 * 3600
+
+
+def _cached_rows(sql: str, args: Sequence) -> list[tuple]:
+    """The rows of a drill-down query (its count and total, or one page), kept under the audit log's
+    head: a change to the books moves it, so a repeat view (the same cell, the same page) reads nothing
+    again and is never older than the books."""
+    from django.core.cache import cache
+
+    from dues.audit.selectors import audit_head_version
+
+    digest = hashlib.sha256(repr((sql, list(args))).encode()).hexdigest()[:40]
+    key = f"dues:ageing-items:{digest}:{audit_head_version()}"
+    rows = cache.get(key)
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(args))
+            rows = cursor.fetchall()
+        cache.set(key, rows, timeout=ITEMS_CACHE_SECONDS)
+    return rows
 
 
 def ageing_items(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence[int] = DEFAULT_CUTOFFS,
@@ -522,7 +586,7 @@ def outstanding_trend(*, company: Company, as_of: date, months: int = 12,
     sql = f"""
         SELECT oi.side, {di} AS di, {ui} AS ui, 99 AS ei, SUM(CAST(ROUND(oi.residual * {SCALE}) AS BIGINT))
           FROM ledger_openitem oi
-         WHERE oi.company_id = %s AND oi.residual > 0 AND oi.date <= %s{who}
+         WHERE oi.company_id = %s AND oi.residual > '0' AND oi.date <= %s{who}
          GROUP BY oi.side, di, ui
         UNION ALL
         SELECT oi.side, {di} AS di, {ui} AS ui, {ei} AS ei, SUM(CAST(ROUND(a.amount * {SCALE}) AS BIGINT))
@@ -560,10 +624,30 @@ def customer_ids_by_balance(*, company: Company, as_of: date, within, sort: str,
 
     ``sort``: ``outstanding``, ``overdue`` (due basis) or ``credit_use`` (outstanding over the
     credit limit; customers without a limit last). Every customer's balance is summed in the
-    database and only one page of ids comes back (ORDER BY ... LIMIT), ties in code order.
+    database, ties in code order. The whole order (ids only) is kept under the audit log's head,
+    which every change to the books moves: paging or re-sorting the same list reads no balances again.
     """
     if sort not in BALANCE_SORTS:
         raise DuesError(f"cannot order customers by {sort!r} (one of {', '.join(BALANCE_SORTS)})")
+    from django.core.cache import cache
+
+    from dues.audit.selectors import audit_head_version
+
+    inner, inner_args = within.values("id").query.sql_with_params()
+    digest = hashlib.sha256(repr((inner, inner_args)).encode()).hexdigest()[:32]
+    key = (f"dues:balance-order:{company.pk}:{_iso(as_of)}:{sort}:{int(descending)}:{digest}:"
+           f"{audit_head_version()}")
+    ordered = cache.get(key)
+    if ordered is None:
+        ordered = _ids_by_balance(company=company, as_of=as_of, within=within, sort=sort, descending=descending)
+        cache.set(key, ordered, timeout=BALANCE_CACHE_SECONDS)
+    return ordered[offset:offset + limit]
+
+
+BALANCE_CACHE_SECONDS = 6 * 3600
+
+
+def _ids_by_balance(*, company: Company, as_of: date, within, sort: str, descending: bool) -> list[int]:
     ids = None
     if within.query.where:  # a search: age only the customers it found, if they are not too many
         ids = list(within.values_list("id", flat=True)[:NARROW_SORT + 1])
@@ -585,8 +669,7 @@ def customer_ids_by_balance(*, company: Company, as_of: date, within, sort: str,
         )
         SELECT c.id FROM customers_customer c LEFT JOIN bal b ON b.customer_id = c.id
          WHERE c.company_id = %s AND c.id IN ({inner})
-         ORDER BY ({key}) IS NULL, {key} {direction}, c.code
-         LIMIT %s OFFSET %s"""
+         ORDER BY ({key}) IS NULL, {key} {direction}, c.code"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*cte_args, _iso(as_of), company.pk, *inner_args, limit, offset])
+        cursor.execute(sql, [*cte_args, _iso(as_of), company.pk, *inner_args])
         return [row[0] for row in cursor.fetchall()]

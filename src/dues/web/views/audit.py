@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from dues.audit.selectors import audit_choices, audit_records
+from dues.audit.selectors import audit_choices, audit_length, audit_records
 from dues.audit.services import audit_verify
 from dues.companies.models import Company
 from dues.core.dates import parse_date
 
 from ..selectors import audit_lines
-from .common import base_context, desk_view, paginate
+from .common import PAGE_SIZE, base_context, desk_view, paginate
 
 FILTERS = ("actor", "action", "object_type", "object_id", "from", "to")
 
@@ -41,7 +42,15 @@ def _filters(request: HttpRequest) -> tuple[dict[str, str], dict, dict[str, str]
 def audit_log(request: HttpRequest, company: Company) -> HttpResponse:
     raw, kwargs, errors = _filters(request)
     context = base_context(company, timezone.localdate(), "", "audit")
-    context.update(paginate(request, audit_records(**kwargs)))
+    records = audit_records(**kwargs)
+    if any(raw[name] for name in FILTERS):
+        context.update(paginate(request, records))
+    else:  # the whole log: its length is the head's number, not a COUNT over every record
+        paginator = Paginator(records, PAGE_SIZE)
+        paginator.count = audit_length()  # a cached_property: set, it is not queried
+        page = paginator.get_page(request.GET.get("page"))
+        context.update({"page": page,
+                        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)})
     context.update({
         "f": raw, "errors": errors, "filtered": any(raw.values()), "choices": audit_choices(),
         "lines": audit_lines(context["page"].object_list),

@@ -25,6 +25,7 @@ from dues.ledger.selectors import (
     document_list,
     document_page,
     document_totals,
+    page_ids,
 )
 from dues.ledger.services import document_cancel
 from dues.users.permissions import can, customers_visible, require_customer, require_post
@@ -102,10 +103,15 @@ def _list(request: HttpRequest, company: Company, which: str) -> HttpResponse:
         errors["to"] = "is before the “from” date"
     search = document_list(company=company, which=which, filters=filters,
                            customers=_visible_customers(request, company), today=today)
-    totals = document_totals(search.matching)
+    totals = document_totals(search.matching, company=company, cache_key=f"{company.pk}:{today.isoformat()}")
     context = base_context(company, today, "", which)
-    context.update(_paginate(request, search.rows, totals.count))
-    rows = list(context["page"].object_list)
+    if search.by_item:  # found through the open items: page their ids (kept), then read the page by id
+        ids = page_ids(search, cache_key=f"{company.pk}:{today.isoformat()}")
+        context.update(_paginate(request, ids, len(ids)))
+        rows = list(search.rows.filter(pk__in=list(context["page"].object_list)))
+    else:
+        context.update(_paginate(request, search.rows, totals.count))
+        rows = list(context["page"].object_list)
     side = "D" if which == "invoices" else "C"
     for d in rows:
         d.status_label = STATUS_WORDS[d.side].get(d.status_code, d.status_code)

@@ -9,15 +9,17 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
+from dues.audit.selectors import audit_head_version
 from dues.companies.models import Company
 from dues.core.ageing import DEFAULT_CUTOFFS, DUE, INVOICE, bucket_labels, parse_cutoffs
 from dues.core.errors import DuesError
 from dues.reporting.exports import ageing_csv, ageing_xlsx, items_csv, items_xlsx
-from dues.reporting.selectors import GROUPS, ageing, ageing_items
+from dues.reporting.selectors import GROUPS, AgeingSummary, ageing, ageing_items, ageing_summary
 
 from ..selectors import bucket_title, salesperson_scope
 from .common import as_of_param, base_context, desk_view, paginate
@@ -106,22 +108,60 @@ class Cell:
     href: str
 
 
+def _summary(company: Company, opts: Options, salesperson: str | None) -> AgeingSummary:
+    """The report's customers and totals, kept under the audit log's head (a change to the books moves
+    it): on a large book a page is then one small query for its own fifty customers."""
+    key = _key(company, opts, salesperson, "customers")
+    summary = cache.get(key)
+    if summary is None:
+        summary = ageing_summary(company=company, as_of=opts.as_of, basis=opts.basis, cutoffs=opts.cutoffs,
+                                 salesperson=salesperson)
+        cache.set(key, summary, timeout=AGEING_CACHE_SECONDS)
+    return summary
+
+
+def _key(company: Company, opts: Options, salesperson: str | None, what: str) -> str:
+    return (f"dues:ageing:{what}:{company.pk}:{opts.as_of.isoformat()}:{opts.basis}:"
+            f"{','.join(map(str, opts.cutoffs))}:{salesperson or ''}:{audit_head_version()}")
+
+
+def _grouped(company: Company, opts: Options, salesperson: str | None):
+    """The report by salesperson, region or segment (a few rows), kept under the audit log's head."""
+    key = _key(company, opts, salesperson, opts.by)
+    report = cache.get(key)
+    if report is None:
+        report = ageing(company=company, as_of=opts.as_of, basis=opts.basis, cutoffs=opts.cutoffs, by=opts.by,
+                        salesperson=salesperson)
+        cache.set(key, report, timeout=AGEING_CACHE_SECONDS)
+    return report
+
+
+AGEING_CACHE_SECONDS = 6 * 3600
+
+
 @desk_view(capability="reports.view")
 def ageing_report(request: HttpRequest, company: Company) -> HttpResponse:
     opts = _options(request)
-    report = ageing(company=company, as_of=opts.as_of, basis=opts.basis, cutoffs=opts.cutoffs, by=opts.by,
-                    salesperson=salesperson_scope(request.user))
+    salesperson = salesperson_scope(request.user)
     export = request.GET.get("export", "")
-    if export in ("csv", "xlsx"):
-        return _export(export, lambda: ageing_csv(report),
-                       lambda target: ageing_xlsx(report, target, locale=company.locale, company=company.name,
-                                                  cutoffs=opts.cutoffs),
-                       (opts.by if opts.by != "customer" else "",), "ageing", opts.as_of)
     context = base_context(company, opts.as_of, opts.errors.get("as_of", ""), "ageing")
-    rows = report.rows
-    if opts.by == "customer":
-        context.update(paginate(request, rows))
-        rows = list(context["page"].object_list)
+    if opts.by == "customer" and export not in ("csv", "xlsx"):
+        # a page of customers: ids and totals from the (cached) summary, rows for the page's customers only
+        summary = _summary(company, opts, salesperson)
+        context.update(paginate(request, summary.customer_ids))
+        report = ageing(company=company, as_of=opts.as_of, basis=opts.basis, cutoffs=opts.cutoffs, by="customer",
+                        customer_ids=list(context["page"].object_list), salesperson=salesperson)
+        rows, totals, count = report.rows, summary.totals, len(summary.customer_ids)
+    else:
+        if export in ("csv", "xlsx"):
+            report = ageing(company=company, as_of=opts.as_of, basis=opts.basis, cutoffs=opts.cutoffs, by=opts.by,
+                            salesperson=salesperson)
+            return _export(export, lambda: ageing_csv(report),
+                           lambda target: ageing_xlsx(report, target, locale=company.locale, company=company.name,
+                                                      cutoffs=opts.cutoffs),
+                           (opts.by if opts.by != "customer" else "",), "ageing", opts.as_of)
+        report = _grouped(company, opts, salesperson)  # a few rows (salespeople, regions, segments)
+        rows, totals, count = report.rows, report.totals, len(report.rows)
     items_url = reverse("web:ageing_items")
     columns = [*report.columns, "unapplied"]
 
@@ -137,8 +177,8 @@ def ageing_report(request: HttpRequest, company: Company) -> HttpResponse:
         "opts": opts, "errors": opts.errors, "report": report, "bases": BASES, "groups": GROUP_LABELS,
         "basis_text": BASES[opts.basis].lower(),
         "group_label": GROUP_LABELS[opts.by], "headings": [bucket_title(c) for c in report.columns],
-        "rows": [(r, cells(r, r.key)) for r in rows], "totals": cells(report.totals, None),
-        "query": opts.query(), "count": len(report.rows),
+        "rows": [(r, cells(r, r.key)) for r in rows], "totals": cells(totals, None),
+        "query": opts.query(), "count": count,
     })
     return render(request, "web/reports/ageing.html", context)
 
