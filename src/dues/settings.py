@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "dues.reporting",
     "dues.integrations",
     "dues.banking",
+    "dues.collections",
     "dues.users",
     "dues.web",
 ]

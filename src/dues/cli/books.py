@@ -26,6 +26,7 @@ def migrate(verbose: bool = False) -> None:
 @click.pass_obj
 def init(obj, name, gstin, state, currency, fy_start, locale):
     """Create (or upgrade) the database and the company with its chart of accounts."""
+    from dues.collections.services import policy_default
     from dues.companies.services import company_init
     from dues.core.errors import DuesError
     from dues.core.states import state_code
@@ -41,6 +42,7 @@ def init(obj, name, gstin, state, currency, fy_start, locale):
     migrate()
     company, created = company_init(name=name, gstin=gstin, state_code=state, currency=currency.upper(),
                                     fy_start=(month, day), locale=locale, actor=obj.user)
+    policy_default(company, obj.user)  # the default dunning policy
     if created:
         out.print(f"created company [bold]{company.name}[/bold] ({company.currency}, fiscal year from "
                   f"{company.fy_start_day:02d}-{company.fy_start_month:02d}) with its chart of accounts")

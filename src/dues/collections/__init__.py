@@ -1,0 +1,1 @@
+"""Collections: dunning policies, the daily run, the activity log."""
