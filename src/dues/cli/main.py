@@ -50,7 +50,7 @@ def cli(ctx: click.Context, db: str | None, user: str | None) -> None:
 
 
 def main() -> None:
-    from dues.cli import bench, books, cash_apply, demo, documents, reports, users  # noqa: F401  (register commands)
+    from dues.cli import bench, books, cash_apply, collect, demo, documents, reconcile, reports, statements, users  # noqa: F401  (register commands)
     from dues.cli.errors import run
 
     sys.exit(run(cli))

@@ -1,0 +1,1 @@
+"""Reconciliation: a customer's ledger of us against ours (ledger clearance)."""
