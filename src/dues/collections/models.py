@@ -4,7 +4,7 @@ run (with their idempotency keys) and the activity log of every contact with a c
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from dues.core.dunning import CHANNELS
 
@@ -138,3 +138,81 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id} {self.outcome}"
+
+
+class PromiseToPay(models.Model):
+    """A customer's promise to pay an amount by a date (for some invoices, or on account).
+
+    Its status follows the receipts (``services.promises_refresh``): kept when what was received
+    after it was taken reaches the amount; once the promised date plus the grace days has passed,
+    partly kept when something came, else broken.
+    """
+
+    OPEN, KEPT, PARTLY_KEPT, BROKEN = "open", "kept", "partly_kept", "broken"
+    STATUSES = [(s, s.replace("_", " ")) for s in (OPEN, KEPT, PARTLY_KEPT, BROKEN)]
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="promises")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="promises")
+    amount = models.DecimalField(**MONEY)
+    promised_date = models.DateField()
+    grace_days = models.PositiveSmallIntegerField(default=3)
+    deadline = models.DateField(help_text="the promised date plus the grace days: receipts up to it count")
+    taken_on = models.DateField(help_text="the day the promise was taken: receipts from it on count")
+    invoices = models.ManyToManyField("ledger.Document", blank=True, related_name="promises",
+                                      help_text="the invoices it covers; none: the customer's account as a whole")
+    taken_by = models.CharField(max_length=150)
+    notes = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=STATUSES, default=OPEN)
+    received = models.DecimalField(**MONEY, default=0)
+    settled_on = models.DateField(null=True, blank=True, help_text="when it turned kept, partly kept or broken")
+    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.PROTECT, related_name="promises")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="promise_amount_pos"),
+            models.CheckConstraint(condition=Q(received__gte=0), name="promise_received_nonneg"),
+            models.CheckConstraint(condition=Q(promised_date__gte=F("taken_on")), name="promise_date_after_taken"),
+        ]
+        indexes = [models.Index(fields=["company", "status", "promised_date"]),
+                   models.Index(fields=["company", "customer", "status"])]
+
+    def __str__(self) -> str:
+        return f"promise {self.pk} {self.customer_id} {self.amount} by {self.promised_date} ({self.status})"
+
+
+class Dispute(models.Model):
+    """A customer disputes (part of) an invoice; while open or in progress the invoice is not dunned."""
+
+    OPEN, IN_PROGRESS, RESOLVED_CREDIT_NOTE, REJECTED = "open", "in_progress", "resolved_credit_note", "rejected"
+    STATUSES = [(s, s.replace("_", " ")) for s in (OPEN, IN_PROGRESS, RESOLVED_CREDIT_NOTE, REJECTED)]
+    ACTIVE = (OPEN, IN_PROGRESS)
+    REASONS = [(r, r.replace("_", " ")) for r in ("price", "quantity", "damaged", "not_received", "tax", "duplicate")]
+    OWNERS = [(o, o) for o in ("sales", "dispatch", "finance")]
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="disputes")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="disputes")
+    document = models.ForeignKey("ledger.Document", on_delete=models.PROTECT, related_name="disputes")
+    amount = models.DecimalField(**MONEY, help_text="the disputed part (at most the invoice's residual)")
+    reason = models.CharField(max_length=12, choices=REASONS)
+    owner = models.CharField(max_length=8, choices=OWNERS, help_text="the department that must resolve it")
+    status = models.CharField(max_length=20, choices=STATUSES, default=OPEN)
+    sla_days = models.PositiveSmallIntegerField(default=7)
+    opened_on = models.DateField()
+    resolved_on = models.DateField(null=True, blank=True)
+    credit_note = models.ForeignKey("ledger.Document", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="resolved_disputes")
+    notes = models.TextField(blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dispute_amount_pos"),
+            models.CheckConstraint(condition=~Q(status="resolved_credit_note") | Q(credit_note__isnull=False),
+                                   name="dispute_credit_note_when_resolved"),
+        ]
+        indexes = [models.Index(fields=["company", "status"]), models.Index(fields=["document", "status"])]
+
+    def __str__(self) -> str:
+        return f"dispute {self.pk} on {self.document_id} ({self.status})"

@@ -11,7 +11,16 @@ from dues.companies.models import Company
 from dues.customers.models import Contact, Customer
 from dues.ledger.models import Document, OpenItem
 
-from .models import Activity, CustomerCollections, DunningActionItem, DunningPolicy, DunningStep, SegmentPolicy
+from .models import (
+    Activity,
+    CustomerCollections,
+    Dispute,
+    DunningActionItem,
+    DunningPolicy,
+    DunningStep,
+    PromiseToPay,
+    SegmentPolicy,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +50,25 @@ def open_debit_items(company: Company, customer_ids: list[int] | None = None) ->
     return rows
 
 
-def item_flags(company: Company, item_ids) -> tuple[set[int], set[int]]:
-    """(disputed, promised) open item ids: the hook where disputes and promises-to-pay feed the run.
+def item_flags(company: Company, item_ids, on: date | None = None) -> tuple[set[int], set[int]]:
+    """(disputed, promised) open item ids among ``item_ids``: what the dunning run leaves out.
 
-    Disputes and promises are not modelled yet; every item is neither disputed nor promised.
+    Disputed: the item's document has a dispute open or in progress. Promised: an open promise
+    covers it (one naming the item's document, or one on the customer's account as a whole) whose
+    deadline (promised date + grace days) is not before ``on``: a broken promise lets dunning move on.
     """
-    return set(), set()
+    wanted = set(item_ids)
+    if not wanted:
+        return set(), set()
+    items = OpenItem.objects.filter(company=company, side="D", residual__gt=0)
+    disputed = set(items.filter(document__disputes__status__in=Dispute.ACTIVE).values_list("id", flat=True))
+    promises = PromiseToPay.objects.filter(company=company, status=PromiseToPay.OPEN)
+    if on is not None:
+        promises = promises.filter(deadline__gte=on)
+    named = items.filter(document__promises__in=promises)
+    on_account = items.filter(customer__promises__in=promises.filter(invoices__isnull=True))
+    promised = set(named.values_list("id", flat=True)) | set(on_account.values_list("id", flat=True))
+    return disputed & wanted, promised & wanted
 
 
 def covered_pairs(company: Company) -> set[tuple[int, str]]:
@@ -118,3 +140,139 @@ def activities(company: Company, customer: Customer | None = None):
     if customer is not None:
         qs = qs.filter(customer=customer)
     return qs.order_by("-at", "-id")
+
+
+# --- promises, disputes and the worklist -------------------------------------------------------------------
+
+
+def promises(company: Company, status: str | None = None, customer: Customer | None = None):
+    """Promises to pay, the latest promised date first (a queryset: paginate it)."""
+    qs = PromiseToPay.objects.filter(company=company).select_related("customer").prefetch_related("invoices")
+    if status:
+        qs = qs.filter(status=status)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    return qs.order_by("-promised_date", "-id")
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseReportRow:
+    promised_date: date
+    taken_by: str
+    count: int
+    promised: Decimal
+    received: Decimal
+    kept: int
+    partly_kept: int
+    broken: int
+    open: int
+
+    def as_json(self) -> dict:
+        return {"promised_date": self.promised_date.isoformat(), "taken_by": self.taken_by, "count": self.count,
+                "promised": f"{self.promised:.2f}", "received": f"{self.received:.2f}", "kept": self.kept,
+                "partly_kept": self.partly_kept, "broken": self.broken, "open": self.open}
+
+
+def promises_report(company: Company, date_from: date | None = None, date_to: date | None = None) \
+        -> list[PromiseReportRow]:
+    """Promised against received, by promised date and by who took the promise (one grouped query)."""
+    from django.db.models import Count, Q, Sum
+
+    qs = PromiseToPay.objects.filter(company=company)
+    if date_from:
+        qs = qs.filter(promised_date__gte=date_from)
+    if date_to:
+        qs = qs.filter(promised_date__lte=date_to)
+    rows = (qs.values("promised_date", "taken_by")
+            .annotate(n=Count("id"), promised=Sum("amount"), got=Sum("received"),
+                      kept=Count("id", filter=Q(status=PromiseToPay.KEPT)),
+                      partly=Count("id", filter=Q(status=PromiseToPay.PARTLY_KEPT)),
+                      broken=Count("id", filter=Q(status=PromiseToPay.BROKEN)),
+                      still_open=Count("id", filter=Q(status=PromiseToPay.OPEN)))
+            .order_by("promised_date", "taken_by"))
+    return [PromiseReportRow(r["promised_date"], r["taken_by"], r["n"], r["promised"] or Decimal(0),
+                             r["got"] or Decimal(0), r["kept"], r["partly"], r["broken"], r["still_open"])
+            for r in rows]
+
+
+def disputes(company: Company, status: str | None = None, customer: Customer | None = None):
+    """Disputes, the oldest open first (a queryset: paginate it). ``status="active"``: open or in progress."""
+    qs = Dispute.objects.filter(company=company).select_related("customer", "document", "credit_note")
+    if status == "active":
+        qs = qs.filter(status__in=Dispute.ACTIVE)
+    elif status:
+        qs = qs.filter(status=status)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    return qs.order_by("opened_on", "id")
+
+
+def disputed_amount(document: Document) -> Decimal:
+    """What is under active dispute on a document."""
+    from django.db.models import Sum
+
+    return Dispute.objects.filter(document=document, status__in=Dispute.ACTIVE).aggregate(
+        s=Sum("amount"))["s"] or Decimal(0)
+
+
+CONTACT_KINDS = ("call", "email", "sms", "whatsapp", "visit", "meeting", "letter")
+
+
+def worklist(company: Company, collector: str | None = None, on: date | None = None,
+             customer_ids=None) -> list:
+    """The worklist for ``on`` (default today), highest priority first (``dues.core.worklist.Entry``).
+
+    Three queries whatever the number of customers: overdue by customer with the age weighting in
+    SQL, promises by customer (broken lately, due today), and the last contact by customer.
+    ``collector`` narrows to the customers whose collector it is (case-insensitive).
+    """
+    from datetime import timedelta
+
+    from django.db.models import Case, Count, DecimalField, F, Max, Min, Q, Sum, Value, When
+    from django.utils import timezone
+
+    from dues.core import worklist as core
+
+    on = on or timezone.localdate()
+    money = DecimalField(max_digits=24, decimal_places=4)
+    customers = Customer.objects.filter(company=company)
+    if collector:
+        customers = customers.filter(collector__iexact=collector.strip())
+    if customer_ids is not None:
+        customers = customers.filter(id__in=list(customer_ids))
+
+    # 1. overdue by customer, weighted by age (today's residuals of items due before ``on``)
+    whens = [When(due_date__gte=on - timedelta(days=limit), then=F("residual") * Value(weight))
+             for limit, weight in core.AGE_WEIGHTS]
+    weighted = Sum(Case(*whens, default=F("residual") * Value(core.OLDEST_WEIGHT), output_field=money))
+    overdue = (OpenItem.objects.filter(company=company, side="D", residual__gt=0, due_date__lt=on,
+                                       customer__in=customers)
+               .exclude(document__status=Document.CANCELLED)
+               .values("customer_id")
+               .annotate(total=Sum("residual"), weighted=weighted, oldest=Min("due_date")))
+    facts: dict[int, dict] = {r["customer_id"]: {"overdue": r["total"], "weighted_overdue": r["weighted"],
+                                                 "oldest_days": (on - r["oldest"]).days} for r in overdue}
+
+    # 2. promises: broken in the window (count, latest deadline) and the amount falling due today
+    since = on - timedelta(days=core.BROKEN_WINDOW_DAYS)
+    broken_q = Q(status=PromiseToPay.BROKEN, deadline__gte=since, deadline__lt=on)
+    today_q = Q(status=PromiseToPay.OPEN, promised_date=on)
+    promised = (PromiseToPay.objects.filter(company=company, customer__in=customers).filter(broken_q | today_q)
+                .values("customer_id")
+                .annotate(broken=Count("id", filter=broken_q), last_broken=Max("deadline", filter=broken_q),
+                          due_today=Sum("amount", filter=today_q)))
+    for r in promised:
+        found = facts.setdefault(r["customer_id"], {})
+        found.update(broken_promises=r["broken"], last_broken=r["last_broken"], due_today=r["due_today"] or Decimal(0))
+    if not facts:
+        return []
+
+    # 3. the last contact (tasks and failed messages are not contacts)
+    last = (Activity.objects.filter(company=company, customer_id__in=list(facts), kind__in=CONTACT_KINDS,
+                                   at__date__lte=on)
+            .exclude(outcome="failed").values("customer_id").annotate(last=Max("at")))
+    for r in last:
+        facts[r["customer_id"]]["last_contact"] = timezone.localtime(r["last"]).date()
+    names = {r[0]: r[1:] for r in Customer.objects.filter(id__in=list(facts)).values_list("id", "code", "name",
+                                                                                          "collector")}
+    return core.rank([core.Facts(cid, *names[cid], **values) for cid, values in facts.items()], on)

@@ -38,7 +38,16 @@ from dues.core.money import ZERO
 from dues.users.permissions import require
 
 from . import selectors
-from .models import Activity, CustomerCollections, DunningAction, DunningActionItem, DunningPolicy, DunningStep
+from .models import (
+    Activity,
+    CustomerCollections,
+    Dispute,
+    DunningAction,
+    DunningActionItem,
+    DunningPolicy,
+    DunningStep,
+    PromiseToPay,
+)
 from .transports import EmailTransport, Message, WebhookTransport, letters_dir
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "collections" / "messages"
@@ -410,7 +419,8 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
                                               date__lte=on).select_related("step").order_by("date", "id"))
     customer_ids = set(rows_by_customer) | {a.customer_id for a in retry}
     profiles = selectors.customer_profiles(company, customer_ids)
-    disputed, promised = selectors.item_flags(company, [r.id for rows in rows_by_customer.values() for r in rows])
+    disputed, promised = selectors.item_flags(company, [r.id for rows in rows_by_customer.values() for r in rows],
+                                                  on=on)
     covered_keys: dict[int, list[str]] = {}
     for item_id, key in selectors.covered_pairs(company):
         covered_keys.setdefault(item_id, []).append(key)
@@ -512,3 +522,317 @@ def _create_actions(company, on: date, actor, due, rows_by_customer) -> list[Dun
     for action in actions:
         action.step = step_of[action.idempotency_key]
     return sorted(actions, key=lambda a: a.id)
+
+
+# --- activities, promises to pay, disputes -------------------------------------------------------------------
+
+CONTACT_KINDS = ("call", "email", "sms", "whatsapp", "visit", "meeting", "letter")
+OUTCOMES = ("reached", "no_answer", "promised", "disputed", "refused", "wrong_contact")
+
+
+def _problems(found: list) -> None:
+    from dues.core.errors import ValidationFailed
+
+    if found:
+        raise ValidationFailed(found)
+
+
+def _money(value, field: str, found: list) -> Decimal | None:
+    from decimal import InvalidOperation
+
+    from dues.core.errors import Problem
+
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        found.append(Problem(f"not an amount: {value!r}", field))
+        return None
+    if not amount.is_finite() or amount <= 0:
+        found.append(Problem("must be more than zero", field))
+        return None
+    return amount
+
+
+@transaction.atomic
+def activity_log(*, customer, kind: str, outcome: str = "", notes: str = "", next_follow_up: date | None = None,
+                 actor, subject: str = "") -> Activity:
+    """Log a contact with a customer and its outcome (a call reached, no answer, promised, ...)."""
+    from dues.core.errors import Problem
+    from dues.users.permissions import require_customer
+
+    require(actor, "collections.act", "log a collections activity")
+    require_customer(actor, customer)
+    found = []
+    if kind not in CONTACT_KINDS:
+        found.append(Problem(f"unknown kind {kind!r}; one of {', '.join(CONTACT_KINDS)}", "kind"))
+    if outcome and outcome not in OUTCOMES:
+        found.append(Problem(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}", "outcome"))
+    _problems(found)
+    activity = Activity.objects.create(company_id=customer.company_id, customer=customer, kind=kind, outcome=outcome,
+                                       subject=subject[:300], notes=notes.strip(), next_follow_up=next_follow_up,
+                                       created_by=actor_name(actor))
+    audit_append(actor=actor, action="create", object_type="activity", object_id=str(activity.pk),
+                 company_id=customer.company_id, before=None,
+                 after={"customer": customer.code, "kind": kind, "outcome": outcome, "notes": activity.notes,
+                        "next_follow_up": next_follow_up.isoformat() if next_follow_up else None})
+    return activity
+
+
+def _customer_documents(customer, numbers, kinds, field: str, found: list) -> list:
+    from dues.core.errors import Problem
+    from dues.ledger.models import Document
+
+    numbers = [n.strip() for n in numbers if n and n.strip()]
+    docs = {d.number: d for d in Document.objects.filter(company_id=customer.company_id, customer=customer,
+                                                          kind__in=kinds, number__in=numbers,
+                                                          status=Document.POSTED)}
+    for n in numbers:
+        if n not in docs:
+            found.append(Problem(f"{customer.code} has no posted invoice {n}", field))
+    return [docs[n] for n in dict.fromkeys(numbers) if n in docs]
+
+
+@transaction.atomic
+def promise_add(*, customer, amount, promised_date: date, actor, invoices=(), taken_on: date | None = None,
+                grace_days: int = 3, notes: str = "", kind: str = "call") -> PromiseToPay:
+    """Record a promise to pay (and the contact it was taken in, as an activity with outcome "promised").
+
+    ``invoices``: document numbers of the customer's invoices it covers; none means the account as a whole.
+    """
+    from dues.core.errors import Problem
+    from dues.ledger.models import Document
+    from dues.users.permissions import require_customer
+
+
+    require(actor, "collections.act", "record a promise to pay")
+    require_customer(actor, customer)
+    taken_on = taken_on or timezone.localdate()
+    found: list = []
+    value = _money(amount, "amount", found)
+    if promised_date < taken_on:
+        found.append(Problem(f"the promised date is before the day it was taken ({taken_on.isoformat()})",
+                             "promised_date"))
+    if not 0 <= int(grace_days) <= 60:
+        found.append(Problem("between 0 and 60 days", "grace_days"))
+    docs = _customer_documents(customer, invoices, Document.DEBIT_KINDS, "invoices", found)
+    _problems(found)
+    from datetime import timedelta
+
+    who = actor_name(actor)
+    activity = Activity.objects.create(
+        company_id=customer.company_id, customer=customer, kind=kind if kind in CONTACT_KINDS else "call",
+        outcome="promised", subject=f"promised {value:.2f} by {promised_date.isoformat()}",
+        notes=notes.strip(), next_follow_up=promised_date, created_by=who)
+    promise = PromiseToPay.objects.create(
+        company_id=customer.company_id, customer=customer, amount=value, promised_date=promised_date,
+        grace_days=int(grace_days), deadline=promised_date + timedelta(days=int(grace_days)), taken_on=taken_on,
+        taken_by=who, notes=notes.strip(), activity=activity)
+    promise.invoices.set(docs)
+    audit_append(actor=actor, action="create", object_type="promise_to_pay", object_id=str(promise.pk),
+                 company_id=customer.company_id, before=None,
+                 after={"customer": customer.code, "amount": f"{value:.2f}", "promised_date": promised_date.isoformat(),
+                        "grace_days": promise.grace_days, "taken_on": taken_on.isoformat(),
+                        "invoices": [d.number for d in docs]})
+    return promise
+
+
+def promises_refresh(company, on: date, actor=None) -> int:
+    """Set every open promise's received amount and status from the receipts; returns how many settled.
+
+    Received: for a promise naming invoices, the receipt allocations to them effective from the day
+    it was taken to its deadline (and not after ``on``), reversals netted; for a promise on the
+    account, the customer's posted receipts dated in that window (cash + TDS + bank charges).
+    Kept when received reaches the amount; after the deadline, partly kept when something came,
+    else broken. Three UPDATE statements whatever the number of promises; settled promises stay settled.
+    """
+    from django.db.models import Case, DecimalField, Exists, F, OuterRef, Subquery, Sum, Value, When
+    from django.db.models.functions import Coalesce
+
+    from dues.ledger.models import Allocation, Document
+
+
+    money = DecimalField(max_digits=24, decimal_places=4)
+    allocated = (Allocation.objects.filter(debit_item__document__promises=OuterRef("pk"),
+                                           credit_item__document__kind=Document.RECEIPT,
+                                           effective_date__gte=OuterRef("taken_on"),
+                                           effective_date__lte=OuterRef("deadline"))
+                 .filter(effective_date__lte=on)
+                 .values("company_id").annotate(s=Sum("amount")).values("s"))
+    paid = (Document.objects.filter(customer_id=OuterRef("customer_id"), kind=Document.RECEIPT,
+                                    status=Document.POSTED, date__gte=OuterRef("taken_on"),
+                                    date__lte=OuterRef("deadline"))
+            .filter(date__lte=on)
+            .values("customer_id").annotate(s=Sum(F("amount") + F("tds") + F("bank_charges"))).values("s"))
+    named = Exists(PromiseToPay.invoices.through.objects.filter(promisetopay_id=OuterRef("pk")))
+    zero = Value(Decimal(0), output_field=money)
+    with transaction.atomic():
+        open_ones = PromiseToPay.objects.filter(company=company, status=PromiseToPay.OPEN)
+        open_ones.update(received=Case(When(named, then=Coalesce(Subquery(allocated, output_field=money), zero)),
+                                       default=Coalesce(Subquery(paid, output_field=money), zero), output_field=money))
+        open_ones.filter(received__lt=0).update(received=0)
+        status = Case(When(received__gte=F("amount"), then=Value(PromiseToPay.KEPT)),
+                      When(deadline__lt=on, received__gt=0, then=Value(PromiseToPay.PARTLY_KEPT)),
+                      When(deadline__lt=on, then=Value(PromiseToPay.BROKEN)),
+                      default=Value(PromiseToPay.OPEN))
+        settling = open_ones.filter(_settles(on))
+        changed = list(settling.annotate(new=status).values_list("id", "customer__code", "amount", "received", "new"))
+        if changed:
+            PromiseToPay.objects.filter(id__in=[c[0] for c in changed]).update(status=status, settled_on=on)
+            audit_append_many([AuditEntry(actor_name(actor), "update", "promise_to_pay", str(pid), company.pk,
+                                          {"status": PromiseToPay.OPEN},
+                                          {"status": new, "customer": code, "amount": f"{amount:.2f}",
+                                           "received": f"{received:.2f}", "on": on.isoformat()})
+                               for pid, code, amount, received, new in changed])
+    return len(changed)
+
+
+def _settles(on: date):
+    from django.db.models import F, Q
+
+    return Q(received__gte=F("amount")) | Q(deadline__lt=on)
+
+
+DISPUTE_CAP = "collections.act"
+
+
+def _dispute_document(company, invoice, found: list):
+    from dues.core.errors import Problem
+    from dues.ledger.models import Document
+
+    if isinstance(invoice, Document):
+        return invoice
+    doc = (Document.objects.filter(company=company, kind__in=Document.DEBIT_KINDS, number=str(invoice).strip())
+           .select_related("customer").first())
+    if doc is None:
+        found.append(Problem(f"no invoice or debit note {invoice!r}", "document"))
+    return doc
+
+
+@transaction.atomic
+def dispute_open(*, company, invoice, amount, reason: str, owner: str, actor, sla_days: int = 7,
+                 opened_on: date | None = None, notes: str = ""):
+    """Open a dispute on (part of) an invoice: while it is open the invoice is left out of dunning."""
+    from dues.core.errors import Problem
+    from dues.ledger.models import Document, OpenItem
+    from dues.users.permissions import require_customer
+
+
+    require(actor, DISPUTE_CAP, "open a dispute")
+    found: list = []
+    doc = _dispute_document(company, invoice, found)
+    value = _money(amount, "amount", found)
+    if reason not in dict(Dispute.REASONS):
+        found.append(Problem(f"unknown reason {reason!r}; one of {', '.join(dict(Dispute.REASONS))}", "reason"))
+    if owner not in dict(Dispute.OWNERS):
+        found.append(Problem(f"unknown owner {owner!r}; one of {', '.join(dict(Dispute.OWNERS))}", "owner"))
+    if not 0 < int(sla_days) <= 365:
+        found.append(Problem("between 1 and 365 days", "sla_days"))
+    if doc is not None:
+        require_customer(actor, doc.customer)
+        if doc.status != Document.POSTED:
+            found.append(Problem(f"{doc.number} is cancelled", "document"))
+        item = OpenItem.objects.select_for_update().filter(document=doc, side="D").first()
+        residual = item.residual if item else Decimal(0)
+        room = residual - selectors.disputed_amount(doc)
+        if value is not None and value > room:
+            found.append(Problem(f"more than what is left to dispute on {doc.number} ({room:.2f})", "amount"))
+    _problems(found)
+    opened_on = opened_on or timezone.localdate()
+    dispute = Dispute.objects.create(company=company, customer=doc.customer, document=doc, amount=value,
+                                     reason=reason, owner=owner, sla_days=int(sla_days), opened_on=opened_on,
+                                     notes=notes.strip(), created_by=actor_name(actor))
+    Activity.objects.create(company=company, customer=doc.customer, kind="task", outcome="disputed",
+                            subject=f"dispute on {doc.number}: {reason.replace('_', ' ')} ({value:.2f})",
+                            notes=notes.strip(), created_by=actor_name(actor))
+    audit_append(actor=actor, action="create", object_type="dispute", object_id=str(dispute.pk),
+                 company_id=company.pk, before=None, after=_dispute_state(dispute))
+    return dispute
+
+
+def _dispute_state(dispute) -> dict:
+    return {"document": dispute.document.number, "customer": dispute.customer.code,
+            "amount": f"{dispute.amount:.2f}", "reason": dispute.reason, "owner": dispute.owner,
+            "status": dispute.status, "sla_days": dispute.sla_days, "opened_on": dispute.opened_on.isoformat(),
+            "resolved_on": dispute.resolved_on.isoformat() if dispute.resolved_on else None,
+            "credit_note": dispute.credit_note.number if dispute.credit_note_id else None, "notes": dispute.notes}
+
+
+def _locked_dispute(dispute, actor, what: str):
+    from dues.core.errors import DuesError
+    from dues.users.permissions import require_customer
+
+
+    require(actor, DISPUTE_CAP, what)
+    dispute = Dispute.objects.select_for_update(of=("self",)).select_related("document", "customer", "credit_note").get(
+        pk=getattr(dispute, "pk", dispute))
+    require_customer(actor, dispute.customer)
+    if dispute.status not in Dispute.ACTIVE:
+        raise DuesError(f"dispute {dispute.pk} is already closed ({dispute.get_status_display()})")
+    return dispute
+
+
+@transaction.atomic
+def dispute_update(*, dispute, actor, status: str | None = None, owner: str | None = None,
+                   notes: str | None = None, sla_days: int | None = None):
+    """Move an active dispute along: in progress, another owner department, notes, SLA."""
+    from dues.core.errors import Problem
+
+
+    dispute = _locked_dispute(dispute, actor, "update a dispute")
+    before = _dispute_state(dispute)
+    found: list = []
+    if status is not None and status not in Dispute.ACTIVE:
+        found.append(Problem("open or in_progress (resolve or reject with dispute_resolve)", "status"))
+    if owner is not None and owner not in dict(Dispute.OWNERS):
+        found.append(Problem(f"unknown owner {owner!r}", "owner"))
+    if sla_days is not None and not 0 < int(sla_days) <= 365:
+        found.append(Problem("between 1 and 365 days", "sla_days"))
+    _problems(found)
+    if status is not None:
+        dispute.status = status
+    if owner is not None:
+        dispute.owner = owner
+    if sla_days is not None:
+        dispute.sla_days = int(sla_days)
+    if notes is not None:
+        dispute.notes = notes.strip()
+    dispute.save()
+    audit_append(actor=actor, action="update", object_type="dispute", object_id=str(dispute.pk),
+                 company_id=dispute.company_id, before=before, after=_dispute_state(dispute))
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(*, dispute, actor, credit_note=None, rejected: bool = False, on: date | None = None,
+                    notes: str | None = None):
+    """Close a dispute: resolved by a credit note (linked; it must be the customer's, posted) or rejected."""
+    from dues.core.errors import Problem
+    from dues.ledger.models import Document
+
+
+    dispute = _locked_dispute(dispute, actor, "resolve a dispute")
+    before = _dispute_state(dispute)
+    found: list = []
+    if (credit_note is None) == (not rejected):
+        found.append(Problem("give either the credit note that resolves it, or reject it", "credit_note"))
+    note = None
+    if credit_note is not None:
+        if isinstance(credit_note, Document):
+            note = credit_note
+        else:
+            notes_found = _customer_documents(dispute.customer, [str(credit_note)], (Document.CREDIT_NOTE,),
+                                              "credit_note", [])
+            note = notes_found[0] if notes_found else None
+        if note is None or note.kind != Document.CREDIT_NOTE or note.customer_id != dispute.customer_id \
+                or note.status != Document.POSTED:
+            found.append(Problem(f"{dispute.customer.code} has no posted credit note {credit_note}", "credit_note"))
+    _problems(found)
+    dispute.status = Dispute.REJECTED if rejected else Dispute.RESOLVED_CREDIT_NOTE
+    dispute.credit_note = note
+    dispute.resolved_on = on or timezone.localdate()
+    if notes is not None:
+        dispute.notes = notes.strip()
+    dispute.save()
+    audit_append(actor=actor, action="update", object_type="dispute", object_id=str(dispute.pk),
+                 company_id=dispute.company_id, before=before, after=_dispute_state(dispute))
+    return dispute

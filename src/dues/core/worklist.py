@@ -1,0 +1,130 @@
+"""The collector's worklist: who to call first on a date, with a score that says why. Pure, no database.
+
+A customer's score is the sum of
+
+- **broken promise**: 1000 points while a promise broken in the last ``BROKEN_WINDOW_DAYS`` days
+  has not been followed up (no contact since its deadline), so those customers always come first;
+- **promise due today**: 300 points (call to remind, or to confirm the payment);
+- **overdue**: ``100 × log10(1 + weighted overdue / 1,000)`` points, at most 600, where the weighted
+  overdue is Σ residual × age weight (1–30 days ×1, 31–60 ×2, 61–90 ×3, over 90 ×4): old money
+  counts more, and the log keeps one large account from swamping everyone else;
+- **no recent contact**: 2 points a day since the last contact, at most 120 (never contacted: 120).
+
+Customers with nothing overdue, no promise due and no broken promise are not on the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from .money import ZERO
+
+BROKEN_POINTS = 1000
+DUE_TODAY_POINTS = 300
+OVERDUE_CAP = 600
+CONTACT_POINTS_PER_DAY = 2
+CONTACT_CAP = 120
+BROKEN_WINDOW_DAYS = 90
+AGE_WEIGHTS = ((30, 1), (60, 2), (90, 3))  # up to N days overdue: weight; beyond the last: OLDEST_WEIGHT
+OLDEST_WEIGHT = 4
+
+
+def age_weight(days_overdue: int) -> int:
+    for limit, weight in AGE_WEIGHTS:
+        if days_overdue <= limit:
+            return weight
+    return OLDEST_WEIGHT
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the worklist knows of a customer on a date (each figure from one set-based query)."""
+
+    customer_id: int
+    code: str
+    name: str
+    collector: str = ""
+    overdue: Decimal = ZERO
+    weighted_overdue: Decimal = ZERO
+    oldest_days: int = 0
+    broken_promises: int = 0
+    last_broken: date | None = None
+    due_today: Decimal = ZERO
+    last_contact: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    facts: Facts
+    score: int
+    reasons: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        f = self.facts
+        return {"customer": f.code, "name": f.name, "collector": f.collector, "score": self.score,
+                "reasons": list(self.reasons), "overdue": f"{f.overdue:.2f}", "oldest_days": f.oldest_days,
+                "broken_promises": f.broken_promises, "due_today": f"{f.due_today:.2f}",
+                "last_contact": f.last_contact.isoformat() if f.last_contact else None}
+
+
+def _inr(value: Decimal) -> str:
+    """12345678.5 -> '1,23,45,678.50' (Indian grouping: lakhs and crores)."""
+    sign, text = ("-", f"{-value:.2f}") if value < 0 else ("", f"{value:.2f}")
+    whole, cents = text.split(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    return sign + ",".join([*groups, tail]) + "." + cents
+
+
+def overdue_points(weighted: Decimal) -> int:
+    if weighted <= 0:
+        return 0
+    points = (Decimal(100) * (Decimal(1) + weighted / Decimal(1000)).log10())
+    return min(OVERDUE_CAP, int(points.to_integral_value()))
+
+
+def score(facts: Facts, on: date) -> Entry | None:
+    """The customer's worklist entry on ``on``, or None when there is nothing to chase."""
+    points = 0
+    reasons: list[str] = []
+    broken_open = (facts.broken_promises > 0 and facts.last_broken is not None
+                   and (on - facts.last_broken).days <= BROKEN_WINDOW_DAYS
+                   and (facts.last_contact is None or facts.last_contact <= facts.last_broken))
+    if broken_open:
+        points += BROKEN_POINTS
+        reasons.append(f"broken promise (deadline {facts.last_broken.isoformat()}), not followed up: "
+                       f"+{BROKEN_POINTS}")
+    if facts.due_today > 0:
+        points += DUE_TODAY_POINTS
+        reasons.append(f"promise of {_inr(facts.due_today)} due today: +{DUE_TODAY_POINTS}")
+    if facts.overdue > 0:
+        gained = overdue_points(facts.weighted_overdue)
+        points += gained
+        reasons.append(f"{_inr(facts.overdue)} overdue, oldest {facts.oldest_days} days "
+                       f"(age-weighted {_inr(facts.weighted_overdue)}): +{gained}")
+    if not reasons:
+        return None
+    if facts.last_contact is None:
+        points += CONTACT_CAP
+        reasons.append(f"never contacted: +{CONTACT_CAP}")
+    else:
+        days = max((on - facts.last_contact).days, 0)
+        gained = min(CONTACT_CAP, days * CONTACT_POINTS_PER_DAY)
+        if gained:
+            points += gained
+            reasons.append(f"last contact {days} days ago: +{gained}")
+    return Entry(facts, points, reasons)
+
+
+def rank(all_facts, on: date) -> list[Entry]:
+    """The worklist: entries by score (highest first), then overdue, then code."""
+    entries = [e for e in (score(f, on) for f in all_facts) if e is not None]
+    entries.sort(key=lambda e: (-e.score, -e.facts.overdue, e.facts.code))
+    return entries

@@ -1,0 +1,74 @@
+"""The worklist score: pure, explained, broken promises first."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from dues.core.worklist import Facts, _inr, age_weight, overdue_points, rank, score
+
+ON = date(2026, 11, 30)
+
+
+def facts(code="C001", **kw) -> Facts:
+    return Facts(customer_id=hash(code) % 1000, code=code, name=f"Customer {code}", **kw)
+
+
+@pytest.mark.parametrize("days,weight", [(1, 1), (30, 1), (31, 2), (60, 2), (61, 3), (90, 3), (91, 4), (900, 4)])
+def test_age_weights(days, weight):
+    assert age_weight(days) == weight
+
+
+def test_overdue_points_are_logarithmic_and_capped():
+    assert overdue_points(Decimal(0)) == 0
+    assert overdue_points(Decimal("9000")) == 100  # log10(10) = 1
+    assert overdue_points(Decimal("99000")) == 200
+    assert overdue_points(Decimal("16000000")) == 420
+    assert overdue_points(Decimal("10") ** 15) == 600
+
+
+def test_nothing_to_chase_is_not_on_the_list():
+    assert score(facts(last_contact=ON - timedelta(days=40)), ON) is None
+    # a broken promise long ago, or one already followed up, does not count either
+    assert score(facts(broken_promises=1, last_broken=ON - timedelta(days=91)), ON) is None
+    assert score(facts(broken_promises=1, last_broken=ON - timedelta(days=5), last_contact=ON - timedelta(days=4)),
+                 ON) is None
+
+
+def test_score_is_explained_line_by_line():
+    entry = score(facts(overdue=Decimal("123456.78"), weighted_overdue=Decimal("246913.56"), oldest_days=45,
+                        due_today=Decimal("50000"), last_contact=ON - timedelta(days=7)), ON)
+    assert entry.reasons == [
+        "promise of 50,000.00 due today: +300",
+        "1,23,456.78 overdue, oldest 45 days (age-weighted 2,46,913.56): +239",
+        "last contact 7 days ago: +14",
+    ]
+    assert entry.score == 300 + 239 + 14
+    assert entry.as_json()["overdue"] == "123456.78" and entry.as_json()["last_contact"] == "2026-11-23"
+
+
+def test_broken_promise_outranks_any_debt():
+    small = facts("C001", overdue=Decimal("1000"), weighted_overdue=Decimal("1000"), oldest_days=2, broken_promises=1,
+                  last_broken=ON - timedelta(days=1), last_contact=ON - timedelta(days=9))
+    huge = facts("C002", overdue=Decimal("10") ** 12, weighted_overdue=Decimal("4") * Decimal("10") ** 12,
+                 oldest_days=400)
+    today = facts("C003", due_today=Decimal("5"), overdue=Decimal("10") ** 9, weighted_overdue=Decimal("10") ** 9)
+    ranked = rank([huge, today, small], ON)
+    assert [e.facts.code for e in ranked] == ["C001", "C003", "C002"]
+    assert ranked[0].reasons[0] == "broken promise (deadline 2026-11-29), not followed up: +1000"
+    assert ranked[2].reasons[-1] == "never contacted: +120"
+
+
+def test_ties_break_on_overdue_then_code():
+    a = facts("B", overdue=Decimal("100"), weighted_overdue=Decimal("0.0001"), last_contact=ON)
+    b = facts("A", overdue=Decimal("100"), weighted_overdue=Decimal("0.0001"), last_contact=ON)
+    c = facts("C", overdue=Decimal("200"), weighted_overdue=Decimal("0.0001"), last_contact=ON)
+    assert [e.facts.code for e in rank([a, b, c], ON)] == ["C", "A", "B"]
+
+
+def test_indian_grouping():
+    assert _inr(Decimal("12345678.5")) == "1,23,45,678.50"
+    assert _inr(Decimal("999")) == "999.00"
+    assert _inr(Decimal("-100000")) == "-1,00,000.00"
