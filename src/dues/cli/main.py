@@ -50,7 +50,19 @@ def cli(ctx: click.Context, db: str | None, user: str | None) -> None:
 
 
 def main() -> None:
-    from dues.cli import bench, books, cash_apply, collect, demo, documents, reconcile, reports, statements, users  # noqa: F401  (register commands)
+    from dues.cli import (  # noqa: F401  (register commands)
+        bench,
+        books,
+        cash_apply,
+        close,
+        collect,
+        demo,
+        documents,
+        reconcile,
+        reports,
+        statements,
+        users,
+    )
     from dues.cli.errors import run
 
     sys.exit(run(cli))

@@ -10,7 +10,7 @@ from .output import money_text, print_json, table
 
 @cli.group("reconcile")
 def reconcile() -> None:
-    """Reconciliations: a customer's ledger of us against ours (ledger clearance)."""
+    """Reconciliations: a customer's ledger of us against ours (ledger clearance); the bank book against the bank."""
 
 
 @reconcile.command("customer")
@@ -59,6 +59,47 @@ def customer(obj, code, their_file, as_of, preset, mapping, fmt, output):
               right=[3])
     click.echo(f"{len(r.matched)} matched; unexplained {money_text(r.unexplained)}")
     return 0
+
+
+@reconcile.command("bank")
+@click.option("--account", "account", required=True, metavar="CODE", help="the bank account (dues bank accounts)")
+@click.option("--as-of", "as_of", required=True, metavar="DATE", help="reconcile as of (YYYY-MM-DD or DD-MM-YYYY)")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True)
+@click.option("-o", "--output", "output", metavar="FILE", help="write to FILE (required for xlsx)")
+@click.pass_obj
+def bank(obj, account, as_of, fmt, output):
+    """The bank book against the bank's statement lines: matched, not yet cleared, not in the book,
+    and the bank reconciliation statement tying book balance to bank balance (exit 1 when it does not tie).
+    """
+    from dues.core.dates import parse_date
+    from dues.core.errors import DuesError
+    from dues.reconciliation.bank import bank_reconciliation
+
+    rec = bank_reconciliation(company=obj.company(), account=account, as_of=parse_date(as_of))
+    if fmt == "json":
+        print_json(rec.as_json(), output)
+    elif fmt == "xlsx":
+        if not output:
+            raise DuesError("--format xlsx needs -o FILE")
+        from dues.reconciliation.bank import write_xlsx
+
+        write_xlsx(rec, output)
+        click.echo(f"wrote {output}")
+    else:
+        table(f"Bank reconciliation {rec.account.code} as of {rec.as_of.isoformat()}", ["", "amount"],
+              [[label, money_text(v)] for label, v in rec.statement_lines()], right=[1])
+        if rec.book_only:
+            table("In the book, not in the bank", ["date", "document", "reference", "amount"],
+                  [[b.date.isoformat(), b.number, b.reference, money_text(b.amount)] for b in rec.book_only],
+                  right=[3])
+        if rec.bank_only:
+            table("In the bank, not in the book", ["date", "kind", "reference", "amount", "narration"],
+                  [[b.date.isoformat(), b.kind, b.reference, money_text(b.amount), b.narration[:60]]
+                   for b in rec.bank_only], right=[3])
+        for warning in rec.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(f"{len(rec.matched)} matched; unexplained {money_text(rec.unexplained)}")
+    return 0 if rec.ties else 1
 
 
 # `dues bench reconcile` joins the bench group from here (the engine's benchmark needs no database)
