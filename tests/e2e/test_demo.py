@@ -78,6 +78,22 @@ def test_demo_ageing_adds_up(demo_db):
     assert any(Decimal(row["unapplied"]) < 0 for row in data["rows"])
 
 
+def test_demo_bank_statement_waits_on_the_cash_workbench(demo_db):
+    """The demo imports an HDFC statement of customer credits; the engine proposes a customer for each."""
+    tmp_path, url = demo_db
+    before = _ageing(tmp_path, url)
+    data = json.loads(_dues(tmp_path, url, "cash-apply", "--format", "json").stdout)  # a preview: posts nothing
+    lines = data["lines"]
+    credits = [line for line in lines if not line["reference"].startswith("GEN-")]
+    assert len(credits) >= 10 and data["summary"]["applied"] == 0
+    proposed = [line for line in credits if line["customer"]]
+    assert len(proposed) >= 0.9 * len(credits), lines
+    assert any("TDS" in reason for line in proposed for reason in line["reasons"])
+    interest = [line for line in lines if line["amount"] == "4127.00"]
+    assert interest and interest[0]["status"] == "unmatched"  # bank interest is nobody's payment
+    assert _ageing(tmp_path, url) == before  # the preview changed nothing
+
+
 def test_demo_is_repeatable_and_rebuilt_from_scratch(demo_db, tmp_path):
     """The same seed and day give the same books; a second run on the same file replaces them."""
     first_tmp, first_url = demo_db

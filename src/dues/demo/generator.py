@@ -854,6 +854,8 @@ def build_demo(plan: DemoPlan, *, actor: str = "demo",
     from dues.ledger.services import allocation_create, document_cancel, documents_post
     from dues.users.services import user_add
 
+    from .bank import import_demo_statement
+
     step = advance or (lambda n, what: None)
     company, _ = company_init(name=COMPANY_NAME, gstin=COMPANY_GSTIN, state_code=COMPANY_STATE, currency="INR",
                               fy_start=(4, 1), locale="en_IN", actor=actor)
@@ -901,6 +903,7 @@ def build_demo(plan: DemoPlan, *, actor: str = "demo",
     for username, role, person in DEMO_USERS:
         if not user_model.objects.filter(username=username).exists():
             user_add(username=username, role=role, password=ADMIN_PASSWORD, person_name=person, actor=actor)
+    import_demo_statement(company, plan.today, actor=actor)
     return company
 
 
