@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "dues.integrations",
     "dues.banking",
     "dues.collections",
+    "dues.reconciliation",
     "dues.users",
     "dues.web",
 ]

@@ -9,12 +9,19 @@ from django.db.models import F, Q
 from dues.core.dunning import CHANNELS
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
+INTEREST_MODES = [("none", "none"), ("simple", "simple"), ("compound", "compound (monthly rests)"),
+                  ("msmed", "MSMED Act (3 x RBI bank rate, monthly rests)")]
+INTEREST_BASES = [("reducing", "reducing balance"), ("due_date", "whole amount from the due date")]
 
 
 class DunningPolicy(models.Model):
     company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="dunning_policies")
     name = models.CharField(max_length=100)
     is_default = models.BooleanField(default=False)
+    interest_mode = models.CharField(max_length=8, choices=INTEREST_MODES, default="none",
+                                     help_text="overdue interest for the customers on this policy")
+    interest_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0, help_text="per cent per year")
+    interest_basis = models.CharField(max_length=8, choices=INTEREST_BASES, default="reducing")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -70,6 +77,11 @@ class CustomerCollections(models.Model):
     policy = models.ForeignKey(DunningPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="customers")
     dunning_hold = models.BooleanField(default=False)
     hold_reason = models.CharField(max_length=300, blank=True)
+    interest_mode = models.CharField(max_length=8, choices=INTEREST_MODES, blank=True,
+                                     help_text="blank: the policy's interest terms")
+    interest_rate = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True,
+                                        help_text="per cent per year")
+    interest_basis = models.CharField(max_length=8, choices=INTEREST_BASES, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
 
@@ -216,3 +228,49 @@ class Dispute(models.Model):
 
     def __str__(self) -> str:
         return f"dispute {self.pk} on {self.document_id} ({self.status})"
+
+
+class InterestCharge(models.Model):
+    """Overdue interest charged to a customer by a debit note, up to and including ``through``.
+
+    The next computation starts the day after the last ``through``, so interest is never charged twice.
+    """
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="interest_charges")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="interest_charges")
+    document = models.OneToOneField("ledger.Document", on_delete=models.PROTECT, related_name="interest_charge")
+    through = models.DateField()
+    amount = models.DecimalField(**MONEY)
+    mode = models.CharField(max_length=8)
+    rate = models.DecimalField(max_digits=7, decimal_places=4)
+    detail = models.JSONField(default=list, help_text="per item: number, days, interest")
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "customer", "through"])]
+
+
+class Escalation(models.Model):
+    """A customer's account sent up to the AR manager or to legal, with the case history."""
+
+    AR_MANAGER, LEGAL = "ar_manager", "legal"
+    TARGETS = [(AR_MANAGER, "AR manager"), (LEGAL, "legal")]
+    OPEN, CLOSED = "open", "closed"
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="escalations")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="escalations")
+    to = models.CharField(max_length=10, choices=TARGETS)
+    reason = models.TextField()
+    status = models.CharField(max_length=6, choices=[(OPEN, "open"), (CLOSED, "closed")], default=OPEN)
+    overdue = models.DecimalField(**MONEY, default=0, help_text="the overdue amount when it was escalated")
+    on = models.DateField()
+    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.PROTECT, related_name="escalations")
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "status", "to"])]
+
+    def __str__(self) -> str:
+        return f"escalation of {self.customer_id} to {self.to} ({self.status})"

@@ -276,3 +276,50 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     names = {r[0]: r[1:] for r in Customer.objects.filter(id__in=list(facts)).values_list("id", "code", "name",
                                                                                           "collector")}
     return core.rank([core.Facts(cid, *names[cid], **values) for cid, values in facts.items()], on)
+
+
+# --- web: the worklist's promise column and the customer timeline ---------------------------------------------
+
+
+def next_promises(company: Company, customer_ids) -> dict[int, tuple[date, Decimal]]:
+    """Each customer's earliest open promise: (promised date, amount promised on that date), by customer id."""
+    from django.db.models import Min, OuterRef, Subquery, Sum
+
+    open_ones = PromiseToPay.objects.filter(company=company, status=PromiseToPay.OPEN, customer_id__in=list(customer_ids))
+    first = (PromiseToPay.objects.filter(company=company, status=PromiseToPay.OPEN, customer_id=OuterRef("customer_id"))
+             .values("customer_id").annotate(d=Min("promised_date")).values("d"))
+    rows = (open_ones.filter(promised_date=Subquery(first)).values("customer_id", "promised_date")
+            .annotate(total=Sum("amount")))
+    return {r["customer_id"]: (r["promised_date"], r["total"]) for r in rows}
+
+
+def timeline(company: Company, customer: Customer):
+    """One stream of the customer's activities, dunning messages, promises and disputes, newest first.
+
+    A union queryset of (``type``, ``id``, ``when``) rows: paginate it, then load the page's objects
+    with ``timeline_objects``.
+    """
+    from django.db.models import CharField, F, Value
+
+    from .models import DunningAction
+
+    def part(model, label: str, when: str):
+        return (model.objects.filter(company=company, customer=customer)
+                .annotate(type=Value(label, output_field=CharField()), when=F(when)).values_list("type", "id", "when"))
+
+    return (part(Activity, "activity", "at")
+            .union(part(DunningAction, "message", "created_at"), part(PromiseToPay, "promise", "created_at"),
+                   part(Dispute, "dispute", "created_at"), all=True)
+            .order_by("-when", "-id"))
+
+
+def timeline_objects(rows) -> list[tuple[str, object]]:
+    """The (type, object) of each (type, id, when) timeline row, in the rows' order (one query per type)."""
+    from .models import DunningAction
+
+    rows = list(rows)
+    models = {"activity": Activity.objects.select_related("action"), "message": DunningAction.objects.all(),
+              "promise": PromiseToPay.objects.prefetch_related("invoices"),
+              "dispute": Dispute.objects.select_related("document", "credit_note")}
+    found = {t: qs.in_bulk([r[1] for r in rows if r[0] == t]) for t, qs in models.items()}
+    return [(t, found[t][pk]) for t, pk, _when in rows if pk in found[t]]

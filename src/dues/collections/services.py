@@ -836,3 +836,221 @@ def dispute_resolve(*, dispute, actor, credit_note=None, rejected: bool = False,
     audit_append(actor=actor, action="update", object_type="dispute", object_id=str(dispute.pk),
                  company_id=dispute.company_id, before=before, after=_dispute_state(dispute))
     return dispute
+
+
+# --- overdue interest and escalation ----------------------------------------------------------------------
+
+# The RBI bank rate (per cent per year) for the MSMED Act preset. A setting to keep current:
+# DUES_RBI_BANK_RATE overrides it (see docs/collections.md, "Overdue interest").
+RBI_BANK_RATE_DEFAULT = Decimal("5.50")
+
+
+def rbi_bank_rate() -> Decimal:
+    import os
+    from decimal import InvalidOperation
+
+    raw = os.environ.get("DUES_RBI_BANK_RATE", "").strip().rstrip("%")
+    if not raw:
+        return RBI_BANK_RATE_DEFAULT
+    try:
+        rate = Decimal(raw)
+    except InvalidOperation:
+        raise DuesError(f"DUES_RBI_BANK_RATE is not a rate: {raw!r} (per cent per year, e.g. 6.75)") from None
+    if not rate.is_finite() or not 0 < rate < 50:
+        raise DuesError(f"DUES_RBI_BANK_RATE out of range: {raw!r}")
+    return rate
+
+
+def interest_terms(customer):
+    """The customer's interest terms: their own (collections profile), else their policy's; ``None`` if none."""
+    from dues.core.interest import Terms
+
+    profile = CustomerCollections.objects.filter(customer=customer).select_related("policy").first()
+    policy = profile.policy if profile and profile.policy_id else None
+    if policy is None:
+        segment = (customer.segment or "").strip().lower() if hasattr(customer, "segment") else ""
+        policy_id = selectors.segment_policies(customer.company).get(segment) if segment else None
+        policy = (DunningPolicy.objects.filter(pk=policy_id).first() if policy_id
+                  else DunningPolicy.objects.filter(company_id=customer.company_id, is_default=True).first())
+    if profile and profile.interest_mode:
+        mode, rate = profile.interest_mode, profile.interest_rate
+        basis = profile.interest_basis or (policy.interest_basis if policy else "reducing")
+    elif policy is not None:
+        mode, rate, basis = policy.interest_mode, policy.interest_rate, policy.interest_basis
+    else:
+        return None
+    if mode == "none":
+        return None
+    if mode == "msmed":
+        return Terms("msmed", basis=basis, bank_rate=rbi_bank_rate())
+    return Terms(mode, Decimal(rate or 0), basis=basis)
+
+
+@dataclass
+class ItemCharge:
+    number: str
+    kind: str
+    due_date: date
+    amount: Decimal
+    residual: Decimal
+    result: Any  # dues.core.interest.ItemInterest
+
+    @property
+    def interest(self) -> Decimal:
+        return self.result.interest
+
+    def as_json(self) -> dict:
+        return {"number": self.number, "kind": self.kind, "due_date": self.due_date.isoformat(),
+                "amount": f"{self.amount:.2f}", "residual": f"{self.residual:.2f}", "days": self.result.days,
+                "interest": f"{self.interest:.2f}",
+                "periods": [{"from": p.start.isoformat(), "to": p.end.isoformat(), "days": p.days,
+                             "balance": f"{p.balance:.2f}", "rate": f"{p.rate}", "interest": f"{p.interest:.2f}",
+                             "rest": p.rest} for p in self.result.periods]}
+
+
+@dataclass
+class CustomerInterest:
+    customer: Any
+    on: date
+    terms: Any  # dues.core.interest.Terms or None
+    since: date | None  # interest already charged up to and including this day
+    items: list[ItemCharge] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((i.interest for i in self.items), ZERO)
+
+    def as_json(self) -> dict:
+        terms = self.terms
+        return {"customer": self.customer.code, "on": self.on.isoformat(),
+                "mode": terms.mode if terms else "none", "rate": f"{terms.annual_rate}" if terms else "0",
+                "basis": terms.basis if terms else "", "since": self.since.isoformat() if self.since else None,
+                "total": f"{self.total:.2f}", "items": [i.as_json() for i in self.items if i.interest]}
+
+
+def interest_compute(company, customer, on: date, terms=None) -> CustomerInterest:
+    """The overdue interest a customer owes up to ``on`` (after what earlier debit notes charged).
+
+    Two queries: the customer's overdue debit items (not the interest debit notes themselves), and
+    every allocation to them up to ``on``; then ``dues.core.interest.compute`` per item.
+    """
+    from django.db.models import Max, Q
+
+    from dues.core.interest import compute
+    from dues.ledger.models import Allocation, Document, OpenItem
+
+    from .models import InterestCharge
+
+    terms = terms if terms is not None else interest_terms(customer)
+    since = (InterestCharge.objects.filter(company=company, customer=customer, document__status=Document.POSTED)
+             .aggregate(m=Max("through"))["m"])
+    result = CustomerInterest(customer, on, terms, since)
+    if terms is None:
+        return result
+    start = since or date.min
+    items = list(OpenItem.objects.filter(company=company, customer=customer, side="D", reversal_of__isnull=True,
+                                         document__status=Document.POSTED, due_date__lt=on, date__lte=on,
+                                         document__interest_charge__isnull=True)
+                 .filter(Q(residual__gt=0) | Q(debit_allocations__effective_date__gt=start))
+                 .distinct().select_related("document").order_by("due_date", "id"))
+    paid: dict[int, list[tuple[date, Decimal]]] = {}
+    for item_id, effective, amount in (Allocation.objects.filter(debit_item__in=[i.id for i in items],
+                                                                 effective_date__lte=on)
+                                       .values_list("debit_item_id", "effective_date", "amount")):
+        paid.setdefault(item_id, []).append((effective, amount))
+    for item in items:
+        outcome = compute(item.amount, item.due_date, paid.get(item.id, []), on, terms, since=since)
+        if outcome.interest:
+            residual = item.amount - sum((a for d, a in paid.get(item.id, [])), ZERO)
+            result.items.append(ItemCharge(item.document.number, item.document.kind, item.due_date, item.amount,
+                                           residual, outcome))
+    return result
+
+
+def interest_post(*, company, customer, on: date, actor, number: str | None = None):
+    """Charge the customer's overdue interest up to ``on`` by a debit note (due on ``on``).
+
+    The debit note goes through ``document_post`` (audited by the ledger); an ``InterestCharge``
+    records up to which day interest is charged, so the next computation starts after it.
+    """
+    from dues.ledger.services import DocumentDraft, document_post
+
+    from .models import InterestCharge
+
+    require(actor, "invoices.post", "post an interest debit note")
+    with transaction.atomic():
+        computed = interest_compute(company, customer, on)
+        if computed.terms is None:
+            raise DuesError(f"{customer.code} has no interest terms (set them on the customer or the policy)")
+        total = computed.total
+        if total <= 0:
+            raise DuesError(f"no interest due from {customer.code} up to {on.isoformat()}")
+        terms = computed.terms
+        lines = ", ".join(f"{i.number} {i.result.days} d" for i in computed.items)
+        description = (f"Interest on overdue invoices at {terms.annual_rate}% p.a. ({terms.mode}) "
+                       f"to {on.strftime('%d-%m-%Y')}: {lines}")[:500]
+        draft = DocumentDraft(kind="debit_note", number=number or f"INT-{customer.code}-{on:%Y%m%d}",
+                              customer=customer, date=on, due_date=on, amount=total, taxable_value=total,
+                              tax=ZERO, description=description)
+        document = document_post(draft, company=company, actor=actor)
+        InterestCharge.objects.create(company=company, customer=customer, document=document, through=on,
+                                      amount=total, mode=terms.mode, rate=terms.annual_rate,
+                                      detail=[{"number": i.number, "days": i.result.days,
+                                               "interest": f"{i.interest:.2f}"} for i in computed.items],
+                                      created_by=actor_name(actor))
+    return document, computed
+
+
+ESCALATION_TARGETS = {"ar_manager": "ar_manager", "manager": "ar_manager", "legal": "legal"}
+
+
+def escalate(*, customer, to: str, reason: str, actor, on: date | None = None):
+    """Send a customer's account up to the AR manager or to legal (it then shows on the manager's dashboard)."""
+    from dues.core.errors import Problem
+    from dues.users.permissions import require_customer
+
+    from .models import Escalation
+
+    require(actor, "collections.act", "escalate a customer")
+    require_customer(actor, customer)
+    found: list = []
+    target = ESCALATION_TARGETS.get((to or "").strip().lower())
+    if target is None:
+        found.append(Problem("escalate to the AR manager (ar_manager) or to legal", "to"))
+    if not (reason or "").strip():
+        found.append(Problem("say why the account is escalated", "reason"))
+    _problems(found)
+    on = on or timezone.localdate()
+    overdue = sum((r.residual for r in selectors.open_debit_items(customer.company, [customer.id]).get(customer.id, [])
+                   if r.due_date < on), ZERO)
+    label = dict(Escalation.TARGETS)[target]
+    who = actor_name(actor)
+    with transaction.atomic():
+        activity = Activity.objects.create(company_id=customer.company_id, customer=customer, kind="task",
+                                           outcome="open", subject=f"escalated to {label}: {reason.strip()}"[:300],
+                                           notes=reason.strip(), next_follow_up=on, created_by=who)
+        escalation = Escalation.objects.create(company_id=customer.company_id, customer=customer, to=target,
+                                               reason=reason.strip(), overdue=overdue, on=on, activity=activity,
+                                               created_by=who)
+        audit_append(actor=actor, action="create", object_type="escalation", object_id=str(escalation.pk),
+                     company_id=customer.company_id, before=None,
+                     after={"customer": customer.code, "to": target, "reason": escalation.reason,
+                            "overdue": f"{overdue:.2f}", "on": on.isoformat()})
+    return escalation
+
+
+def escalation_close(*, escalation, actor, note: str = ""):
+    """Close an open escalation (the manager or legal has dealt with it)."""
+    from .models import Escalation
+
+    require(actor, "collections.act", "close an escalation")
+    with transaction.atomic():
+        escalation = Escalation.objects.select_for_update().select_related("customer").get(pk=escalation.pk)
+        if escalation.status != Escalation.OPEN:
+            raise DuesError(f"escalation {escalation.pk} is already closed")
+        escalation.status = Escalation.CLOSED
+        escalation.save(update_fields=["status"])
+        audit_append(actor=actor, action="update", object_type="escalation", object_id=str(escalation.pk),
+                     company_id=escalation.company_id, before={"status": Escalation.OPEN},
+                     after={"status": Escalation.CLOSED, "note": note.strip()})
+    return escalation

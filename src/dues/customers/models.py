@@ -15,6 +15,7 @@ class Customer(models.Model):
     aliases = models.JSONField(default=list, blank=True, help_text="other names the customer goes by")
     gstin = models.CharField(max_length=15, blank=True)
     pan = models.CharField(max_length=10, blank=True)
+    tan = models.CharField(max_length=10, blank=True, help_text="TAN as a deductor of TDS (matched with Form 26AS)")
     state_code = models.CharField(max_length=2, blank=True, help_text="place of supply (GST state code)")
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -33,7 +34,7 @@ class Customer(models.Model):
             models.UniqueConstraint(fields=["company", "code"], name="customer_code_unique"),
             models.CheckConstraint(condition=Q(credit_limit__isnull=True) | Q(credit_limit__gte=0), name="customer_credit_limit_nonneg"),
         ]
-        indexes = [models.Index(fields=["company", "name"])]
+        indexes = [models.Index(fields=["company", "name"]), models.Index(fields=["company", "tan"])]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -44,7 +45,7 @@ class Customer(models.Model):
 
     def audit_state(self) -> dict:
         return {
-            "code": self.code, "name": self.name, "aliases": list(self.aliases), "gstin": self.gstin, "pan": self.pan,
+            "code": self.code, "name": self.name, "aliases": list(self.aliases), "gstin": self.gstin, "pan": self.pan, "tan": self.tan,
             "state_code": self.state_code, "email": self.email, "phone": self.phone,
             "terms": f"{self.terms_kind} {self.terms_days}",
             "credit_limit": None if self.credit_limit is None else f"{self.credit_limit:.2f}",

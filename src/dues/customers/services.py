@@ -15,13 +15,13 @@ from dues.companies.models import Company
 from dues.core.errors import DuesError, Problem, ValidationFailed
 from dues.core.money import MoneyError, parse_amount
 from dues.core.states import state_code as to_state_code
-from dues.core.taxids import TaxIdError, gstin_pan, gstin_state, validate_gstin, validate_pan
+from dues.core.taxids import TaxIdError, gstin_pan, gstin_state, validate_gstin, validate_pan, validate_tan
 from dues.core.terms import END_OF_MONTH, NET
 from dues.users.permissions import require
 
 from .models import Contact, Customer
 
-FIELDS = ("code", "name", "gstin", "pan", "state_code", "email", "phone", "credit_limit", "credit_days",
+FIELDS = ("code", "name", "gstin", "pan", "tan", "state_code", "email", "phone", "credit_limit", "credit_days",
           "salesperson", "collector", "segment", "region", "terms_kind", "terms_days", "aliases")
 
 
@@ -33,6 +33,7 @@ class CustomerData:
     name: str
     gstin: str = ""
     pan: str = ""
+    tan: str = ""
     state_code: str = ""
     email: str = ""
     phone: str = ""
@@ -90,6 +91,11 @@ def customer_clean(raw: Mapping[str, object], *, company: Company, row: int | No
             data.pan = validate_pan(text("pan"))
         except TaxIdError as exc:
             bad("pan", str(exc))
+    if text("tan"):
+        try:
+            data.tan = validate_tan(text("tan"))
+        except TaxIdError as exc:
+            bad("tan", str(exc))
     if data.gstin and data.pan and gstin_pan(data.gstin) != data.pan:
         bad("pan", f"{data.pan} is not the PAN inside GSTIN {data.gstin}")
     if data.gstin and not data.pan:

@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from .views import audit, auth, cash, customers, dashboard, documents, imports, receipts, reports
+from .views import audit, auth, cash, collections, customers, dashboard, documents, imports, receipts, reports
 
 app_name = "web"
 
@@ -11,7 +11,16 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),  # POST only (Django's LogoutView)
     path("customers/", customers.customer_list, name="customers"),
     # <path:> so that codes with a slash (Tally exports have them) still have a page
+    # collections: the customer timeline (before the <path:code> catch-all), worklist, boards, dunning preview
+    path("customers/<path:code>/timeline/", collections.timeline, name="timeline"),
     path("customers/<path:code>/", customers.customer_detail, name="customer"),
+    path("worklist/", collections.worklist, name="worklist"),
+    path("worklist/<path:code>/log/", collections.worklist_log, name="worklist_log"),
+    path("promises/", collections.promises, name="promises"),
+    path("disputes/", collections.disputes, name="disputes"),
+    path("disputes/new/", collections.dispute_new, name="dispute_new"),
+    path("disputes/<int:pk>/resolve/", collections.dispute_resolve_view, name="dispute_resolve"),
+    path("dunning/preview/", collections.dunning_preview, name="dunning_preview"),
     # documents: lists, one document's page, cancel (the cancel route first: <path:number> would swallow it)
     path("invoices/", documents.invoice_list, name="invoices"),
     path("receipts/", documents.receipt_list, name="receipts"),
