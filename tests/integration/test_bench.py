@@ -64,3 +64,14 @@ def test_web_bench_times_every_page_and_reuses_its_book(tmp_path):
     again = bench(tmp_path, "web", "--customers", "60", "--runs", "1", "--keep")
     assert again["reused"] is True and again["documents"] == result["documents"]
     assert again["open_invoices"] == result["open_invoices"]
+
+
+def test_collect_bench_sends_a_statement_pdf_to_every_customer(tmp_path):
+    result = bench(tmp_path, "collect", "--customers", "12")
+    assert result["customers"] == 12 and result["documents"] == 48 and result["database"] == "sqlite"
+    assert result["failed"] == 0 and result["customers_reached"] == 12
+    assert result["emails_received"] == 12 and result["statement_emails"] == 12 and result["pdfs_received"] == 12
+    assert result["sent"] == 24  # a statement e-mail and a call task each
+    for key in ("seconds", "customers_per_second", "pdfs_per_second", "pdf_render_only_per_second"):
+        assert result[key] > 0, key
+    assert result["target_pdfs_per_second"] == 50 and isinstance(result["target_met"], bool)

@@ -464,10 +464,12 @@ LETTER_DAYS_TO_PAY = {"reminder": 7, "escalation": 7, "final_notice": 7}
 
 
 def render_letter(company, customer, kind: str, on: date, items: list | None = None, *, pay_by: date | None = None,
-                  signatory: str = "", cc: str = "") -> bytes:
+                  signatory: str = "", cc: str = "", interest: Decimal | None = None, interest_note: str = "") -> bytes:
     """A reminder, escalation or final-notice letter dated ``on``, listing ``items`` as a PDF.
 
     ``items`` are ``OutstandingItem``s (default: the customer's overdue debits on ``on``).
+    ``interest``: overdue interest accrued to ``on`` (``collections.services.interest_compute``), shown
+    under the items with ``interest_note`` (the terms); not part of the total unless posted.
     """
     from datetime import timedelta
 
@@ -500,6 +502,10 @@ def render_letter(company, customer, kind: str, on: date, items: list | None = N
     rows.append(["Total overdue", "", "", "", fmt.money(total), ""])
     story += [Spacer(1, 2 * mm), _grid(rows, ITEM_WIDTHS, right_from=3,
                                        total_rows=1)]
+    if interest:
+        story.append(_p(f"Interest on the overdue amount up to {_e(fmt.day(on))}: <b>{_e(fmt.money(interest))}</b>"
+                        f"{' (' + _e(interest_note) + ')' if interest_note else ''}. It is charged separately and "
+                        "keeps accruing until the invoices are paid.", st["body"]))
     story += _payment_block(company, customer, total, f"{customer.code} {kind.replace('_', ' ')}", fmt, st)
     story.append(KeepTogether([
         _p("If you have any question about this account, please reply to this letter or call our accounts team.",
