@@ -283,11 +283,11 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
 
 def next_promises(company: Company, customer_ids) -> dict[int, tuple[date, Decimal]]:
     """Each customer's earliest open promise: (promised date, amount promised on that date), by customer id."""
-    from django.db.models import Min, OuterRef, Subquery, Sum
+    from django.db.models import OuterRef, Subquery, Sum
 
     open_ones = PromiseToPay.objects.filter(company=company, status=PromiseToPay.OPEN, customer_id__in=list(customer_ids))
     first = (PromiseToPay.objects.filter(company=company, status=PromiseToPay.OPEN, customer_id=OuterRef("customer_id"))
-             .values("customer_id").annotate(d=Min("promised_date")).values("d"))
+             .order_by("promised_date").values("promised_date")[:1])
     rows = (open_ones.filter(promised_date=Subquery(first)).values("customer_id", "promised_date")
             .annotate(total=Sum("amount")))
     return {r["customer_id"]: (r["promised_date"], r["total"]) for r in rows}
@@ -323,3 +323,14 @@ def timeline_objects(rows) -> list[tuple[str, object]]:
               "dispute": Dispute.objects.select_related("document", "credit_note")}
     found = {t: qs.in_bulk([r[1] for r in rows if r[0] == t]) for t, qs in models.items()}
     return [(t, found[t][pk]) for t, pk, _when in rows if pk in found[t]]
+
+
+def escalated_customers(company: Company):
+    """Open escalations, the latest per customer first (the manager's dashboard list).
+
+    Each row is an ``Escalation`` with its customer; one query.
+    """
+    from .models import Escalation
+
+    return (Escalation.objects.filter(company=company, status=Escalation.OPEN).select_related("customer")
+            .order_by("-on", "-id"))

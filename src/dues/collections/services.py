@@ -377,7 +377,8 @@ class _Run:
             return [(f"statement-{profile.code}-{self.on.isoformat()}.pdf", content, "application/pdf")]
         if step.template in LETTER_KIND and hasattr(pdf, "render_letter"):
             content = pdf.render_letter(self.company, customer, LETTER_KIND[step.template], self.on,
-                                        _outstanding_items(rows, numbers, self.on), cc=", ".join(_copies(step.cc, self.managers)))
+                                        _outstanding_items(rows, numbers, self.on), cc=", ".join(_copies(step.cc, self.managers)),
+                                        **self.interest(customer))
             return [(f"{step.template}-{profile.code}-{self.on.isoformat()}.pdf", content, "application/pdf")]
         return []
 
@@ -387,10 +388,19 @@ class _Run:
             return "letter queued"
         content = pdf.render_letter(self.company, self.customer(profile.id), LETTER_KIND.get(step.template, "reminder"),
                                     self.on, _outstanding_items(rows, numbers, self.on),
-                                    cc=", ".join(_copies(step.cc, self.managers)))
+                                    cc=", ".join(_copies(step.cc, self.managers)), **self.interest(self.customer(profile.id)))
         path = letters_dir() / f"{profile.code}-{action.idempotency_key.replace(':', '-')}.pdf"
         path.write_bytes(content)
         return f"letter written to {path}"
+
+    def interest(self, customer) -> dict:
+        """The overdue interest to show in a letter (nothing when the customer has no interest terms)."""
+        computed = interest_compute(self.company, customer, self.on)
+        if computed.terms is None or not computed.total:
+            return {}
+        terms = computed.terms
+        return {"interest": computed.total,
+                "interest_note": f"{_rate_text(terms.annual_rate)}% a year, {interest_label(terms)}"}
 
     def result(self, action: DunningAction, profile, status: str, reason: str) -> ActionResult:
         return ActionResult(profile.code, action.step_key, action.channel, list(action.items), action.amount, status,
@@ -886,6 +896,10 @@ def interest_terms(customer):
     return Terms(mode, Decimal(rate or 0), basis=basis)
 
 
+def _rate_text(rate: Decimal) -> str:
+    return f"{Decimal(rate).normalize():f}"
+
+
 @dataclass
 class ItemCharge:
     number: str
@@ -904,7 +918,7 @@ class ItemCharge:
                 "amount": f"{self.amount:.2f}", "residual": f"{self.residual:.2f}", "days": self.result.days,
                 "interest": f"{self.interest:.2f}",
                 "periods": [{"from": p.start.isoformat(), "to": p.end.isoformat(), "days": p.days,
-                             "balance": f"{p.balance:.2f}", "rate": f"{p.rate}", "interest": f"{p.interest:.2f}",
+                             "balance": f"{p.balance:.2f}", "rate": _rate_text(p.rate), "interest": f"{p.interest:.2f}",
                              "rest": p.rest} for p in self.result.periods]}
 
 
@@ -923,13 +937,15 @@ class CustomerInterest:
     def as_json(self) -> dict:
         terms = self.terms
         return {"customer": self.customer.code, "on": self.on.isoformat(),
-                "mode": terms.mode if terms else "none", "rate": f"{terms.annual_rate}" if terms else "0",
+                "mode": terms.mode if terms else "none", "rate": _rate_text(terms.annual_rate) if terms else "0",
                 "basis": terms.basis if terms else "", "since": self.since.isoformat() if self.since else None,
                 "total": f"{self.total:.2f}", "items": [i.as_json() for i in self.items if i.interest]}
 
 
-def interest_compute(company, customer, on: date, terms=None) -> CustomerInterest:
+def interest_compute(company, customer, on: date, terms=None, start: date | None = None) -> CustomerInterest:
     """The overdue interest a customer owes up to ``on`` (after what earlier debit notes charged).
+
+    ``start``: count no day before it (e.g. the day interest terms were agreed).
 
     Two queries: the customer's overdue debit items (not the interest debit notes themselves), and
     every allocation to them up to ``on``; then ``dues.core.interest.compute`` per item.
@@ -944,6 +960,10 @@ def interest_compute(company, customer, on: date, terms=None) -> CustomerInteres
     terms = terms if terms is not None else interest_terms(customer)
     since = (InterestCharge.objects.filter(company=company, customer=customer, document__status=Document.POSTED)
              .aggregate(m=Max("through"))["m"])
+    if start is not None:
+        from datetime import timedelta
+
+        since = max(since or date.min, start - timedelta(days=1))
     result = CustomerInterest(customer, on, terms, since)
     if terms is None:
         return result
@@ -967,7 +987,13 @@ def interest_compute(company, customer, on: date, terms=None) -> CustomerInteres
     return result
 
 
-def interest_post(*, company, customer, on: date, actor, number: str | None = None):
+def interest_label(terms) -> str:
+    how = {"simple": "simple", "compound": "compounded monthly",
+           "msmed": "MSMED Act: three times the RBI bank rate, compounded monthly"}[terms.mode]
+    return how + (", on the whole amount from the due date" if terms.basis == "due_date" else "")
+
+
+def interest_post(*, company, customer, on: date, actor, number: str | None = None, start: date | None = None):
     """Charge the customer's overdue interest up to ``on`` by a debit note (due on ``on``).
 
     The debit note goes through ``document_post`` (audited by the ledger); an ``InterestCharge``
@@ -979,7 +1005,7 @@ def interest_post(*, company, customer, on: date, actor, number: str | None = No
 
     require(actor, "invoices.post", "post an interest debit note")
     with transaction.atomic():
-        computed = interest_compute(company, customer, on)
+        computed = interest_compute(company, customer, on, start=start)
         if computed.terms is None:
             raise DuesError(f"{customer.code} has no interest terms (set them on the customer or the policy)")
         total = computed.total
@@ -987,7 +1013,7 @@ def interest_post(*, company, customer, on: date, actor, number: str | None = No
             raise DuesError(f"no interest due from {customer.code} up to {on.isoformat()}")
         terms = computed.terms
         lines = ", ".join(f"{i.number} {i.result.days} d" for i in computed.items)
-        description = (f"Interest on overdue invoices at {terms.annual_rate}% p.a. ({terms.mode}) "
+        description = (f"Interest on overdue invoices at {_rate_text(terms.annual_rate)}% p.a. ({terms.mode}) "
                        f"to {on.strftime('%d-%m-%Y')}: {lines}")[:500]
         draft = DocumentDraft(kind="debit_note", number=number or f"INT-{customer.code}-{on:%Y%m%d}",
                               customer=customer, date=on, due_date=on, amount=total, taxable_value=total,
@@ -1054,3 +1080,64 @@ def escalation_close(*, escalation, actor, note: str = ""):
                      company_id=escalation.company_id, before={"status": Escalation.OPEN},
                      after={"status": Escalation.CLOSED, "note": note.strip()})
     return escalation
+
+
+def _interest_values(mode: str, rate, basis: str, found: list, allow_blank: bool) -> tuple[str, Decimal | None, str]:
+    from decimal import InvalidOperation
+
+    from dues.core.errors import Problem
+    from dues.core.interest import BASES, MODES
+
+    mode = (mode or "").strip().lower()
+    if not (mode in MODES or (allow_blank and mode == "")):
+        found.append(Problem(f"one of {', '.join(MODES)}{' (or blank: the policy' + chr(39) + 's)' if allow_blank else ''}",
+                             "interest_mode"))
+    value = None
+    if mode in ("simple", "compound"):
+        try:
+            value = Decimal(str(rate).strip().rstrip("%"))
+        except (InvalidOperation, ValueError):
+            value = None
+        if value is None or not value.is_finite() or not 0 < value <= 100:
+            found.append(Problem("a rate in per cent per year, more than 0 and at most 100", "interest_rate"))
+    basis = (basis or "").strip().lower()
+    if basis and basis not in BASES:
+        found.append(Problem(f"one of {', '.join(BASES)}", "interest_basis"))
+    return mode, value, basis
+
+
+@transaction.atomic
+def customer_interest_update(*, customer, actor, mode: str, rate=None, basis: str = "") -> CustomerCollections:
+    """A customer's own overdue-interest terms (mode blank: back to the policy's)."""
+    require(actor, "settings.change", "change a customer's interest terms")
+    found: list = []
+    mode, value, basis = _interest_values(mode, rate, basis, found, allow_blank=True)
+    _problems(found)
+    profile, _ = CustomerCollections.objects.select_for_update().get_or_create(customer=customer)
+    before = {"interest_mode": profile.interest_mode, "interest_rate": str(profile.interest_rate or ""),
+              "interest_basis": profile.interest_basis}
+    profile.interest_mode, profile.interest_rate, profile.interest_basis = mode, value, basis
+    profile.save()
+    audit_append(actor=actor, action="update", object_type="customer_collections", object_id=customer.code,
+                 company_id=customer.company_id, before=before,
+                 after={"interest_mode": mode, "interest_rate": str(value or ""), "interest_basis": basis})
+    return profile
+
+
+@transaction.atomic
+def policy_interest_update(*, policy, actor, mode: str, rate=None, basis: str = "reducing") -> DunningPolicy:
+    """The overdue-interest terms of every customer on a dunning policy."""
+    require(actor, "settings.change", "change a policy's interest terms")
+    found: list = []
+    mode, value, basis = _interest_values(mode, rate, basis, found, allow_blank=False)
+    _problems(found)
+    policy = DunningPolicy.objects.select_for_update().get(pk=policy.pk)
+    before = {"interest_mode": policy.interest_mode, "interest_rate": str(policy.interest_rate),
+              "interest_basis": policy.interest_basis}
+    policy.interest_mode, policy.interest_rate, policy.interest_basis = mode, value or Decimal(0), basis or "reducing"
+    policy.save(update_fields=["interest_mode", "interest_rate", "interest_basis"])
+    audit_append(actor=actor, action="update", object_type="dunning_policy", object_id=str(policy.pk),
+                 company_id=policy.company_id, before=before,
+                 after={"interest_mode": mode, "interest_rate": str(policy.interest_rate),
+                        "interest_basis": policy.interest_basis})
+    return policy
