@@ -24,8 +24,11 @@ def reconcile() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx", "pdf"]), default="table",
               show_default=True)
 @click.option("-o", "--output", "output", metavar="FILE", help="write to FILE (required for xlsx and pdf)")
+@click.option("--book-tds", is_flag=True, help="post the TDS they deducted that we do not show (a TDS-only receipt)")
+@click.option("--open-disputes", is_flag=True, help="open a dispute for each amount mismatch where they booked less")
+@click.option("--log-activities", is_flag=True, help="a collections task for each entry they have not booked")
 @click.pass_obj
-def customer(obj, code, their_file, as_of, preset, mapping, fmt, output):
+def customer(obj, code, their_file, as_of, preset, mapping, fmt, output, book_tds, open_disputes, log_activities):
     """Reconcile customer CODE's ledger of us (THEIR_FILE: CSV/XLSX from Tally, Busy, SAP, Excel, or Tally XML).
 
     Prints our balance, their balance, what matched and each difference with its kind, signed amount and
@@ -37,8 +40,19 @@ def customer(obj, code, their_file, as_of, preset, mapping, fmt, output):
 
     rec = reconcile_customer(company=obj.company(), code=code, their_file=their_file, as_of=parse_date(as_of),
                              preset=preset, mapping=mapping)
+    actions = [a for a, on in (("book_tds", book_tds), ("disputes", open_disputes), ("activities", log_activities))
+               if on]
+    followups = None
+    if actions:  # the one-click follow-ups (dues.reconciliation.services.reconciliation_followups)
+        from dues.reconciliation.services import reconciliation_followups
+
+        followups = reconciliation_followups(company=rec.customer.company, customer=rec.customer, result=rec,
+                                             actions=actions, actor=obj.user)
+        for line in ([f"booked TDS {n}" for n in followups.booked] + [f"dispute on {d}" for d in followups.disputes]
+                     + [f"task: {a}" for a in followups.activities] + [f"skipped {s}" for s in followups.skipped]):
+            click.echo(line, err=fmt == "json")
     if fmt == "json":
-        print_json(rec.as_json(), output)
+        print_json(rec.as_json() | ({"followups": followups.as_json()} if followups else {}), output)
         return 0
     if fmt in ("xlsx", "pdf"):
         if not output:
@@ -100,6 +114,56 @@ def bank(obj, account, as_of, fmt, output):
             click.echo(f"warning: {warning}", err=True)
         click.echo(f"{len(rec.matched)} matched; unexplained {money_text(rec.unexplained)}")
     return 0 if rec.ties else 1
+
+
+@reconcile.command("tds")
+@click.argument("form26as", type=click.Path(exists=True, dir_okay=False), metavar="FILE")
+@click.option("--fy", "fy", required=True, metavar="YYYY-YY", help="fiscal year, e.g. 2025-26")
+@click.option("--follow-up", "follow_up", is_flag=True,
+              help="log a collections follow-up for each customer and quarter whose TDS is not in 26AS")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True)
+@click.option("-o", "--output", "output", metavar="FILE", help="write to FILE (required for xlsx)")
+@click.pass_obj
+def tds(obj, form26as, fy, follow_up, fmt, output):
+    """TDS on our receipts against Form 26AS (FILE: the TRACES ^-delimited text export, or CSV/XLSX with
+    deductor_name, tan, section, transaction_date, amount, tds, deposited, booking_status), per customer (by TAN)
+    and quarter: matched, deducted but not in 26AS (chase the customer), in 26AS but not recorded (book it), and
+    TANs on no customer. With --follow-up, a collections activity per customer and quarter not in 26AS
+    (once: running it again adds none).
+    """
+    from dues.core.errors import DuesError
+    from dues.reconciliation.tds import tds_follow_up, tds_reconciliation, write_xlsx
+
+    report = tds_reconciliation(company=obj.company(), path=form26as, fy=fy)
+    if follow_up:
+        tds_follow_up(report=report, actor=obj.user)
+    r = report.result
+    if fmt == "json":
+        print_json(report.as_json(), output)
+    elif fmt == "xlsx":
+        if not output:
+            raise DuesError("--format xlsx needs -o FILE")
+        write_xlsx(report, output)
+        click.echo(f"wrote {output}")
+    else:
+        table(f"TDS vs Form 26AS, FY {report.fy_label} ({report.source})",
+              ["customer", "TAN", "quarter", "status", "ours", "26AS", "difference", "explanation"],
+              [[", ".join(x.customers), x.tan or "-", f"Q{x.quarter}", x.status, money_text(x.ours),
+                money_text(x.theirs), money_text(x.difference), x.explanation] for x in r.rows], right=[4, 5, 6])
+        if r.unknown_tans:
+            table("TAN on no customer", ["TAN", "deductor", "quarter", "TDS", "26AS rows", "perhaps"],
+                  [[u.tan, u.deductor, f"Q{u.quarter}", money_text(u.tds), ", ".join(map(str, u.rows)),
+                    u.suggestion or "-"] for u in r.unknown_tans], right=[3])
+        labels = {"ours": "our TDS", "rounding": "rounding (in matched)", "theirs": "26AS, TANs of our customers",
+                  "unknown_tan": "26AS, TAN on no customer", "26as": "26AS, Part A in the year"}
+        table("Totals", ["", "amount"],
+              [[labels.get(k, k.replace("_", " ")), money_text(v)] for k, v in r.totals().items()], right=[1])
+        if report.follow_ups is not None:
+            click.echo(f"follow-ups: {report.follow_ups['created']} created, {report.follow_ups['existing']} "
+                       f"already open")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return 0
 
 
 # `dues bench reconcile` joins the bench group from here (the engine's benchmark needs no database)

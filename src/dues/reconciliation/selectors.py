@@ -54,7 +54,9 @@ def our_entries(*, company: Company, customer: Customer, as_of: date, lookahead:
         value = _dec(amount)
         if kind == "receipt":
             tds_v, disc_v = _dec(tds), _dec(discount)
-            out.append(rc.OurEntry(number, rc.PAYMENT, on, -(value - tds_v - disc_v), reference or ""))
+            cash = value - tds_v - disc_v
+            if cash:  # a TDS-only receipt (their TDS booked from a reconciliation) moved no money
+                out.append(rc.OurEntry(number, rc.PAYMENT, on, -cash, reference or ""))
             if tds_v:
                 out.append(rc.OurEntry(number, rc.TDS, on, -tds_v, reference or ""))
             if disc_v:

@@ -1,7 +1,19 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from .views import audit, auth, cash, collections, customers, dashboard, documents, imports, receipts, reports
+from .views import (
+    audit,
+    auth,
+    cash,
+    collections,
+    customers,
+    dashboard,
+    documents,
+    imports,
+    receipts,
+    reconcile,
+    reports,
+)
 
 app_name = "web"
 
@@ -45,4 +57,14 @@ urlpatterns = [
     path("cash/<int:pk>/change/", cash.change, name="cash_change"),
     path("cash/<int:pk>/ignore/", cash.ignore, name="cash_ignore"),
     path("cash/<int:pk>/unignore/", cash.unignore, name="cash_unignore"),
+    # ledger clearance (upload their ledger, differences, follow-ups) and balance confirmations
+    path("reconcile/", reconcile.reconcile_page, name="reconcile"),
+    path("reconcile/export/", reconcile.reconcile_export, name="reconcile_export"),
+    path("reconcile/followups/", reconcile.reconcile_followups, name="reconcile_followups"),
+    path("reconcile/confirmations/", reconcile.confirmations, name="confirmations"),
+    path("reconcile/confirmations/send/", reconcile.confirmation_send, name="confirmation_send"),
+    path("reconcile/confirmations/remind/", reconcile.confirmation_remind_view, name="confirmation_remind"),
+    path("reconcile/confirmations/<int:pk>/", reconcile.confirmation_detail, name="confirmation"),
+    path("reconcile/confirmations/<int:pk>/reply/", reconcile.confirmation_reply_view, name="confirmation_reply"),
+    path("reconcile/confirmations/<int:pk>/letter/", reconcile.confirmation_letter, name="confirmation_letter"),
 ]
