@@ -12,6 +12,8 @@ import random
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.numbers import format_decimal
+
 from dues.core.money import ZERO
 
 OPENING = Decimal("1843250.75")
@@ -20,16 +22,8 @@ CENT = Decimal("0.01")
 
 
 def _inr(value: Decimal) -> str:
-    """1234567.5 -> '12,34,567.50' (the way HDFC writes amounts)."""
-    whole, paise = f"{value:.2f}".split(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return ",".join([*groups, tail]) + "." + paise
+    """1234567.5 -> '12,34,567.50' (the way HDFC writes amounts: Indian grouping, no symbol)."""
+    return format_decimal(value, format="#,##,##0.00", locale="en_IN")
 
 
 def statement_csv(company, today: date, *, seed: int = 7, credits: int = 24) -> bytes:
