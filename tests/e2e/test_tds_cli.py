@@ -89,3 +89,22 @@ def test_bad_files_are_refused_clearly(dues, form, tmp_path):
     assert "cut.txt:9: booking_status: 'Z' is not a booking status" in proc.stderr
     proc = dues("reconcile", "tds", form, "--fy", "2024-25", ok=False)
     assert proc.returncode == 1 and "is Form 26AS for FY 2025-26, not 2024-25" in proc.stderr
+
+
+def test_reconcile_tds_book_posts_what_26as_shows_once(dues, form):
+    proc = dues("reconcile", "tds", form, "--fy", "2025-26", "--book", "--format", "json")
+    out = json.loads(proc.stdout)
+    assert out["booked"] == [{"customer": "C002", "quarter": "Q3", "number": "TDS26AS/C002/2025-26-Q3",
+                              "date": "2025-10-15", "tds": "4000.00"}]
+    assert out["booking_skipped"] == []
+    assert "booked TDS TDS26AS/C002/2025-26-Q3: C002 Q3 4,000.00 on 2025-10-15" in proc.stderr
+    # the report is the one before booking; the next run shows the quarter matched and books nothing
+    again = json.loads(dues("reconcile", "tds", form, "--fy", "2025-26", "--book", "--format", "json").stdout)
+    assert [(r["customer"], r["quarter"], r["status"], r["ours"]) for r in again["rows"]] == [
+        ("C001", "Q1", "matched", "1249.60"), ("C001", "Q2", "deducted_not_in_26as", "800.00"),
+        ("C002", "Q3", "matched", "10000.00")]
+    assert again["booked"] == [] and again["totals"]["in_26as_not_recorded"] == "0.00"
+    plain = json.loads(dues("reconcile", "tds", form, "--fy", "2025-26", "--format", "json").stdout)
+    assert plain["booked"] is None
+    table = dues("reconcile", "tds", form, "--fy", "2025-26", "--book").stdout
+    assert "in_26as_not_recorded" not in table

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import click
 
 from .main import cli
@@ -121,15 +123,19 @@ def bank(obj, account, as_of, fmt, output):
 @click.option("--fy", "fy", required=True, metavar="YYYY-YY", help="fiscal year, e.g. 2025-26")
 @click.option("--follow-up", "follow_up", is_flag=True,
               help="log a collections follow-up for each customer and quarter whose TDS is not in 26AS")
+@click.option("--book", "book", is_flag=True,
+              help="post the TDS 26AS shows and we do not: one TDS-only receipt per customer and quarter")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True)
 @click.option("-o", "--output", "output", metavar="FILE", help="write to FILE (required for xlsx)")
 @click.pass_obj
-def tds(obj, form26as, fy, follow_up, fmt, output):
+def tds(obj, form26as, fy, follow_up, book, fmt, output):
     """TDS on our receipts against Form 26AS (FILE: the TRACES ^-delimited text export, or CSV/XLSX with
     deductor_name, tan, section, transaction_date, amount, tds, deposited, booking_status), per customer (by TAN)
     and quarter: matched, deducted but not in 26AS (chase the customer), in 26AS but not recorded (book it), and
     TANs on no customer. With --follow-up, a collections activity per customer and quarter not in 26AS
-    (once: running it again adds none).
+    (once: running it again adds none). With --book, a TDS-only receipt TDS26AS/<code>/<FY>-Q<n> for each
+    customer and quarter in 26AS but not recorded, dated the quarter's latest 26AS date and left on account
+    (once; quarters in a locked period are skipped and said so).
     """
     from dues.core.errors import DuesError
     from dues.reconciliation.tds import tds_follow_up, tds_reconciliation, write_xlsx
@@ -137,6 +143,15 @@ def tds(obj, form26as, fy, follow_up, fmt, output):
     report = tds_reconciliation(company=obj.company(), path=form26as, fy=fy)
     if follow_up:
         tds_follow_up(report=report, actor=obj.user)
+    if book:
+        from dues.reconciliation.services import tds_book_unrecorded
+
+        report.booking = tds_book_unrecorded(report.company, report, actor=obj.user).as_json()
+        for b in report.booking["booked"]:
+            click.echo(f"booked TDS {b['number']}: {b['customer']} {b['quarter']} {money_text(Decimal(b['tds']))} "
+                       f"on {b['date']}", err=fmt == "json")
+        for b in report.booking["skipped"]:
+            click.echo(f"skipped {b['number']}: {b['reason']}", err=fmt == "json")
     r = report.result
     if fmt == "json":
         print_json(report.as_json(), output)

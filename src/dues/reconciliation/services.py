@@ -21,6 +21,10 @@ Follow-ups of a ledger reconciliation (``reconciliation_followups``)
     ``activities``  a ``missing_in_theirs`` entry (our invoice, receipt or note they have not booked): an
                     open collections task to ask them to book it, follow-up in 7 days.
 Each is idempotent: what is already booked / disputed / asked for is skipped and said so.
+
+TDS vs Form 26AS (``tds_book_unrecorded``)
+    TDS 26AS shows and we do not record: one TDS-only receipt per customer and quarter, through the
+    same posting as ``book_tds`` (``tds_only_receipt``).
 """
 
 from __future__ import annotations
@@ -352,7 +356,6 @@ def reconciliation_followups(*, company, customer, result, actions, actor, on: d
     from dues.collections.models import Activity, Dispute
     from dues.collections.services import dispute_open
     from dues.ledger.models import Document
-    from dues.ledger.services import DocumentDraft, document_post
 
     result = getattr(result, "result", result)
     actions = list(dict.fromkeys(actions))
@@ -377,15 +380,13 @@ def reconciliation_followups(*, company, customer, result, actions, actor, on: d
             tds = quantize(-d.amount, cur)
             row = _row(d.theirs)
             number = f"TDS/{customer.code}/{result.as_of:%y%m%d}/{row or len(out.booked) + 1}"[:40]
-            if Document.objects.filter(company=company, kind=Document.RECEIPT, number=number,
-                                       status=Document.POSTED).exists():
-                out.skipped.append(f"{number}: already booked")
+            _doc, why = tds_only_receipt(
+                company=company, customer=customer, number=number, on=result.as_of, tds=tds,
+                reference=f"their {d.theirs}", actor=actor,
+                description=f"TDS per customer's ledger ({d.theirs}" + (f", on {d.ours}" if d.ours else "") + ")")
+            if why:
+                out.skipped.append(f"{number}: {why}")
                 continue
-            document_post(DocumentDraft(
-                kind=Document.RECEIPT, number=number, customer=customer, date=result.as_of, amount=ZERO, tds=tds,
-                mode="other", reference=f"their {d.theirs}"[:100],
-                description=f"TDS per customer's ledger ({d.theirs}" + (f", on {d.ours}" if d.ours else "") + ")"),
-                company=company, actor=actor)
             out.booked.append(number)
 
     if "disputes" in actions:
@@ -429,4 +430,108 @@ def reconciliation_followups(*, company, customer, result, actions, actor, on: d
                  company_id=company.pk, before=None,
                  after={"customer": customer.code, "as_of": result.as_of.isoformat(), "actions": actions,
                         **out.as_json()})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# TDS the customer deducted that we do not show: one posting for both follow-ups
+
+
+def tds_only_receipt(*, company, customer, number: str, on: date, tds: Decimal, reference: str, description: str,
+                     actor):
+    """Post a TDS-only receipt: amount 0 with ``tds`` (Dr TDS receivable, Cr the customer: they paid that part
+    of our bill to the government on our behalf). It stays on account: the customer's TDS certificate
+    (Form 16A) says which invoices it belongs to, and a person allocates it.
+
+    Returns ``(document, "")`` when posted, or ``(None, why)`` when a receipt numbered ``number`` exists
+    already (posted, or posted and cancelled: never booked twice). ``document_post`` checks receipts.post,
+    the lock date and audits the posting.
+    """
+    from dues.ledger.models import Document
+    from dues.ledger.services import DocumentDraft, document_post
+
+    status = (Document.objects.filter(company=company, kind=Document.RECEIPT, number=number)
+              .values_list("status", flat=True).first())
+    if status == Document.POSTED:
+        return None, "already booked"
+    if status is not None:
+        return None, "booked before and cancelled; book it by hand if it is still due"
+    doc = document_post(DocumentDraft(kind=Document.RECEIPT, number=number, customer=customer, date=on, amount=ZERO,
+                                      tds=quantize(tds, company.currency), mode="other", reference=reference[:100],
+                                      description=description[:500]), company=company, actor=actor)
+    return doc, ""
+
+
+@dataclass
+class TdsBooking:
+    booked: list[dict] = field(default_factory=list)  # {"customer", "quarter", "number", "date", "tds"}
+    skipped: list[dict] = field(default_factory=list)  # {"customer", "quarter", "number", "reason"}
+
+    def as_json(self) -> dict:
+        return {"booked": self.booked, "skipped": self.skipped}
+
+
+@transaction.atomic
+def tds_book_unrecorded(company, result, *, actor, quarters=None) -> TdsBooking:
+    """Book the TDS that Form 26AS shows and we do not (``in_26as_not_recorded`` rows of a TDS reconciliation:
+    a ``core.tds26as.TdsReconciliation`` or ``reconciliation.tds.TdsReport``): one TDS-only receipt per customer
+    and quarter for the difference, numbered ``TDS26AS/<code>/<FY>-Q<n>``, dated the latest 26AS transaction
+    date of that quarter (when the customer deducted; it keeps the receipt in the quarter 26AS shows, so
+    the quarter matches on the next run). ``quarters`` (1-4 or "Q1".."Q4") narrows which quarters are booked.
+
+    Skipped, and said why: a quarter already booked (re-running posts nothing twice), a date on or before
+    the lock date, a TAN that several customers carry (whose TDS it is cannot be told), a number that
+    would be too long. Left on account, not allocated: the customer's TDS certificate says which invoices.
+    """
+    from dues.core import tds26as as t
+    from dues.customers.models import Customer
+    from dues.ledger.models import Document
+
+    result = getattr(result, "result", result)
+    require_post(actor, Document.RECEIPT)  # before anything: a refused actor writes nothing
+    wanted = None if quarters is None else {int(str(q).upper().removeprefix("Q")) for q in quarters}
+    label = result.fy.label
+    rows = [r for r in result.rows if r.status == t.NOT_RECORDED and (wanted is None or r.quarter in wanted)]
+    customers = {c.code: c for c in Customer.objects.filter(company=company,
+                                                            code__in={r.customers[0] for r in rows})}
+    # the lock date as it is now (the caller's company object may be older than a lock set since)
+    lock = type(company).objects.values_list("lock_date", flat=True).get(pk=company.pk)
+    out = TdsBooking()
+    for r in rows:
+        code = r.customers[0]
+        number = f"TDS26AS/{code}/{label}-Q{r.quarter}"
+        tds = quantize(r.difference, company.currency)
+        on = max((ln.date for ln in r.lines), default=None)
+
+        def skip(reason: str, r=r, number=number, tds=tds) -> None:
+            out.skipped.append({"customer": ", ".join(r.customers), "quarter": f"Q{r.quarter}", "number": number,
+                                "tds": str(tds), "reason": reason})
+
+        if len(r.customers) > 1:
+            skip(f"TAN {r.tan} is on {', '.join(r.customers)}: book it on the right customer by hand")
+            continue
+        if len(number) > 40:
+            skip("the customer code is too long for the receipt number; book it by hand")
+            continue
+        if on is None or code not in customers:
+            skip("no 26AS line or customer to book it on")
+            continue
+        if lock and on <= lock:
+            skip(f"dated {on.isoformat()}, on or before the lock date {lock.isoformat()}: the period "
+                 f"is closed; book it in an open period by hand or reopen the period")
+            continue
+        sections = ", ".join(r.sections)
+        _doc, why = tds_only_receipt(
+            company=company, customer=customers[code], number=number, on=on, tds=tds, actor=actor,
+            reference=f"26AS {r.tan} FY {label} Q{r.quarter}",
+            description=f"TDS per Form 26AS, FY {label} Q{r.quarter} (TAN {r.tan}"
+                        + (f", section {sections}" if sections else "") + f"): 26AS {r.theirs:.2f}, "
+                        f"ours {r.ours:.2f}")
+        if why:
+            skip(why)
+            continue
+        out.booked.append({"customer": code, "quarter": f"Q{r.quarter}", "number": number, "date": on.isoformat(),
+                           "tds": str(tds)})
+    audit_append(actor=actor, action="create", object_type="tds_26as_booking", object_id=label,
+                 company_id=company.pk, before=None, after={"fy": label, **out.as_json()})
     return out

@@ -57,6 +57,7 @@ class TdsReport:
     result: t.TdsReconciliation
     warnings: list[str] = field(default_factory=list)
     follow_ups: dict | None = None
+    booking: dict | None = None  # services.tds_book_unrecorded(...).as_json(), when asked to book
 
     def money(self, v: Decimal) -> str:
         return str(quantize(v, self.company.currency))
@@ -79,6 +80,8 @@ class TdsReport:
             "totals": {k: m(v) for k, v in r.totals().items()},
             "ties": r.ties(),
             "follow_ups": self.follow_ups,
+            "booked": self.booking["booked"] if self.booking is not None else None,
+            "booking_skipped": self.booking["skipped"] if self.booking is not None else None,
             "warnings": self.warnings,
         }
 
