@@ -133,7 +133,7 @@ def load_book(company, customers: int, *, seed: int = 42, as_of: date | None = N
         limit = money(rng.choice((5, 10, 25, 50, 100)) * 100_000_00) if rng.random() < 0.6 else None
         rows.append((cid, co, code, name, "[]", "", "", state, "", "", "net", terms, limit, terms,
                      rng.choice(SALES), rng.choice(COLLECTORS), ("Retail", "Wholesale", "Project", "OEM")[n % 4],
-                     ("West", "South", "North", "East")[n % 4], now))
+                     ("West", "South", "North", "East")[n % 4], now, ""))
         audit.append(("create", "customer", code, {"code": code, "name": name}))
         # settled history: one to six invoices, paid a few at a time after the terms, give or take
         dates = sorted(rng.randrange(0, last - 30) for _ in range(rng.randint(1, 6)))

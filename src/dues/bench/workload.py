@@ -36,7 +36,7 @@ TERMS = (0, 15, 30, 30, 45, 60)
 
 CUSTOMER_COLUMNS = ["id", "company_id", "code", "name", "aliases", "gstin", "pan", "state_code", "email", "phone",
                     "terms_kind", "terms_days", "credit_limit", "credit_days", "salesperson", "collector", "segment",
-                    "region", "created_at"]
+                    "region", "created_at", "tan"]
 DOCUMENT_COLUMNS = ["id", "company_id", "kind", "side", "number", "customer_id", "date", "due_date", "currency",
                     "amount", "taxable_value", "cgst", "sgst", "igst", "place_of_supply", "description", "mode",
                     "reference", "tds", "bank_charges", "discount", "status", "cancelled_on", "cancel_reason",
@@ -220,7 +220,8 @@ def load_ageing(company, open_items: int, *, seed: int = 42, as_of: date = AS_OF
     for n, cid in enumerate(cust_ids):
         customers.append((cid, co, f"BC{n:06d}", f"Bench Customer {n:06d}", "[]", "", "", "27", "", "", "net",
                           terms_of[n], None, terms_of[n], f"Sales {n % 13}", f"Collector {n % 7}",
-                          ("Retail", "Wholesale", "Project", "OEM")[n % 4], ("West", "South", "North")[n % 3], now))
+                          ("Retail", "Wholesale", "Project", "OEM")[n % 4], ("West", "South", "North")[n % 3], now,
+                          ""))
     base, extra = divmod(open_items, n_customers)
     last = SPAN_DAYS
     for n, cid in enumerate(cust_ids):
