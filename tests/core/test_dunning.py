@@ -68,13 +68,26 @@ def test_hold_skips_every_step():
 
 
 def test_disputed_and_promised_items_are_left_out():
-    items = [item("INV-1", 1, disputed=True), item("INV-2", 1, promised=True), item("INV-3", 1, "300")]
+    items = [item("INV-1", 1, disputed_amount=Decimal("1000")), item("INV-2", 1, promised=True), item("INV-3", 1, "300")]
     decisions = evaluate("C001", POLICY, items, D)
     assert due(decisions) == [("reminder-1", ["INV-3"], Decimal("300"))]
     skipped = [d for d in decisions if d.status == SKIPPED]
     assert [(d.numbers, d.reason) for d in skipped] == [(["INV-1", "INV-2"], "disputed and promised item(s) left out")]
-    only_disputed = evaluate("C001", POLICY, [item("INV-1", 1, disputed=True)], D)
+    only_disputed = evaluate("C001", POLICY, [item("INV-1", 1, disputed_amount=Decimal("1000"))], D)
     assert due(only_disputed) == []
+    more_than_left = evaluate("C001", POLICY, [item("INV-1", 1, disputed_amount=Decimal("1500"))], D)
+    assert due(more_than_left) == [] and [d.reason for d in more_than_left] == ["disputed item(s) left out"]
+
+
+def test_only_the_disputed_part_is_held_back():
+    items = [item("INV-1", 1, "1000", disputed_amount=Decimal("250.50")), item("INV-2", 1, "300")]
+    decisions = evaluate("C001", POLICY, items, D)
+    assert due(decisions) == [("reminder-1", ["INV-1", "INV-2"], Decimal("1049.50"))]
+    assert [d.status for d in decisions] == [DUE]
+    assert decisions[0].items[0].due == Decimal("749.50") and not decisions[0].items[0].disputed
+    # the undisputed part below the step's minimum: skipped (and sent once it grows), not sent whole
+    big = [item("INV-1", 31, "12000", disputed_amount=Decimal("3000"))]
+    assert [(d.status, d.amount) for d in evaluate("C001", POLICY, big, D)] == [(SKIPPED, Decimal("9000"))]
 
 
 def test_nothing_twice_and_new_items_go_alone():

@@ -152,7 +152,9 @@ def test_disputed_and_promised_items_are_left_out_of_dunning(company, make_custo
     zen = make_customer("C002", email="z@zen.example")
     for number, who in (("INV-1", acme), ("INV-2", acme), ("INV-3", zen)):
         post("invoice", number, who, days(-31), "10000", due_date=days(-1))
-    dispute_open(company=company, invoice="INV-1", amount="2500", reason="damaged", owner="dispatch", actor="test",
+    # the whole invoice is disputed: nothing left to dun (a partial dispute holds back only its part:
+    # tests/integration/test_disputed_ageing.py)
+    dispute_open(company=company, invoice="INV-1", amount="10000", reason="damaged", owner="dispatch", actor="test",
                  opened_on=D)
     promise(zen, "10000", 2, invoices=["INV-3"], taken=-1)
     ids = {number: pk for pk, number in OpenItem.objects.values_list("id", "document__number")}

@@ -211,18 +211,18 @@ def test_excel_export(manager, ledger):
     ws = wb.worksheets[0]
     assert ws.freeze_panes == "A2"
     header = [c.value for c in ws[1]]
-    assert header[:3] == ["Customer", "Name", "Not yet due"] and header[-2:] == ["Unapplied", "Total"]
+    assert header[:3] == ["Customer", "Name", "Not yet due"] and header[-3:] == ["Unapplied", "Total", "Of which disputed"]
     assert all(c.font.bold for c in ws[1])
     acme = [c for c in ws[2]]
     assert acme[0].value == "C001"
     assert acme[4].value == 1034567.5 and isinstance(acme[4].value, float)
     assert acme[4].number_format == INDIAN_NUMBER_FORMAT
-    assert acme[-2].value == -50000 and acme[-1].value == 1284567.5
+    assert acme[-3].value == -50000 and acme[-2].value == 1284567.5 and acme[-1].value == 0
     odd = [c for c in ws[4]]
     assert odd[1].value == '=HYPERLINK("http://x")' and odd[1].data_type == "s"  # text, never a formula
     totals = [c for c in ws[ws.max_row]]
     assert totals[0].value == "TOTAL" and totals[0].font.bold
-    assert totals[-1].value == 1419568.25
+    assert totals[-2].value == 1419568.25
     for col in range(3, len(header) + 1):  # the totals row adds up its column
         column = [ws.cell(row=r, column=col).value or 0 for r in range(2, ws.max_row)]
         assert round(sum(column), 2) == round(ws.cell(row=ws.max_row, column=col).value or 0, 2)
@@ -236,11 +236,11 @@ def test_csv_export(manager, ledger):
     assert "ageing-2025-06-15.csv" in response["Content-Disposition"]
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["customer", "name", "not_due", "1-30", "31-60", "61-90", "91-120", "120+", "unapplied", "total"]
+    assert rows[0] == ["customer", "name", "not_due", "1-30", "31-60", "61-90", "91-120", "120+", "unapplied", "total", "disputed"]
     assert rows[1] == ["C001", "Acme Fasteners Pvt Ltd", "0.00", "0.00", "1034567.50", "0.00", "300000.00", "0.00",
-                       "-50000.00", "1284567.50"]
+                       "-50000.00", "1284567.50", "0.00"]
     assert rows[3][1] == "'=HYPERLINK(\"http://x\")"  # a formula is neutralised
-    assert rows[-1][0] == "TOTAL" and rows[-1][-1] == "1419568.25"
+    assert rows[-1][0] == "TOTAL" and rows[-1][-2] == "1419568.25"
 
 
 def test_drill_down_exports(manager, ledger):

@@ -48,11 +48,12 @@ def ageing(obj, as_of, basis, buckets, by, customer_code, fmt, target):
     if fmt == "json":
         print_json(data, target)
         return
-    header = [by, "name", *report.columns, "unapplied", "total"]
-    rows = [[r["key"], r["name"], *[r["buckets"][c] for c in report.columns], r["unapplied"], r["total"]]
-            for r in data["rows"]]
+    # "disputed" is "of which under dispute": part of the total, not added to it
+    header = [by, "name", *report.columns, "unapplied", "total", "disputed"]
+    rows = [[r["key"], r["name"], *[r["buckets"][c] for c in report.columns], r["unapplied"], r["total"],
+             r["disputed"]] for r in data["rows"]]
     totals = ["TOTAL", "", *[data["totals"]["buckets"][c] for c in report.columns], data["totals"]["unapplied"],
-              data["totals"]["total"]]
+              data["totals"]["total"], data["totals"]["disputed"]]
     money_cols = list(range(2, len(header)))
     if fmt == "csv":
         from dues.reporting.exports import ageing_csv

@@ -12,7 +12,9 @@ For each customer and step the uncovered items at that step make **one** action 
 them (never one message per invoice). Its idempotency key is derived from the customer, the step
 and the sorted item numbers, so evaluating the same date twice yields the same keys.
 
-Items that are disputed or covered by an active promise-to-pay are left out (reported as a
+Only the undisputed part of an item is dunned: an item with residual R and ``disputed_amount`` D
+(its active disputes) goes into an action for ``R - D`` (``Item.due``); an item with nothing left
+undisputed (``R - D <= 0``) or covered by an active promise-to-pay is left out (reported as a
 skipped decision); a customer on hold gets nothing (one skipped decision per step); an action
 whose amount is below the step's minimum overdue amount is skipped and not recorded, so it goes
 out once the amount grows.
@@ -51,8 +53,18 @@ class Item:
     number: str
     due_date: date
     residual: Decimal
-    disputed: bool = False
+    disputed_amount: Decimal = ZERO
     promised: bool = False
+
+    @property
+    def disputed(self) -> bool:
+        """Nothing is left to dun once the active disputes cover the whole residual."""
+        return self.disputed_amount > 0 and self.due <= 0
+
+    @property
+    def due(self) -> Decimal:
+        """What may be asked for: the residual less what is under active dispute (never below zero)."""
+        return max(self.residual - self.disputed_amount, ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +80,8 @@ class Decision:
 
     @property
     def amount(self) -> Decimal:
-        return sum((i.residual for i in self.items), ZERO)
+        """The undisputed part of the items (what the message asks for)."""
+        return sum((i.due for i in self.items), ZERO)
 
     @property
     def numbers(self) -> list[str]:

@@ -166,13 +166,16 @@ def _money(report: AgeingReport, value: Decimal) -> Decimal:
 
 
 def ageing_table(report: AgeingReport) -> tuple[list[str], list[list[object]], list[object]]:
-    """(header, rows, totals) with Decimal amounts: ``key, name, bucket..., unapplied, total``."""
-    header = [report.by, "name", *report.columns, "unapplied", "total"]
+    """(header, rows, totals) with Decimal amounts: ``key, name, bucket..., unapplied, total, disputed``.
+
+    ``disputed`` is "of which under dispute": part of the total, not added to it.
+    """
+    header = [report.by, "name", *report.columns, "unapplied", "total", "disputed"]
     rows = [[r.key, r.name, *[_money(report, r.buckets[c]) for c in report.columns], _money(report, r.unapplied),
-             _money(report, r.total)] for r in report.rows]
+             _money(report, r.total), _money(report, r.disputed)] for r in report.rows]
     t = report.totals
     totals = ["TOTAL", "", *[_money(report, t.buckets[c]) for c in report.columns], _money(report, t.unapplied),
-              _money(report, t.total)]
+              _money(report, t.total), _money(report, t.disputed)]
     return header, rows, totals
 
 
@@ -189,7 +192,7 @@ def ageing_xlsx(report: AgeingReport, target: Target, *, locale: str = "en_IN", 
                 cutoffs: Sequence[int] = ()) -> None:
     header, rows, totals = ageing_table(report)
     pretty = [GROUP_TITLES.get(report.by, report.by), "Name", *[bucket_heading(c) for c in report.columns],
-              "Unapplied", "Total"]
+              "Unapplied", "Total", "Of which disputed"]
     about = [("Report", "Ageing"), ("Company", company), ("As of", report.as_of),
              ("Basis", _basis_text(report.basis)), ("Grouped by", report.by), ("Currency", report.currency)]
     if cutoffs:

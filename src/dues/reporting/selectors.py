@@ -10,6 +10,13 @@ Items with nothing left today and no later allocations cannot be open on X and a
 a partial index keeps "residual > 0" items apart (the SQL spells it ``residual > '0'``, as the index's predicate is written: SQLite
 uses a partial index only for a query that repeats its predicate term for term). Money is summed as integers of 1/10,000 of a unit
 so SQLite (which stores decimals as doubles) adds exactly, like PostgreSQL's numeric.
+
+**Disputed** (``AgeingRow.disputed``): of the outstanding, how much is under dispute on ``as_of``. It
+is a breakdown, not a deduction: the buckets still add up to the total, and ``disputed`` says how
+much of it a customer contests. Per open debit item it is the sum of the disputes on its document
+that were opened on or before ``as_of`` and not closed by then (open or in progress, or resolved /
+rejected only after ``as_of``), capped at the item's residual on ``as_of``. One extra aggregated
+query, read from the collections app's table in raw SQL (no import of its models).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ class AgeingRow:
     name: str
     buckets: dict[str, Decimal]
     unapplied: Decimal = ZERO
+    disputed: Decimal = ZERO  # of which under dispute: part of the buckets, not added to the total
 
     @property
     def total(self) -> Decimal:
@@ -60,6 +68,7 @@ class AgeingReport:
             for c in self.columns:
                 total.buckets[c] += row.buckets[c]
             total.unapplied += row.unapplied
+            total.disputed += row.disputed
         return total
 
     def as_dict(self) -> dict:
@@ -70,9 +79,11 @@ class AgeingReport:
         return {
             "as_of": self.as_of.isoformat(), "basis": self.basis, "currency": self.currency, "columns": self.columns,
             "rows": [{"key": r.key, "name": r.name, "buckets": {c: money(r.buckets[c]) for c in self.columns},
-                      "unapplied": money(r.unapplied), "total": money(r.total)} for r in self.rows],
+                      "unapplied": money(r.unapplied), "total": money(r.total), "disputed": money(r.disputed)}
+                     for r in self.rows],
             "totals": {"buckets": {c: money(totals.buckets[c]) for c in self.columns},
-                       "unapplied": money(totals.unapplied), "total": money(totals.total)},
+                       "unapplied": money(totals.unapplied), "total": money(totals.total),
+                       "disputed": money(totals.disputed)},
         }
 
 
@@ -110,6 +121,38 @@ def _residuals_cte(as_of: str, company_id: int, customer_ids: Sequence[int] | No
     return sql, args
 
 
+def _any_disputed(cursor, company_id: int, as_of: str) -> bool:
+    """Whether any dispute counts on ``as_of`` (an indexed probe: a book without disputes pays nothing more)."""
+    from django.apps import apps
+
+    if not apps.is_installed("dues.collections"):
+        return False
+    cursor.execute("""SELECT 1 FROM collections_dispute WHERE company_id = %s AND opened_on <= %s
+                         AND (status IN ('open', 'in_progress') OR resolved_on > %s) LIMIT 1""",
+                   [company_id, as_of, as_of])
+    return cursor.fetchone() is not None
+
+
+def _disputed_sql(cte: str, group: str | None, as_of: str, company_id: int, who: str) -> tuple[str, list]:
+    """SQL of (group, disputed on ``as_of`` scaled to integers): see the module doc. ``cte`` and ``who``
+    are those of the ageing query; the caller appends their arguments. ``group`` None: one total row."""
+    sql = f"""WITH {cte},
+        disputed AS (
+            SELECT document_id, SUM(CAST(ROUND(amount * {SCALE}) AS BIGINT)) AS amt FROM collections_dispute
+             WHERE company_id = %s AND opened_on <= %s
+               AND (status IN ('open', 'in_progress') OR resolved_on > %s)
+             GROUP BY document_id
+        )
+        SELECT {group or "'all'"} AS k,
+               SUM(CASE WHEN ds.amt < o.residual THEN ds.amt ELSE o.residual END)
+          FROM open_then o JOIN ledger_openitem oi ON oi.id = o.id
+          JOIN disputed ds ON ds.document_id = oi.document_id
+          JOIN customers_customer c ON c.id = o.customer_id
+         WHERE o.side = 'D' AND o.residual > 0{who}
+         {f"GROUP BY {group}" if group else ""}"""
+    return sql, [company_id, as_of, as_of]
+
+
 def _bucket_case(as_of: date, cutoffs: Sequence[int], basis: str) -> tuple[str, list]:
     ref = "o.due_date" if basis == DUE else "o.date"
     whens, args = [], []
@@ -122,10 +165,11 @@ def _bucket_case(as_of: date, cutoffs: Sequence[int], basis: str) -> tuple[str, 
 
 def ageing(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence[int] = DEFAULT_CUTOFFS,
            by: str = "customer", customer: Customer | None = None, customer_ids: Sequence[int] | None = None,
-           salesperson: str | None = None) -> AgeingReport:
+           salesperson: str | None = None, disputed: bool = True) -> AgeingReport:
     """Outstanding on ``as_of`` by bucket, one row per customer (or salesperson, region, segment).
 
     Narrowed to one ``customer``, to ``customer_ids``, or to the customers of one ``salesperson``.
+    With ``disputed`` (the default) each row also carries what of it is under dispute (module doc).
     """
     if by not in GROUPS:
         raise DuesError(f"cannot group ageing by {by!r} (one of {', '.join(GROUPS)})")
@@ -153,6 +197,15 @@ def ageing(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence
             row.unapplied -= amount
         else:
             row.buckets[bucket] += amount
+    if disputed and rows:
+        with connection.cursor() as cursor:
+            if _any_disputed(cursor, company.pk, as_of.isoformat()):
+                dsql, dargs = _disputed_sql(cte, key, as_of.isoformat(), company.pk, who)
+                cursor.execute(dsql, [*cte_args, *dargs, *who_args])
+                for k, scaled in cursor.fetchall():
+                    row = rows.get(k or "(none)")
+                    if row is not None and scaled:
+                        row.disputed += Decimal(int(scaled)) / SCALE
     return AgeingReport(as_of, basis, company.currency, by, columns, [rows[k] for k in sorted(rows)])
 
 
@@ -191,6 +244,10 @@ def ageing_summary(*, company: Company, as_of: date, basis: str = DUE, cutoffs: 
                 totals.unapplied -= amount
             else:
                 totals.buckets[bucket] += amount
+        if _any_disputed(cursor, company.pk, as_of.isoformat()):
+            dsql, dargs = _disputed_sql(cte, None, as_of.isoformat(), company.pk, who)
+            cursor.execute(dsql, [*cte_args, *dargs, *who_args])
+            totals.disputed = sum((Decimal(int(scaled)) / SCALE for _k, scaled in cursor.fetchall() if scaled), ZERO)
         cursor.execute(f"""WITH {cte}
             SELECT c.id, c.code FROM customers_customer c
              WHERE c.id IN (SELECT o.customer_id FROM open_then o WHERE o.residual <> 0){who}""",

@@ -179,6 +179,8 @@ def ageing_report(request: HttpRequest, company: Company) -> HttpResponse:
         "group_label": GROUP_LABELS[opts.by], "headings": [bucket_title(c) for c in report.columns],
         "rows": [(r, cells(r, r.key)) for r in rows], "totals": cells(totals, None),
         "query": opts.query(), "count": count,
+        # "of which disputed": a column only when something is under dispute on the date
+        "disputed_total": getattr(totals, "disputed", 0), "show_disputed": bool(getattr(totals, "disputed", 0)),
     })
     return render(request, "web/reports/ageing.html", context)
 
