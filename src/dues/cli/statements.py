@@ -123,6 +123,7 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from dues.collections.render_pool import render_statements
     from dues.customers.models import Customer
     from dues.reporting.selectors import ageing
 
@@ -145,9 +146,9 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err, disable=quiet, transient=True) as progress:
         task = progress.add_task("statements", total=len(customers))
-        for customer in customers:
+        # the figures are read here, the PDFs drawn ahead in worker processes (DUES_RENDER_WORKERS)
+        for customer, pdf in render_statements(company, end, [(c, start) for c in customers]):
             progress.update(task, description=f"statement {escape(customer.code)}")
-            pdf = render_statement(company, customer, start, end)
             if folder:
                 (folder / _filename(customer, end)).write_bytes(pdf)
             if transport:
