@@ -11,6 +11,8 @@ from dues.core.dunning import CHANNELS
 MONEY = {"max_digits": 20, "decimal_places": 4}
 INTEREST_MODES = [("none", "none"), ("simple", "simple"), ("compound", "compound (monthly rests)"),
                   ("msmed", "MSMED Act (3 x RBI bank rate, monthly rests)")]
+LANGUAGES = [("en", "English"), ("hi", "Hindi"), ("mr", "Marathi"), ("gu", "Gujarati"), ("ta", "Tamil"),
+             ("te", "Telugu"), ("kn", "Kannada"), ("bn", "Bengali")]
 INTEREST_BASES = [("reducing", "reducing balance"), ("due_date", "whole amount from the due date")]
 
 
@@ -82,6 +84,8 @@ class CustomerCollections(models.Model):
     interest_rate = models.DecimalField(max_digits=7, decimal_places=4, null=True, blank=True,
                                         help_text="per cent per year")
     interest_basis = models.CharField(max_length=8, choices=INTEREST_BASES, blank=True)
+    language = models.CharField(max_length=5, choices=LANGUAGES, default="en",
+                                help_text="the language of the messages sent to the customer")
     updated_at = models.DateTimeField(auto_now=True)
 
 
@@ -274,3 +278,27 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"escalation of {self.customer_id} to {self.to} ({self.status})"
+
+
+class MessageTemplate(models.Model):
+    """A company's own wording of a dunning message template in one language.
+
+    The run uses the override in the customer's language, else the English override, else the
+    template file shipped with dues (``templates/collections/messages/<name>.txt``).
+    """
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="message_templates")
+    name = models.CharField(max_length=60, help_text="the steps' template name, e.g. reminder-1")
+    language = models.CharField(max_length=5, choices=LANGUAGES, default="en")
+    channel = models.CharField(max_length=12, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    updated_by = models.CharField(max_length=150)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "name", "language"],
+                                               name="message_template_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"

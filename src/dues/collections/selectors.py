@@ -35,6 +35,12 @@ class OpenRow:
     due_date: date
     amount: Decimal
     residual: Decimal
+    disputed: Decimal = Decimal(0)  # under active dispute (set by the run from ``disputed_amounts``)
+
+    @property
+    def due(self) -> Decimal:
+        """The undisputed part of the residual: what dunning asks for."""
+        return max(self.residual - self.disputed, Decimal(0))
 
 
 def open_debit_items(company: Company, customer_ids: list[int] | None = None) -> dict[int, list[OpenRow]]:
@@ -69,6 +75,22 @@ def item_flags(company: Company, item_ids, on: date | None = None) -> tuple[set[
     on_account = items.filter(customer__promises__in=promises.filter(invoices__isnull=True))
     promised = set(named.values_list("id", flat=True)) | set(on_account.values_list("id", flat=True))
     return disputed & wanted, promised & wanted
+
+
+def disputed_amounts(company: Company, item_ids) -> dict[int, Decimal]:
+    """Open item id -> the amount under active dispute (open or in progress) on its document, one query.
+
+    Only items among ``item_ids`` with an active dispute appear. The sum is not capped here: the
+    dunning engine holds back at most the residual (``dunning.Item.due``).
+    """
+    from django.db.models import Sum
+
+    wanted = list(item_ids)
+    if not wanted:
+        return {}
+    rows = (Dispute.objects.filter(company=company, status__in=Dispute.ACTIVE, document__open_items__id__in=wanted)
+            .values("document__open_items__id").annotate(total=Sum("amount")))
+    return {r["document__open_items__id"]: r["total"] for r in rows}
 
 
 def covered_pairs(company: Company) -> set[tuple[int, str]]:
@@ -334,3 +356,53 @@ def escalated_customers(company: Company):
 
     return (Escalation.objects.filter(company=company, status=Escalation.OPEN).select_related("customer")
             .order_by("-on", "-id"))
+
+
+def message_templates_in_use(company: Company) -> list[dict]:
+    """The templates the company's policies use: name, channels, steps, and the languages customised.
+
+    Two small queries (the steps, the overrides); the files shipped with dues are the defaults.
+    """
+    from .models import MessageTemplate
+
+    found: dict[str, dict] = {}
+    for template, channel, key in (DunningStep.objects.filter(policy__company=company)
+                                           .order_by("offset_days", "order")
+                                           .values_list("template", "channel", "key")):
+        row = found.setdefault(template, {"name": template, "channels": [], "steps": [], "languages": []})
+        if channel not in row["channels"]:
+            row["channels"].append(channel)
+        if key not in row["steps"]:
+            row["steps"].append(key)
+    if not found:  # no policy yet: the default one the first run creates
+        from .services import DEFAULT_STEPS
+
+        for key, _days, channel, template, _minimum, _cc in sorted(DEFAULT_STEPS, key=lambda s: s[1]):
+            row = found.setdefault(template, {"name": template, "channels": [], "steps": [], "languages": []})
+            row["channels"] += [channel] if channel not in row["channels"] else []
+            row["steps"] += [key]
+    from .services import TEMPLATE_DIR
+
+    for path in sorted(TEMPLATE_DIR.glob("*.txt")):  # the other shipped templates, for policies to come
+        if not path.stem.startswith("_"):
+            found.setdefault(path.stem, {"name": path.stem, "channels": [], "steps": [], "languages": []})
+    for name, language, at, by in (MessageTemplate.objects.filter(company=company).order_by("name", "language")
+                                   .values_list("name", "language", "updated_at", "updated_by")):
+        row = found.setdefault(name, {"name": name, "channels": [], "steps": [], "languages": []})
+        row["languages"].append({"code": language, "at": at, "by": by})
+    return list(found.values())
+
+
+def preview_customer(company: Company, code: str = "", customers=None):
+    """The customer a template preview uses: ``code``, else the first (by code) with an overdue item.
+
+    ``customers`` narrows the choice (what the viewer may see). One query.
+    """
+    from django.utils import timezone
+
+    qs = customers if customers is not None else Customer.objects.filter(company=company)
+    if code:
+        return qs.filter(company=company, code=code).first()
+    overdue = (OpenItem.objects.filter(company=company, side="D", residual__gt=0, due_date__lt=timezone.localdate())
+               .exclude(document__status=Document.CANCELLED).values("customer_id"))
+    return qs.filter(company=company, id__in=overdue).order_by("code").first()

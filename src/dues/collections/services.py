@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -95,11 +95,22 @@ def policy_default(company, actor=None) -> DunningPolicy:
 
 @transaction.atomic
 def customer_collections_update(*, customer, actor, hold: bool | None = None, hold_reason: str | None = None,
-                                policy: DunningPolicy | None | bool = False) -> CustomerCollections:
-    """Put a customer on (or off) hold from dunning, or give them their own policy (None: back to default)."""
+                                policy: DunningPolicy | None | bool = False,
+                                language: str | None = None) -> CustomerCollections:
+    """Put a customer on (or off) hold from dunning, give them their own policy (None: back to default),
+    or set the language of their messages ("en", "hi", "mr", ...)."""
+    from dues.core.errors import Problem, ValidationFailed
+
+    from .models import LANGUAGES
+
     require(actor, "collections.act", "change a customer's dunning settings")
+    if language is not None and language not in dict(LANGUAGES):
+        raise ValidationFailed([Problem(f"unknown language “{language}”", "language")])
     profile, _ = CustomerCollections.objects.select_for_update().get_or_create(customer=customer)
-    before = {"hold": profile.dunning_hold, "hold_reason": profile.hold_reason, "policy": profile.policy_id}
+    before = {"hold": profile.dunning_hold, "hold_reason": profile.hold_reason, "policy": profile.policy_id,
+              "language": profile.language}
+    if language is not None:
+        profile.language = language
     if hold is not None:
         profile.dunning_hold = hold
     if hold_reason is not None:
@@ -109,7 +120,8 @@ def customer_collections_update(*, customer, actor, hold: bool | None = None, ho
     profile.save()
     audit_append(actor=actor, action="update", object_type="customer_collections", object_id=customer.code,
                  company_id=customer.company_id, before=before,
-                 after={"hold": profile.dunning_hold, "hold_reason": profile.hold_reason, "policy": profile.policy_id})
+                 after={"hold": profile.dunning_hold, "hold_reason": profile.hold_reason, "policy": profile.policy_id,
+                        "language": profile.language})
     return profile
 
 
@@ -131,24 +143,56 @@ def template_environment():
     return env
 
 
-def render_message(template: str, context: dict) -> tuple[str, str]:
-    """(subject, body) of a message template: its first line is ``Subject: ...``, then a blank line."""
+def render_message(template: str, context: dict, *, language: str = "en",
+                   overrides: dict | None = None) -> tuple[str, str]:
+    """(subject, body) of a message template: its first line is ``Subject: ...``, then a blank line.
+
+    The company's own wording (``MessageTemplate``) in ``language`` comes first, then its English one,
+    then the file shipped with dues. ``overrides`` ((name, language) -> compiled template, see
+    ``template_overrides``) saves a query per message in a run.
+    """
     from dues.web.templatetags.dues_format import use_company
 
+    if overrides is None:
+        overrides = template_overrides(context["company"], names=[template])
+    compiled = overrides.get((template, language or "en")) or overrides.get((template, "en"))
     with use_company(context["company"]):
-        text = template_environment().get_template(f"{template}.txt").render(**context)
+        if compiled is None:
+            compiled = template_environment().get_template(f"{template}.txt")
+        text = compiled.render(**context)
     first, _, rest = text.partition("\n")
     if first.startswith("Subject:"):
         return first.removeprefix("Subject:").strip(), rest.lstrip("\n").rstrip() + "\n"
     return "", text.rstrip() + "\n"
 
 
+def template_source(subject: str, body: str) -> str:
+    """The one text a template is compiled from: ``Subject: ...``, a blank line, the body."""
+    subject = (subject or "").strip()
+    body = (body or "").replace("\r\n", "\n")
+    return f"Subject: {subject}\n\n{body}" if subject else body
+
+
+def template_overrides(company, names=None) -> dict:
+    """(name, language) -> the compiled company override; one query."""
+    from .models import MessageTemplate
+
+    rows = MessageTemplate.objects.filter(company=company)
+    if names is not None:
+        rows = rows.filter(name__in=list(names))
+    env = template_environment()
+    return {(t.name, t.language): env.from_string(template_source(t.subject, t.body))
+            for t in rows.only("name", "language", "subject", "body")}
+
+
 def message_context(company, profile: selectors.Profile, contacts: list, rows: list[selectors.OpenRow],
                     numbers: list[str], on: date, step: DunningStep | dunning.Step) -> dict:
     """What a template sees: the customer, the contact, the items of this action, totals and ageing."""
     wanted = set(numbers)
+    # "residual" is what this message asks for: the undisputed part ("disputed" is held back)
     items = [{"number": r.number, "kind": r.kind, "date": r.date, "due_date": r.due_date,
-              "days_overdue": max((on - r.due_date).days, 0), "amount": r.amount, "residual": r.residual}
+              "days_overdue": max((on - r.due_date).days, 0), "amount": r.amount,
+              "residual": getattr(r, "due", r.residual), "disputed": min(getattr(r, "disputed", ZERO), r.residual)}
              for r in rows if r.number in wanted]
     labels = bucket_labels()
     ageing = dict.fromkeys(labels, ZERO)
@@ -289,6 +333,24 @@ def _pdf_module():
     return pdf
 
 
+def _statement_prefetch(run, todo, profiles, rows_by_customer):
+    """The run's statement e-mails, rendered ahead in worker processes (None: nothing worth a pool)."""
+    from dues.collections import render_pool
+    from dues.customers.models import Customer
+
+    missing = {a.customer_id for a in todo} - set(run._customers)
+    run._customers.update(Customer.objects.in_bulk(missing))  # one query, not one per customer
+    plan = []
+    for action in todo:
+        rows = rows_by_customer.get(action.customer_id, [])
+        if (action.channel == "email" and action.step.template == "statement" and not profiles[action.customer_id].hold
+                and any(r.number in set(action.items) for r in rows)):
+            plan.append((run.customer(action.customer_id), min(r.date for r in rows)))
+    if len(plan) < 2 or render_pool.render_workers() < 2:
+        return None
+    return render_pool.StatementPrefetch(run.company, run.on, plan)
+
+
 def _outstanding_items(rows: list[selectors.OpenRow], numbers: list[str], on: date) -> list:
     from dues.reporting.selectors import OutstandingItem
 
@@ -306,6 +368,10 @@ class _Run:
         self.transports = transports if transports is not None else default_transports()
         self._customers: dict[int, Any] = {}
         self._managers: list[str] | None = None
+        self.statements = None  # render_pool.StatementPrefetch for the run's statement e-mails
+        self.overrides = template_overrides(company)
+        self.languages = dict(CustomerCollections.objects.filter(customer__company=company).exclude(language="en")
+                              .values_list("customer_id", "language"))
 
     def managers(self) -> list[str]:
         if self._managers is None:
@@ -337,14 +403,14 @@ class _Run:
                 if action.channel == "email":
                     message.attachments = self.attachments(step, profile, rows, numbers)
                     context["attached"] = bool(message.attachments)
-                subject, body = render_message(step.template, context)
+                subject, body = self.render(step, profile, context)
                 message.subject, message.body = subject, body
                 note = self.transports[action.channel].send(message)
             elif action.channel == "letter":
-                subject, body = render_message(step.template, context)
+                subject, body = self.render(step, profile, context)
                 note = self.letter(step, profile, rows, numbers, action)
             else:
-                subject, body = render_message(step.template, context)
+                subject, body = self.render(step, profile, context)
                 note = f"task for {profile.collector or 'the collector'}"
         except Exception as exc:  # any failure: recorded, retried on the next run
             error = str(exc) or exc.__class__.__name__
@@ -366,6 +432,10 @@ class _Run:
                                     next_follow_up=self.on if task else None, action=action, created_by=self.who)
         return self.result(action, profile, DunningAction.SENT, note)
 
+    def render(self, step, profile, context) -> tuple[str, str]:
+        return render_message(step.template, context, language=self.languages.get(profile.id, "en"),
+                              overrides=self.overrides)
+
     def attachments(self, step, profile, rows, numbers) -> list[tuple[str, bytes, str]]:
         pdf = _pdf_module()
         if pdf is None:
@@ -373,7 +443,10 @@ class _Run:
         customer = self.customer(profile.id)
         if step.template == "statement" and hasattr(pdf, "render_statement"):
             start = min(r.date for r in rows)
-            content = pdf.render_statement(self.company, customer, start, self.on)
+            if self.statements is not None:  # rendered ahead in worker processes (render_pool)
+                content = self.statements.get(customer, start)
+            else:
+                content = pdf.render_statement(self.company, customer, start, self.on)
             return [(f"statement-{profile.code}-{self.on.isoformat()}.pdf", content, "application/pdf")]
         if step.template in LETTER_KIND and hasattr(pdf, "render_letter"):
             content = pdf.render_letter(self.company, customer, LETTER_KIND[step.template], self.on,
@@ -429,8 +502,12 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
                                               date__lte=on).select_related("step").order_by("date", "id"))
     customer_ids = set(rows_by_customer) | {a.customer_id for a in retry}
     profiles = selectors.customer_profiles(company, customer_ids)
-    disputed, promised = selectors.item_flags(company, [r.id for rows in rows_by_customer.values() for r in rows],
-                                                  on=on)
+    all_ids = [r.id for rows in rows_by_customer.values() for r in rows]
+    _disputed, promised = selectors.item_flags(company, all_ids, on=on)
+    disputed = selectors.disputed_amounts(company, all_ids)
+    if disputed:  # the rows carry what is under dispute, so a message asks only for the undisputed part
+        rows_by_customer = {cid: [replace(r, disputed=disputed[r.id]) if r.id in disputed else r for r in rows]
+                            for cid, rows in rows_by_customer.items()}
     covered_keys: dict[int, list[str]] = {}
     for item_id, key in selectors.covered_pairs(company):
         covered_keys.setdefault(item_id, []).append(key)
@@ -444,7 +521,7 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
         steps = [dunning.Step(s.key, s.offset_days, s.channel, s.template, s.min_overdue, s.cc)
                  for s in models_by_key.values()]
         covered = {(key, r.number) for r in rows for key in covered_keys.get(r.id, ())}
-        items = [dunning.Item(r.number, r.due_date, r.residual, r.id in disputed, r.id in promised) for r in rows]
+        items = [dunning.Item(r.number, r.due_date, r.residual, r.disputed, r.id in promised) for r in rows]
         for decision in dunning.evaluate(profile.code, steps, items, on, hold=profile.hold, covered=covered):
             decisions.append((customer_id, decision, models_by_key))
 
@@ -474,6 +551,7 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
     contacts = selectors.contacts_by_customer({a.customer_id for a in retry + created})
     run = _Run(company, on, actor, transports)
     todo = retry + created
+    run.statements = _statement_prefetch(run, todo, profiles, rows_by_customer)
     try:
         for n, action in enumerate(todo, start=1):
             profile = profiles[action.customer_id]
@@ -489,6 +567,8 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
             if progress:
                 progress(n, len(todo))
     finally:
+        if run.statements is not None:
+            run.statements.close()
         for transport in {id(t): t for t in run.transports.values()}.values():
             if hasattr(transport, "close"):
                 transport.close()
@@ -721,7 +801,8 @@ def _dispute_document(company, invoice, found: list):
 @transaction.atomic
 def dispute_open(*, company, invoice, amount, reason: str, owner: str, actor, sla_days: int = 7,
                  opened_on: date | None = None, notes: str = ""):
-    """Open a dispute on (part of) an invoice: while it is open the invoice is left out of dunning."""
+    """Open a dispute on (part of) an invoice: while it is active its amount is held back from dunning
+    (the rest of the invoice is still dunned) and shown apart in ageing ("of which disputed")."""
     from dues.core.errors import Problem
     from dues.ledger.models import Document, OpenItem
     from dues.users.permissions import require_customer
@@ -1141,3 +1222,162 @@ def policy_interest_update(*, policy, actor, mode: str, rate=None, basis: str = 
                  after={"interest_mode": mode, "interest_rate": str(policy.interest_rate),
                         "interest_basis": policy.interest_basis})
     return policy
+
+
+# --- message templates: the company's own wording ---------------------------------------------------------
+
+TEMPLATE_EDITORS = ("admin", "ar_manager")
+
+
+def require_template_editor(actor) -> None:
+    """Only an admin or an AR manager changes what goes out to every customer."""
+    from dues.core.errors import PermissionDenied
+    from dues.users.permissions import role_of
+
+    if role_of(actor) not in TEMPLATE_EDITORS:
+        raise PermissionDenied(f"{actor_name(actor)} may not change the message templates (admin or AR manager only)")
+
+
+def sample_message_context(company, name: str, channel: str = "email") -> dict:
+    """A plausible context to trial-render a template against (two overdue invoices)."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    on = timezone.localdate()
+    profile = selectors.Profile(0, "SAMPLE", "Sample Customer Pvt Ltd", "accounts@example.com", "+91 98200 00000",
+                                "", "", None, False)
+    rows = [selectors.OpenRow(0, 0, "INV-1001", "invoice", on - timedelta(days=45), on - timedelta(days=15),
+                              Decimal("125000.00"), Decimal("125000.00")),
+            selectors.OpenRow(1, 0, "INV-1002", "invoice", on - timedelta(days=40), on - timedelta(days=10),
+                              Decimal("2345678.50"), Decimal("1345678.50"))]
+    step = SimpleNamespace(key=name, offset_days=15, channel=channel)
+    context = message_context(company, profile, [], rows, [r.number for r in rows], on, step)
+    context["upi_link"] = "upi://pay?pa=sample@upi&am=1470678.50"
+    return context
+
+
+
+
+def message_template_check(company, name: str, subject: str, body: str, channel: str = "email") -> list:
+    """Every problem of a template: syntax (per field, with the line) and a trial render."""
+    from jinja2 import TemplateError
+
+    from dues.core.errors import Problem
+    from dues.web.templatetags.dues_format import use_company
+
+    found: list = []
+    env = template_environment()
+    if "\n" in (subject or "").strip():
+        found.append(Problem("the subject is one line", "subject"))
+    if not (body or "").strip():
+        found.append(Problem("write the message body", "body"))
+    for field_name, text in (("subject", subject or ""), ("body", body or "")):
+        try:
+            env.parse(text)
+        except TemplateError as exc:
+            line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) and field_name == "body" else ""
+            found.append(Problem(f"{exc.message or exc}{line}", field_name))
+    if found:
+        return found
+    context = sample_message_context(company, name, channel)
+    with use_company(company):
+        for field_name, text in (("subject", subject or ""), ("body", template_source(subject, body))):
+            try:
+                env.from_string(text).render(**context)
+            except Exception as exc:  # noqa: BLE001 - any render failure is the author's to fix
+                found.append(Problem(f"it does not render: {exc}", field_name))
+                break
+    return found
+
+
+def message_template_save(*, company, name: str, language: str, subject: str, body: str, actor, channel: str = ""):
+    """Create or change the company's wording of template ``name`` in ``language`` (validated, audited)."""
+    from dues.core.errors import Problem, ValidationFailed
+
+    from .models import LANGUAGES, MessageTemplate
+
+    require_template_editor(actor)
+    language = (language or "").strip().lower()
+    found: list = []
+    if language not in dict(LANGUAGES):
+        found.append(Problem(f"unknown language “{language}”", "language"))
+    if not name or not (TEMPLATE_DIR / f"{name}.txt").is_file() or name.startswith("_"):
+        found.append(Problem(f"no message template called “{name}”", "name"))
+    if found:
+        raise ValidationFailed(found)
+    subject, body = (subject or "").strip(), (body or "").replace("\r\n", "\n")
+    found = message_template_check(company, name, subject, body, channel or "email")
+    if found:
+        raise ValidationFailed(found)
+    with transaction.atomic():
+        current = (MessageTemplate.objects.select_for_update()
+                   .filter(company=company, name=name, language=language).first())
+        before = {"subject": current.subject, "body": current.body} if current else None
+        if current is None:
+            current = MessageTemplate(company=company, name=name, language=language)
+        current.channel, current.subject, current.body = channel or current.channel, subject, body
+        current.updated_by = actor_name(actor)
+        current.save()
+        audit_append(actor=actor, action="update" if before else "create", object_type="message_template",
+                     object_id=f"{name}/{language}", company_id=company.pk, before=before,
+                     after={"subject": subject, "body": body})
+    return current
+
+
+def message_template_reset(*, company, name: str, language: str, actor) -> bool:
+    """Delete the company's wording (back to the default); False when there was none."""
+    from .models import MessageTemplate
+
+    require_template_editor(actor)
+    with transaction.atomic():
+        current = (MessageTemplate.objects.select_for_update()
+                   .filter(company=company, name=name, language=language).first())
+        if current is None:
+            return False
+        before = {"subject": current.subject, "body": current.body}
+        current.delete()
+        audit_append(actor=actor, action="delete", object_type="message_template", object_id=f"{name}/{language}",
+                     company_id=company.pk, before=before, after=None)
+    return True
+
+
+def message_template_default(name: str) -> tuple[str, str]:
+    """(subject, body) source of the file shipped with dues."""
+    text = (TEMPLATE_DIR / f"{name}.txt").read_text(encoding="utf-8")
+    first, _, rest = text.partition("\n")
+    if first.startswith("Subject:"):
+        return first.removeprefix("Subject:").strip(), rest.lstrip("\n")
+    return "", text
+
+
+def message_template_preview(*, company, customer, name: str, subject: str, body: str, channel: str = "email",
+                             on: date | None = None) -> tuple[str, str]:
+    """(subject, body) of draft wording for a real customer: their overdue items (else all open ones) on ``on``.
+
+    Raises ``ValidationFailed`` with the template's problems. Reads only.
+    """
+    from types import SimpleNamespace
+
+    from dues.core.errors import ValidationFailed
+    from dues.web.templatetags.dues_format import use_company
+
+    found = message_template_check(company, name, subject, body, channel)
+    if found:
+        raise ValidationFailed(found)
+    on = on or timezone.localdate()
+    profile = selectors.customer_profiles(company, [customer.id])[customer.id]
+    rows = selectors.open_debit_items(company, [customer.id]).get(customer.id, [])
+    numbers = [r.number for r in rows if r.due_date < on] or [r.number for r in rows]
+    contacts = selectors.contacts_by_customer({customer.id}).get(customer.id, [])
+    context = message_context(company, profile, contacts, rows, numbers, on,
+                              SimpleNamespace(key=name, offset_days=0, channel=channel))
+    pdf = _pdf_module()
+    if pdf is not None and hasattr(pdf, "upi_link") and channel in ("email", "sms", "whatsapp") and numbers:
+        context["upi_link"] = pdf.upi_link(company, customer, context["total"], f"{profile.code} {', '.join(numbers)}"[:80])
+    compiled = template_environment().from_string(template_source(subject, body))
+    with use_company(company):
+        text = compiled.render(**context)
+    first, _, rest = text.partition("\n")
+    if first.startswith("Subject:"):
+        return first.removeprefix("Subject:").strip(), rest.lstrip("\n").rstrip() + "\n"
+    return "", text.rstrip() + "\n"

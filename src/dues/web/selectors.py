@@ -144,7 +144,7 @@ def bucket_bars(report: AgeingReport, row: AgeingRow | None = None) -> list[Buck
     return bars
 
 
-def desk_summary(*, company: Company, as_of: date, top: int = 10, actor=None) -> DeskSummary:
+def desk_summary(*, company: Company, as_of: date, top: int = 10, actor=None, version: str | None = None) -> DeskSummary:
     """The dashboard: totals, buckets and the customers most overdue, from one ageing query.
 
     A sales user's dashboard covers only their own customers. The figures are cached under the
@@ -152,7 +152,7 @@ def desk_summary(*, company: Company, as_of: date, top: int = 10, actor=None) ->
     a cached dashboard is never older than the books (a big book is aged once per change, not per view).
     """
     scope = salesperson_scope(actor)
-    key = f"dues:desk:{company.pk}:{as_of.isoformat()}:{top}:{scope or ''}:{audit_head_version()}"
+    key = f"dues:desk:{company.pk}:{as_of.isoformat()}:{top}:{scope or ''}:{version or audit_head_version()}"
     summary = cache.get(key)
     if summary is None:
         summary = _desk_summary(company=company, as_of=as_of, top=top, scope=scope)
@@ -161,6 +161,24 @@ def desk_summary(*, company: Company, as_of: date, top: int = 10, actor=None) ->
 
 
 DESK_CACHE_SECONDS = 6 * 3600  # an as-of of "today" moves on at midnight; the key carries the date
+
+
+def desk_escalations(*, company: Company, version: str, limit: int = 20) -> list[dict]:
+    """The open escalations for the manager's dashboard (newest first, ``limit`` + 1 rows to tell "more").
+
+    Cached under the audit head ``version`` like the summary: escalating and closing are audited, so
+    the list is never older than the escalations.
+    """
+    from dues.collections.selectors import escalated_customers
+
+    key = f"dues:desk-escalated:{company.pk}:{limit}:{version}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = [{"code": e.customer.code, "name": e.customer.name, "to": e.get_to_display(), "reason": e.reason,
+                 "on": e.on, "by": e.created_by, "overdue": e.overdue}
+                for e in escalated_customers(company)[:limit + 1]]
+        cache.set(key, rows, timeout=DESK_CACHE_SECONDS)
+    return rows
 
 
 def _desk_summary(*, company: Company, as_of: date, top: int, scope: str | None) -> DeskSummary:

@@ -10,6 +10,7 @@ from .views import (
     dashboard,
     documents,
     imports,
+    message_templates,
     receipts,
     reconcile,
     reports,
@@ -33,6 +34,8 @@ urlpatterns = [
     path("disputes/new/", collections.dispute_new, name="dispute_new"),
     path("disputes/<int:pk>/resolve/", collections.dispute_resolve_view, name="dispute_resolve"),
     path("dunning/preview/", collections.dunning_preview, name="dunning_preview"),
+    path("collections/templates/", message_templates.templates, name="templates"),
+    path("collections/templates/<slug:name>/<slug:lang>/", message_templates.template_edit, name="template_edit"),
     # documents: lists, one document's page, cancel (the cancel route first: <path:number> would swallow it)
     path("invoices/", documents.invoice_list, name="invoices"),
     path("receipts/", documents.receipt_list, name="receipts"),

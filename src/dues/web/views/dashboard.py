@@ -5,16 +5,26 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dues.audit.selectors import audit_head_version
 from dues.companies.models import Company
+from dues.users.permissions import role_of
 
-from ..selectors import chart_data, desk_summary
+from ..selectors import chart_data, desk_escalations, desk_summary
 from .common import as_of_param, base_context, desk_view
+
+ESCALATION_VIEWERS = ("admin", "ar_manager")
+ESCALATED_SHOWN = 20
 
 
 @desk_view
 def dashboard(request: HttpRequest, company: Company) -> HttpResponse:
     as_of, error = as_of_param(request)
     context = base_context(company, as_of, error, "dashboard")
-    summary = desk_summary(company=company, as_of=as_of, actor=request.user)
+    version = audit_head_version()  # one read versions both cached parts
+    summary = desk_summary(company=company, as_of=as_of, actor=request.user, version=version)
     context.update({"summary": summary, "charts": chart_data(summary, company.currency)})
+    if role_of(request.user) in ESCALATION_VIEWERS:
+        rows = desk_escalations(company=company, version=version, limit=ESCALATED_SHOWN)
+        context.update({"escalated": rows[:ESCALATED_SHOWN], "escalated_more": len(rows) > ESCALATED_SHOWN,
+                        "show_escalated": True})
     return render(request, "web/dashboard.html", context)
