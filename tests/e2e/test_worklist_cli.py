@@ -68,14 +68,19 @@ def test_promises_disputes_and_the_worklist(dues, tmp_path):
                    ok=False)
     assert refused.returncode != 0 and "more than what is left to dispute on INV-2 (1200000.00)" in refused.stderr
 
-    # the run leaves C001 (one item promised, one disputed) and C003 (promised on account) alone
+    # the run leaves C001's promised INV-1 and C003 (promised on account) alone, and chases only the
+    # undisputed part of C001's INV-2
     actions = dues.json("collect", "run", "--date", "2026-11-30", "--dry-run")
     assert sorted((a["customer"], a["step"], a["status"], a["reason"]) for a in actions) == [
-        ("C001", "call", "skipped", "disputed and promised item(s) left out"),
-        ("C001", "statement", "skipped", "disputed and promised item(s) left out"),
+        ("C001", "call", "pending", "dry run: would send"),
+        ("C001", "call", "skipped", "promised item(s) left out"),
+        ("C001", "statement", "pending", "dry run: would send"),
+        ("C001", "statement", "skipped", "promised item(s) left out"),
         ("C002", "escalation", "pending", "dry run: would send"),
         ("C003", "escalation", "skipped", "promised item(s) left out"),
     ]
+    chased = [a for a in actions if a["customer"] == "C001" and a["status"] == "pending"]
+    assert {(tuple(a["items"]), a["amount"]) for a in chased} == {(("INV-2",), "1200000.00")}  # 12,34,567.50 - 34,567.50
 
     # C003 pays (cash + TDS) inside the grace; C001 does not
     (tmp_path / "receipts.csv").write_text(RECEIPTS, encoding="utf-8")
