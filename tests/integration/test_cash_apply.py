@@ -15,45 +15,16 @@ from dues.banking.services import bank_statement_import, cash_apply, cash_apply_
 from dues.core.errors import DuesError
 from dues.ledger.models import Allocation, Document, OpenItem
 from tests.conftest import dues_env
+from tests.integration.conftest import HEADER, NEXT, STATEMENT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
-
-HEADER = "Date,Narration,Chq./Ref.No.,Value Dt,Withdrawal Amt.,Deposit Amt.,Closing Balance\n"
-STATEMENT = ("Account No :50100123456789\n\n" + HEADER +
-             # INV-1 net of 2% TDS on taxable 1,00,000 (not on the 1,18,000 total)
-             '01/06/25,NEFT CR-ICIC0000456-SHREE GANESH TRADERS PVT LTD-N100000000001,N100000000001,01/06/25,,'
-             '"1,16,000.00","2,16,000.00"\n'
-             # exactly INV-3, by a payer whose name says nothing; the invoice number does
-             '02/06/25,IMPS-512345678901-KAVERI GROUP HOLDINGS-SBI-XXXX9876 bill no 3,512345678901,02/06/25,,'
-             '"11,800.00","2,27,800.00"\n'
-             # two invoices of the same amount: must not be auto-posted
-             '03/06/25,UPI/412345678901/PATIL STEEL/patil@okaxis/Axis Bank,412345678901,03/06/25,,"5,900.00",'
-             '"2,33,700.00"\n'
-             # not a customer at all
-             '04/06/25,INT.PD:01-03-2025 TO 31-05-2025,,04/06/25,,"1,234.00","2,34,934.00"\n')
-NEXT = ("Account No :50100123456789\n\n" + HEADER +
-        '10/06/25,UPI/412345678999/PATIL S/patil@okaxis/Axis Bank,412345678999,10/06/25,,"5,900.00","2,40,834.00"\n')
-
-
-@pytest.fixture
-def book(company, make_customer, post):
-    c1 = make_customer("C001", name="Shree Ganesh Traders")
-    c2 = make_customer("C002", name="Kaveri Distributors")
-    c3 = make_customer("C003", name="Patil Steel Works")
-    post("invoice", "INV-1", c1, "2025-04-01", "118000.00", taxable_value=Decimal("100000.00"))
-    post("invoice", "INV-2", c1, "2025-05-15", "5900.00", taxable_value=Decimal("5000.00"))
-    post("invoice", "INV-3", c2, "2025-05-01", "11800.00", taxable_value=Decimal("10000.00"))
-    post("invoice", "INV-4", c3, "2025-05-02", "5900.00", taxable_value=Decimal("5000.00"))
-    post("invoice", "INV-5", c3, "2025-05-03", "5900.00", taxable_value=Decimal("5000.00"))
-    bank_statement_import(company=company, path="june.csv", data=STATEMENT.encode(), preset="hdfc", actor="test")
-    return {"C001": c1, "C002": c2, "C003": c3}
 
 
 def _rows(result):
     return {x.reference: x for x in result.lines}
 
 
-def test_preview_writes_nothing_and_explains(company, book):
+def test_preview_writes_nothing_and_explains(company, bank_book):
     result = cash_apply(company, auto=False, actor="test")
     assert result.summary == {"lines": 4, "applied": 0, "suggested": 3, "unmatched": 1}
     rows = _rows(result)
@@ -64,7 +35,7 @@ def test_preview_writes_nothing_and_explains(company, book):
     assert not Document.objects.filter(kind="receipt").exists()
 
 
-def test_auto_posts_receipts_with_tds_and_never_twice(company, book):
+def test_auto_posts_receipts_with_tds_and_never_twice(company, bank_book):
     result = cash_apply(company, auto=True, threshold=0.95, actor="test")
     rows = _rows(result)
     assert rows["N100000000001"].status == "applied"
@@ -92,7 +63,7 @@ def test_auto_posts_receipts_with_tds_and_never_twice(company, book):
     assert Allocation.objects.count() == 2
 
 
-def test_larger_than_everything_leaves_the_rest_on_account(company, book):
+def test_larger_than_everything_leaves_the_rest_on_account(company, bank_book):
     text = ("Account No :50100123456789\n\n" + HEADER +
             '31/05/25,RTGS CR-HDFC0000001-SHREE GANESH TRADERS-R200000000001,R200000000001,31/05/25,,'
             '"1,30,000.00","2,30,000.00"\n')
@@ -108,15 +79,15 @@ def test_larger_than_everything_leaves_the_rest_on_account(company, book):
     assert rows["N100000000001"].status == "suggested"
 
 
-def test_confirm_learns_and_the_next_statement_matches(company, book):
+def test_confirm_learns_and_the_next_statement_matches(company, bank_book):
     line = BankLine.objects.get(reference="412345678901")
-    cash_apply_confirm(line, book["C003"], [("INV-4", Decimal("5900.00"))], actor="test")
+    cash_apply_confirm(line, bank_book["C003"], [("INV-4", Decimal("5900.00"))], actor="test")
     line.refresh_from_db()
     assert line.status == "applied" and line.receipt.customer.code == "C003"
-    learned = set(CustomerBankIdentity.objects.filter(customer=book["C003"]).values_list("kind", "value"))
+    learned = set(CustomerBankIdentity.objects.filter(customer=bank_book["C003"]).values_list("kind", "value"))
     assert ("upi", "patil@okaxis") in learned
     with pytest.raises(DuesError, match="already applied"):
-        cash_apply_confirm(line, book["C003"], [("INV-5", Decimal("5900.00"))], actor="test")
+        cash_apply_confirm(line, bank_book["C003"], [("INV-5", Decimal("5900.00"))], actor="test")
     # next month: only the UPI id says who it is (the name is cut short), and it is applied on its own
     bank_statement_import(company=company, path="next.csv", data=NEXT.encode(), preset="hdfc", actor="test")
     rows = _rows(cash_apply(company, auto=True, actor="test"))

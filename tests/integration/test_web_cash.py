@@ -13,38 +13,9 @@ from dues.audit.models import AuditRecord
 from dues.banking.models import BankLine, CustomerBankIdentity
 from dues.banking.services import bank_statement_import, cash_apply
 from dues.ledger.models import Allocation, Document, OpenItem
+from tests.integration.conftest import HEADER, NEXT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
-
-HEADER = "Date,Narration,Chq./Ref.No.,Value Dt,Withdrawal Amt.,Deposit Amt.,Closing Balance\n"
-STATEMENT = ("Account No :50100123456789\n\n" + HEADER +
-             # INV-1 net of 2% TDS on taxable 1,00,000: a sure match
-             '01/06/25,NEFT CR-ICIC0000456-SHREE GANESH TRADERS PVT LTD-N100000000001,N100000000001,01/06/25,,'
-             '"1,16,000.00","2,16,000.00"\n'
-             # exactly INV-3 by number in the narration: a sure match
-             '02/06/25,IMPS-512345678901-KAVERI GROUP HOLDINGS-SBI-XXXX9876 bill no 3,512345678901,02/06/25,,'
-             '"11,800.00","2,27,800.00"\n'
-             # two invoices of the same amount: ambiguous, below the threshold
-             '03/06/25,UPI/412345678901/PATIL STEEL/patil@okaxis/Axis Bank,412345678901,03/06/25,,"5,900.00",'
-             '"2,33,700.00"\n'
-             # not a customer at all
-             '04/06/25,INT.PD:01-03-2025 TO 31-05-2025,,04/06/25,,"1,234.00","2,34,934.00"\n')
-NEXT = ("Account No :50100123456789\n\n" + HEADER +
-        '10/06/25,UPI/412345678999/PATIL S/patil@okaxis/Axis Bank,412345678999,10/06/25,,"5,900.00","2,40,834.00"\n')
-
-
-@pytest.fixture
-def book(company, make_customer, post):
-    c1 = make_customer("C001", name="Shree Ganesh Traders")
-    c2 = make_customer("C002", name="Kaveri Distributors")
-    c3 = make_customer("C003", name="Patil Steel Works")
-    post("invoice", "INV-1", c1, "2025-04-01", "118000.00", taxable_value=Decimal("100000.00"))
-    post("invoice", "INV-2", c1, "2025-05-15", "5900.00", taxable_value=Decimal("5000.00"))
-    post("invoice", "INV-3", c2, "2025-05-01", "11800.00", taxable_value=Decimal("10000.00"))
-    post("invoice", "INV-4", c3, "2025-05-02", "5900.00", taxable_value=Decimal("5000.00"))
-    post("invoice", "INV-5", c3, "2025-05-03", "5900.00", taxable_value=Decimal("5000.00"))
-    bank_statement_import(company=company, path="june.csv", data=STATEMENT.encode(), preset="hdfc", actor="test")
-    return {"C001": c1, "C002": c2, "C003": c3}
 
 
 def _login(client, django_user_model, role: str):
@@ -81,7 +52,7 @@ def _accept_data(client, line: BankLine) -> dict:
     return data
 
 
-def test_list_shows_proposals_with_reasons(client, collector, book):
+def test_list_shows_proposals_with_reasons(client, collector, bank_book):
     response = client.get(reverse("web:cash"))
     assert response.status_code == 200
     text = _text(response)
@@ -99,7 +70,7 @@ def test_list_shows_proposals_with_reasons(client, collector, book):
     assert "INT.PD" in unmatched and "SHREE GANESH" not in unmatched
 
 
-def test_accept_posts_receipt_and_allocations_and_learns(client, collector, company, book):
+def test_accept_posts_receipt_and_allocations_and_learns(client, collector, company, bank_book):
     line = _line("412345678901")
     data = _accept_data(client, line)
     assert data["customer"] == ["C003"] and data["amount"] == ["5900.00"]
@@ -112,7 +83,7 @@ def test_accept_posts_receipt_and_allocations_and_learns(client, collector, comp
         "applied", "C003", Decimal("5900.00"), "u-collector")
     inv = OpenItem.objects.get(document__number=data["invoice"][0], side="D")
     assert inv.residual == 0 and Allocation.objects.get(debit_item=inv).amount == Decimal("5900.00")
-    assert ("upi", "patil@okaxis") in set(CustomerBankIdentity.objects.filter(customer=book["C003"])
+    assert ("upi", "patil@okaxis") in set(CustomerBankIdentity.objects.filter(customer=bank_book["C003"])
                                           .values_list("kind", "value"))
     # the next line from the same UPI id is applied on its own
     bank_statement_import(company=company, path="next.csv", data=NEXT.encode(), preset="hdfc", actor="test")
@@ -120,7 +91,7 @@ def test_accept_posts_receipt_and_allocations_and_learns(client, collector, comp
     assert rows["412345678999"].status == "applied" and rows["412345678999"].customer == "C003"
 
 
-def test_second_accept_of_the_same_line_is_refused(client, collector, book):
+def test_second_accept_of_the_same_line_is_refused(client, collector, bank_book):
     line = _line("N100000000001")
     data = _accept_data(client, line)
     assert data["tds"] == ["2000.00"]
@@ -134,7 +105,7 @@ def test_second_accept_of_the_same_line_is_refused(client, collector, book):
     assert "already applied" in _text(htmx) and Document.objects.filter(kind="receipt").count() == 1
 
 
-def test_change_to_another_customer(client, collector, book):
+def test_change_to_another_customer(client, collector, bank_book):
     line = _line("412345678901")
     url = reverse("web:cash_change", args=[line.pk])
     page = client.get(url + "?customer=C001")
@@ -155,10 +126,10 @@ def test_change_to_another_customer(client, collector, book):
     assert line.status == "applied" and line.receipt.customer.code == "C001"
     assert OpenItem.objects.get(document__number="INV-2", side="D").residual == 0
     assert OpenItem.objects.get(document__number="INV-1", side="D").residual == Decimal("118000.00")
-    assert CustomerBankIdentity.objects.filter(customer=book["C001"], kind="upi", value="patil@okaxis").exists()
+    assert CustomerBankIdentity.objects.filter(customer=bank_book["C001"], kind="upi", value="patil@okaxis").exists()
 
 
-def test_reject_marks_ignored_with_a_reason(client, collector, book):
+def test_reject_marks_ignored_with_a_reason(client, collector, bank_book):
     line = BankLine.objects.get(amount=Decimal("1234.00"))
     url = reverse("web:cash_ignore", args=[line.pk])
     empty = client.post(url, {"reason": " "}, follow=True)
@@ -179,7 +150,7 @@ def test_reject_marks_ignored_with_a_reason(client, collector, book):
     assert AuditRecord.objects.filter(object_type="bank_line", action="unignore").count() == 1
 
 
-def test_bulk_accept_only_at_or_above_the_threshold(client, collector, book):
+def test_bulk_accept_only_at_or_above_the_threshold(client, collector, bank_book):
     response = client.post(reverse("web:cash_run"), {"action": "bulk", "threshold": "95"}, follow=True)
     assert "Accepted 2 matches at 95% or more" in _text(response)
     applied = set(BankLine.objects.filter(status="applied").values_list("reference", flat=True))
@@ -192,7 +163,7 @@ def test_bulk_accept_only_at_or_above_the_threshold(client, collector, book):
     assert "is not a confidence" in _text(bad)
 
 
-def test_preview_writes_nothing_and_auto_apply_is_for_managers(client, django_user_model, collector, book):
+def test_preview_writes_nothing_and_auto_apply_is_for_managers(client, django_user_model, collector, bank_book):
     response = client.post(reverse("web:cash_run"), {"action": "preview"}, follow=True)
     assert "3 with a proposal, 1 without; nothing was posted" in _text(response)
     assert "Auto-apply" not in _text(response)  # a collector does not see the button
@@ -206,7 +177,7 @@ def test_preview_writes_nothing_and_auto_apply_is_for_managers(client, django_us
 
 
 @pytest.mark.parametrize("role", ["billing", "sales", "auditor"])
-def test_other_roles_are_refused_and_nothing_is_written(client, django_user_model, book, role):
+def test_other_roles_are_refused_and_nothing_is_written(client, django_user_model, bank_book, role):
     _login(client, django_user_model, role)
     assert client.get(reverse("web:cash")).status_code == 403
     line = _line("N100000000001")
@@ -228,7 +199,7 @@ def test_other_roles_are_refused_and_nothing_is_written(client, django_user_mode
     assert 'href="/cash/"' not in client.get(reverse("web:dashboard")).content.decode()
 
 
-def test_upload_a_statement(client, collector, company, book):
+def test_upload_a_statement(client, collector, company, bank_book):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("next.csv", NEXT.encode(), content_type="text/csv")
@@ -240,7 +211,7 @@ def test_upload_a_statement(client, collector, company, book):
     assert "0 new lines in BANK1; 1 already there" in _text(again)
 
 
-def test_auto_apply_undoes_a_bounced_cheque_and_lists_it_as_returned(client, django_user_model, company, book):
+def test_auto_apply_undoes_a_bounced_cheque_and_lists_it_as_returned(client, django_user_model, company, bank_book):
     _login(client, django_user_model, "ar_manager")
     client.post(reverse("web:cash_run"), {"action": "auto"})
     credit = _line("N100000000001")
