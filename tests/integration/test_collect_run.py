@@ -87,14 +87,14 @@ def books(company, make_customer, post):
     invoice(post, "INV-4", orb, "2500", -3)
     invoice(post, "INV-5", held, "9000", 1)
     invoice(post, "INV-6", zen, "75000", -20)  # nothing due on it yet
-    from dues.collections.services import customer_collections_update
+    from dues.collections.services.policies import customer_collections_update
 
     customer_collections_update(customer=held, actor="test", hold=True, hold_reason="legal case")
     return SimpleNamespace(acme=acme, zen=zen, orb=orb, held=held)
 
 
 def run(company, on=D, **kw):
-    from dues.collections.services import collect_run
+    from dues.collections.services.dunning import collect_run
 
     kw.setdefault("actor", "test")
     return [a.as_json() for a in collect_run(company=company, on=on, **kw).actions]
@@ -289,7 +289,7 @@ def webhook(monkeypatch):
 
 def test_sms_steps_post_to_the_webhook(company, make_customer, post, outbox, webhook):
     from dues.collections.models import Activity, DunningPolicy, DunningStep
-    from dues.collections.services import customer_collections_update
+    from dues.collections.services.policies import customer_collections_update
 
     policy = DunningPolicy.objects.create(company=company, name="SMS first")
     DunningStep.objects.create(policy=policy, order=1, key="sms-1", offset_days=1, channel="sms",
@@ -351,7 +351,7 @@ def test_running_dunning_needs_collections_act(company, books, outbox, role, all
     from django.contrib.auth import get_user_model
 
     from dues.collections.models import DunningAction
-    from dues.collections.services import collect_run
+    from dues.collections.services.dunning import collect_run
     from dues.core.errors import PermissionDenied
     from dues.users.models import UserRole
 
@@ -369,7 +369,7 @@ def test_running_dunning_needs_collections_act(company, books, outbox, role, all
 def test_templates_are_sandboxed(company):
     from jinja2.exceptions import SecurityError
 
-    from dues.collections.services import template_environment
+    from dues.collections.services.messages import template_environment
 
     env = template_environment()
     with pytest.raises(SecurityError):
@@ -383,7 +383,7 @@ def lock_elsewhere(company):
 
     from django.db import connection
 
-    from dues.collections.services import _PG_RUN_LOCK, run_lock_path
+    from dues.collections.services.dunning import _PG_RUN_LOCK, run_lock_path
 
     @contextmanager
     def hold():

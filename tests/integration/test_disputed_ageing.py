@@ -29,7 +29,7 @@ def outbox(monkeypatch, tmp_path):
 def books(company, make_customer, post):
     """C001: INV-1 10,000 (dispute 5,000, then 6,000 paid: 4,000 left, all of it disputed) and INV-2
     20,000 (2,500 disputed). C002: INV-3 8,000 with a rejected dispute and one resolved by CN-1 (1,000)."""
-    from dues.collections.services import dispute_open, dispute_resolve
+    from dues.collections.services.disputes import dispute_open, dispute_resolve
 
     acme = make_customer("C001", name="Acme Fasteners", email="accounts@acme.example")
     zen = make_customer("C002", name="Zenith Polymers", email="ap@zenith.example")
@@ -132,7 +132,7 @@ def test_cli_json_csv_and_table_carry_disputed(company, books, tmp_path):
 
 def test_dunning_sends_the_undisputed_part_and_skips_a_fully_disputed_invoice(company, books, outbox):
     from dues.collections.models import Activity, DunningAction
-    from dues.collections.services import collect_run
+    from dues.collections.services.dunning import collect_run
 
     actions = [a.as_json() for a in collect_run(company=company, on=D, actor="test").actions]
     sent = sorted((a["customer"], a["items"], Decimal(a["amount"])) for a in actions if a["status"] == "sent")

@@ -26,7 +26,7 @@ def user(role, name=None):
 @pytest.fixture
 def acme(company, make_customer, post):
     """1,00,000 due 31 Jan 2026, 40,000 of it paid on 15 Feb; 18 % simple on the reducing balance."""
-    from dues.collections.services import customer_interest_update
+    from dues.collections.services.interest import customer_interest_update
 
     acme = make_customer("C001", name="Acme Fasteners Pvt Ltd", email="accounts@acme.example")
     post("invoice", "INV-1", acme, "2026-01-01", "100000", due_date=date(2026, 1, 31))
@@ -36,7 +36,7 @@ def acme(company, make_customer, post):
 
 
 def test_interest_computed_on_the_reducing_balance(company, acme):
-    from dues.collections.services import interest_compute
+    from dues.collections.services.interest import interest_compute
 
     result = interest_compute(company, acme, ON)
     assert result.total == Decimal("1183.57")  # 739.73 on 1,00,000 for 15 days + 443.84 on 60,000 for 15 days
@@ -49,7 +49,7 @@ def test_interest_computed_on_the_reducing_balance(company, acme):
 
 def test_post_interest_as_a_debit_note_seen_in_ageing_and_not_charged_twice(company, acme):
     from dues.collections.models import InterestCharge
-    from dues.collections.services import interest_compute, interest_post
+    from dues.collections.services.interest import interest_compute, interest_post
     from dues.core.errors import DuesError, PermissionDenied
     from dues.ledger.models import Document
     from dues.reporting.selectors import ageing
@@ -78,7 +78,7 @@ def test_post_interest_as_a_debit_note_seen_in_ageing_and_not_charged_twice(comp
 
 
 def test_msmed_preset_uses_the_bank_rate_setting(company, acme, monkeypatch):
-    from dues.collections.services import customer_interest_update, interest_compute
+    from dues.collections.services.interest import customer_interest_update, interest_compute
 
     monkeypatch.setenv("DUES_RBI_BANK_RATE", "6.75")
     customer_interest_update(customer=acme, actor="test", mode="msmed")
@@ -90,7 +90,8 @@ def test_msmed_preset_uses_the_bank_rate_setting(company, acme, monkeypatch):
 
 
 def test_policy_terms_apply_when_the_customer_has_none(company, make_customer, post):
-    from dues.collections.services import interest_compute, policy_default, policy_interest_update
+    from dues.collections.services.interest import interest_compute, policy_interest_update
+    from dues.collections.services.policies import policy_default
 
     c = make_customer("C009")
     post("invoice", "INV-9", c, "2026-01-01", "100000", due_date=date(2026, 1, 31))
@@ -112,7 +113,7 @@ def test_letters_show_the_interest(company, acme):
 def test_escalation_is_listed_and_refused_to_sales(company, acme):
     from dues.collections.models import Escalation
     from dues.collections.selectors import escalated_customers
-    from dues.collections.services import escalate, escalation_close
+    from dues.collections.services.escalation import escalate, escalation_close
     from dues.core.errors import PermissionDenied, ValidationFailed
 
     with pytest.raises(PermissionDenied):
@@ -131,7 +132,10 @@ def test_case_history_pdf_has_the_history(company, acme):
     from pypdf import PdfReader
 
     from dues.collections.case_pdf import render_case_history
-    from dues.collections.services import activity_log, dispute_open, escalate, promise_add
+    from dues.collections.services.activities import activity_log
+    from dues.collections.services.disputes import dispute_open
+    from dues.collections.services.escalation import escalate
+    from dues.collections.services.promises import promise_add
 
     activity_log(customer=acme, kind="call", outcome="no_answer", notes="rang twice", actor="test")
     promise_add(customer=acme, amount="25000", promised_date=date(2026, 3, 5), taken_on=ON, actor="test",
@@ -153,7 +157,7 @@ def test_the_dunning_runs_escalation_letter_shows_the_interest(company, acme, mo
 
     from pypdf import PdfReader
 
-    from dues.collections.services import collect_run
+    from dues.collections.services.dunning import collect_run
 
     monkeypatch.delenv("DUES_SMTP_URL", raising=False)
     monkeypatch.setenv("DUES_HOME", str(tmp_path / "home"))
@@ -168,7 +172,7 @@ def test_the_dunning_runs_escalation_letter_shows_the_interest(company, acme, mo
 
 
 def test_start_counts_no_day_before_it(company, acme):
-    from dues.collections.services import interest_compute
+    from dues.collections.services.interest import interest_compute
 
     # from 16 Feb only: 15 days on 60,000 at 18 % = 443.84
     assert interest_compute(company, acme, ON, start=date(2026, 2, 16)).total == Decimal("443.84")

@@ -50,7 +50,7 @@ def manager(db):
 @pytest.fixture
 def books(company, make_customer, post):
     """C001 (Hindi) and C002 (English) and C003 (Marathi): each one invoice 1 day overdue on D."""
-    from dues.collections.services import customer_collections_update
+    from dues.collections.services.policies import customer_collections_update
 
     customers = {}
     for code, lang, amount in (("C001", "hi", "1234567.50"), ("C002", "en", "250000"), ("C003", "mr", "99999")):
@@ -64,14 +64,14 @@ def books(company, make_customer, post):
 
 
 def save(company, actor, language, subject, body, name="reminder-1"):
-    from dues.collections.services import message_template_save
+    from dues.collections.services.messages import message_template_save
 
     return message_template_save(company=company, name=name, language=language, subject=subject, body=body,
                                  actor=actor)
 
 
 def test_the_run_uses_the_override_in_the_customers_language_then_english_then_the_file(company, books, manager):
-    from dues.collections.services import collect_run
+    from dues.collections.services.dunning import collect_run
 
     save(company, manager, "hi", "भुगतान अनुस्मारक {{ total|money }}", "नमस्ते {{ contact.name }}, {{ items|length }} बिल बकाया।")
     save(company, manager, "en", "Please pay {{ total|money }} ({{ customer.code }})", "Dear {{ contact.name }}, pay up.")
@@ -88,7 +88,8 @@ def test_the_run_uses_the_override_in_the_customers_language_then_english_then_t
 
 def test_without_an_override_the_file_template_is_used_and_reset_goes_back_to_it(company, books, manager):
     from dues.collections.models import MessageTemplate
-    from dues.collections.services import collect_run, message_template_reset
+    from dues.collections.services.dunning import collect_run
+    from dues.collections.services.messages import message_template_reset
 
     save(company, manager, "hi", "Hindi {{ total|money }}", "Hindi body")
     assert message_template_reset(company=company, name="reminder-1", language="hi", actor=manager) is True
@@ -225,7 +226,7 @@ def test_unknown_template_or_language_is_404(company, web):
 
 
 def test_dashboard_shows_escalated_customers_to_the_manager_only(company, books, web):
-    from dues.collections.services import escalate
+    from dues.collections.services.escalation import escalate
 
     escalate(customer=books["C002"], to="ar_manager", reason="Promised thrice, paid nothing", actor="test",
              on=D + timedelta(days=10))
@@ -238,7 +239,7 @@ def test_dashboard_shows_escalated_customers_to_the_manager_only(company, books,
 
 
 def test_dashboard_panel_is_not_stale_after_an_escalation(company, books, web):
-    from dues.collections.services import escalate
+    from dues.collections.services.escalation import escalate
 
     client = web("ar_manager")
     assert "Nothing is escalated" in client.get(reverse("web:dashboard")).content.decode()
@@ -248,7 +249,7 @@ def test_dashboard_panel_is_not_stale_after_an_escalation(company, books, web):
 
 
 def test_amounts_stay_decimal_in_the_sample_context(company):
-    from dues.collections.services import sample_message_context
+    from dues.collections.services.messages import sample_message_context
 
     context = sample_message_context(company, "reminder-1")
     assert isinstance(context["total"], Decimal)

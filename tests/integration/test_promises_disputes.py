@@ -33,14 +33,14 @@ def books(company, make_customer, post):
 
 
 def promise(customer, amount, promised_in, invoices=(), taken=0, grace=3, actor="test"):
-    from dues.collections.services import promise_add
+    from dues.collections.services.promises import promise_add
 
     return promise_add(customer=customer, amount=amount, promised_date=days(promised_in), invoices=invoices,
                        taken_on=days(taken), grace_days=grace, actor=actor)
 
 
 def refresh(company, on):
-    from dues.collections.services import promises_refresh
+    from dues.collections.services.promises import promises_refresh
 
     return promises_refresh(company, days(on), actor="test")
 
@@ -138,14 +138,14 @@ def outbox(monkeypatch, tmp_path):
 
 
 def run(company, on):
-    from dues.collections.services import collect_run
+    from dues.collections.services.dunning import collect_run
 
     return [a.as_json() for a in collect_run(company=company, on=on, actor="test").actions]
 
 
 def test_disputed_and_promised_items_are_left_out_of_dunning(company, make_customer, post, outbox):
     from dues.collections.selectors import item_flags
-    from dues.collections.services import dispute_open
+    from dues.collections.services.disputes import dispute_open
     from dues.ledger.models import OpenItem
 
     acme = make_customer("C001", email="a@acme.example")
@@ -190,7 +190,7 @@ def test_an_expired_promise_no_longer_holds_dunning_even_before_the_refresh(comp
 
 def test_dispute_amount_is_at_most_the_residual_left_undisputed(company, books):
     from dues.collections.models import Dispute
-    from dues.collections.services import dispute_open
+    from dues.collections.services.disputes import dispute_open
     from dues.core.errors import ValidationFailed
 
     dispute_open(company=company, invoice="INV-1", amount="60000", reason="price", owner="sales", actor="test")
@@ -208,7 +208,7 @@ def test_dispute_moves_along_and_is_resolved_by_a_credit_note(company, books, po
     from dues.audit.models import AuditRecord
     from dues.collections.models import Activity, Dispute
     from dues.collections.selectors import disputes, item_flags
-    from dues.collections.services import dispute_open, dispute_resolve, dispute_update
+    from dues.collections.services.disputes import dispute_open, dispute_resolve, dispute_update
     from dues.core.errors import DuesError, ValidationFailed
     from dues.ledger.models import OpenItem
 
@@ -247,7 +247,8 @@ def test_a_broken_promise_ranks_the_customer_first_until_followed_up(company, bo
 
     from dues.collections.models import Activity
     from dues.collections.selectors import worklist
-    from dues.collections.services import activity_log, promises_refresh
+    from dues.collections.services.activities import activity_log
+    from dues.collections.services.promises import promises_refresh
 
     today = timezone.localdate()
     on = days(10)
@@ -300,7 +301,7 @@ def test_worklist_runs_a_fixed_number_of_queries(company, books, make_customer, 
 
 def test_activity_log_validates(company, books):
     from dues.collections.models import Activity
-    from dues.collections.services import activity_log
+    from dues.collections.services.activities import activity_log
     from dues.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as err:
@@ -328,7 +329,8 @@ def user(role, person=""):
 def test_roles_without_collections_act_are_refused_and_nothing_is_written(company, books, post, role):
     from dues.audit.models import AuditRecord
     from dues.collections.models import Activity, Dispute, PromiseToPay
-    from dues.collections.services import activity_log, dispute_open, dispute_resolve, dispute_update
+    from dues.collections.services.activities import activity_log
+    from dues.collections.services.disputes import dispute_open, dispute_resolve, dispute_update
     from dues.core.errors import PermissionDenied
 
     existing = dispute_open(company=company, invoice="INV-1", amount="100", reason="tax", owner="finance",
@@ -353,7 +355,7 @@ def test_roles_without_collections_act_are_refused_and_nothing_is_written(compan
 
 @pytest.mark.parametrize("role", ["collector", "ar_manager", "admin"])
 def test_collectors_and_managers_may_act(company, books, post, role):
-    from dues.collections.services import dispute_open, dispute_resolve
+    from dues.collections.services.disputes import dispute_open, dispute_resolve
 
     who = user(role)
     p = promise(books.acme, "1000", 2, actor=who)

@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 
 from dues.collections.models import Activity, Dispute, PromiseToPay
-from dues.collections.services import dispute_open, promise_add
+from dues.collections.services.disputes import dispute_open
+from dues.collections.services.promises import promise_add
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
 
@@ -179,7 +180,8 @@ def test_sales_sees_only_their_customers_timeline_and_board_rows(client, people,
 
 def test_the_timeline_is_one_stream_newest_first(client, people, book):
     from dues.collections.models import DunningAction, DunningStep
-    from dues.collections.services import activity_log, policy_default
+    from dues.collections.services.activities import activity_log
+    from dues.collections.services.policies import policy_default
 
     manager = people["ar_manager"]
     activity_log(customer=book.acme, kind="call", outcome="no_answer", notes="rang twice", actor=manager)
@@ -204,7 +206,7 @@ def test_the_timeline_is_one_stream_newest_first(client, people, book):
 
 
 def test_the_timeline_pages_fifty_at_a_time(client, people, book):
-    from dues.collections.services import activity_log
+    from dues.collections.services.activities import activity_log
 
     for n in range(55):
         activity_log(customer=book.acme, kind="call", outcome="reached", notes=f"note {n:02d}", actor="test")

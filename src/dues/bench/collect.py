@@ -132,7 +132,7 @@ def run(*, company, customers: int, seed: int = 42, progress: Callable[[str], No
 
     from dues.collections.pdf import render_statement
     from dues.collections.render_pool import render_workers
-    from dues.collections.services import collect_run
+    from dues.collections.services.dunning import collect_run
     from dues.customers.models import Customer
 
     say = progress or (lambda message: None)

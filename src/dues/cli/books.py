@@ -26,7 +26,7 @@ def migrate(verbose: bool = False) -> None:
 @click.pass_obj
 def init(obj, name, gstin, state, currency, fy_start, locale):
     """Create (or upgrade) the database and the company with its chart of accounts."""
-    from dues.collections.services import policy_default
+    from dues.collections.services.policies import policy_default
     from dues.companies.services import company_init
     from dues.core.errors import DuesError
     from dues.core.states import state_code

@@ -30,7 +30,7 @@ def collect_run_cmd(obj, on, dry_run, fmt):
     """
     from django.utils import timezone
 
-    from dues.collections.services import collect_run
+    from dues.collections.services.dunning import collect_run
 
     company = obj.company()
     day = parse_date(on) if on else timezone.localdate()
@@ -58,7 +58,7 @@ def collect_run_cmd(obj, on, dry_run, fmt):
 @click.pass_obj
 def collect_hold_cmd(obj, customer_code, off, reason):
     """Put a customer on hold from dunning (no automatic messages), or take them off it with --off."""
-    from dues.collections.services import customer_collections_update
+    from dues.collections.services.policies import customer_collections_update
     from dues.core.errors import DuesError
     from dues.customers.models import Customer
 
@@ -104,7 +104,7 @@ def worklist_cmd(obj, collector, on, limit, fmt):
     amounts weighted by age, and how long since the last contact. Promises are refreshed first.
     """
     from dues.collections.selectors import worklist
-    from dues.collections.services import promises_refresh
+    from dues.collections.services.promises import promises_refresh
 
     company = obj.company()
     day = _day(on)
@@ -136,7 +136,7 @@ def worklist_cmd(obj, collector, on, limit, fmt):
 @click.pass_obj
 def activity_cmd(obj, customer_code, kind, outcome, notes, follow_up):
     """Log a contact with a customer and its outcome."""
-    from dues.collections.services import activity_log
+    from dues.collections.services.activities import activity_log
 
     customer = _customer(obj.company(), customer_code)
     a = activity_log(customer=customer, kind=kind, outcome=outcome, notes=notes,
@@ -164,7 +164,7 @@ def promise():
 @click.pass_obj
 def promise_add_cmd(obj, customer_code, amount, promised, invoices, grace, taken_on, kind, notes, fmt):
     """Record CUSTOMER's promise to pay --amount by --date."""
-    from dues.collections.services import promise_add
+    from dues.collections.services.promises import promise_add
 
     company = obj.company()
     p = promise_add(customer=_customer(company, customer_code), amount=amount, promised_date=parse_date(promised),
@@ -197,7 +197,7 @@ def _promise_json(p) -> dict:
 def promises_cmd(obj, status, customer_code, on, report, date_from, date_to, fmt):
     """Promises to pay with their status (kept / partly kept / broken from the receipts; refreshed first)."""
     from dues.collections.selectors import promises, promises_report
-    from dues.collections.services import promises_refresh
+    from dues.collections.services.promises import promises_refresh
 
     company = obj.company()
     day = _day(on)
@@ -266,7 +266,7 @@ def dispute():
 @click.pass_obj
 def dispute_open_cmd(obj, invoice, amount, reason, owner, sla_days, on, notes, fmt):
     """Open a dispute on INVOICE: it is left out of dunning while open."""
-    from dues.collections.services import dispute_open
+    from dues.collections.services.disputes import dispute_open
 
     company = obj.company()
     d = dispute_open(company=company, invoice=invoice, amount=amount, reason=reason, owner=owner, sla_days=sla_days,
@@ -287,7 +287,7 @@ def dispute_open_cmd(obj, invoice, amount, reason, owner, sla_days, on, notes, f
 @click.pass_obj
 def dispute_update_cmd(obj, dispute_id, status, owner, sla_days, notes):
     """Move dispute DISPUTE_ID along (in progress, another owner, SLA, notes)."""
-    from dues.collections.services import dispute_update
+    from dues.collections.services.disputes import dispute_update
 
     d = dispute_update(dispute=_dispute(obj.company(), dispute_id), status=status, owner=owner, sla_days=sla_days,
                        notes=notes, actor=obj.user)
@@ -314,7 +314,7 @@ def _dispute(company, dispute_id: int):
 @click.pass_obj
 def dispute_resolve_cmd(obj, dispute_id, credit_note, reject, on, notes, fmt):
     """Close dispute DISPUTE_ID: resolved by --credit-note, or --reject."""
-    from dues.collections.services import dispute_resolve
+    from dues.collections.services.disputes import dispute_resolve
 
     d = dispute_resolve(dispute=_dispute(obj.company(), dispute_id), credit_note=credit_note, rejected=reject,
                         on=parse_date(on) if on else None, notes=notes, actor=obj.user)

@@ -46,7 +46,12 @@ def interest_cmd(obj, customer_code, on, start, terms, do_post, number, fmt):
     Terms come from the customer's collections settings, else their dunning policy. The MSMED
     preset is three times the RBI bank rate (DUES_RBI_BANK_RATE), compounded monthly.
     """
-    from dues.collections.services import customer_interest_update, interest_compute, interest_label, interest_post
+    from dues.collections.services.interest import (
+        customer_interest_update,
+        interest_compute,
+        interest_label,
+        interest_post,
+    )
 
     company = obj.company()
     customer = _customer(company, customer_code)
@@ -102,7 +107,7 @@ def escalate_cmd(obj, customer_code, to, reason, on, output, fmt):
     from pathlib import Path
 
     from dues.collections.case_pdf import render_case_history
-    from dues.collections.services import escalate
+    from dues.collections.services.escalation import escalate
 
     company = obj.company()
     customer = _customer(company, customer_code)

@@ -481,7 +481,7 @@ def render_letter(company, customer, kind: str, on: date, items: list | None = N
     """A reminder, escalation or final-notice letter dated ``on``, listing ``items`` as a PDF.
 
     ``items`` are ``OutstandingItem``s (default: the customer's overdue debits on ``on``).
-    ``interest``: overdue interest accrued to ``on`` (``collections.services.interest_compute``), shown
+    ``interest``: overdue interest accrued to ``on`` (``collections.services.interest.interest_compute``), shown
     under the items with ``interest_note`` (the terms); not part of the total unless posted.
     """
     from datetime import timedelta

@@ -375,13 +375,13 @@ def message_templates_in_use(company: Company) -> list[dict]:
         if key not in row["steps"]:
             row["steps"].append(key)
     if not found:  # no policy yet: the default one the first run creates
-        from .services import DEFAULT_STEPS
+        from .services.policies import DEFAULT_STEPS
 
         for key, _days, channel, template, _minimum, _cc in sorted(DEFAULT_STEPS, key=lambda s: s[1]):
             row = found.setdefault(template, {"name": template, "channels": [], "steps": [], "languages": []})
             row["channels"] += [channel] if channel not in row["channels"] else []
             row["steps"] += [key]
-    from .services import TEMPLATE_DIR
+    from .services.messages import TEMPLATE_DIR
 
     for path in sorted(TEMPLATE_DIR.glob("*.txt")):  # the other shipped templates, for policies to come
         if not path.stem.startswith("_"):

@@ -354,7 +354,7 @@ def reconciliation_followups(*, company, customer, result, actions, actor, on: d
                              dispute_reason: str = "price", dispute_owner: str = "sales") -> FollowupResult:
     """Act on a reconciliation (``result``: a ``core.reconcile.Reconciliation`` or ``CustomerReconciliation``)."""
     from dues.collections.models import Activity, Dispute
-    from dues.collections.services import dispute_open
+    from dues.collections.services.disputes import dispute_open
     from dues.ledger.models import Document
 
     result = getattr(result, "result", result)

@@ -150,7 +150,7 @@ def tds_follow_up(*, report: TdsReport, actor, on: date | None = None) -> dict:
     from django.utils import timezone
 
     from dues.collections.models import Activity
-    from dues.collections.services import activity_log
+    from dues.collections.services.activities import activity_log
 
     on = on or timezone.localdate()
     created, existing = [], []

@@ -13,14 +13,10 @@ from django.utils import timezone
 
 from dues.collections import selectors as cs
 from dues.collections.models import Activity, Dispute, PromiseToPay
-from dues.collections.services import (
-    activity_log,
-    collect_run,
-    dispute_open,
-    dispute_resolve,
-    promise_add,
-    promises_refresh,
-)
+from dues.collections.services.activities import activity_log
+from dues.collections.services.disputes import dispute_open, dispute_resolve
+from dues.collections.services.dunning import collect_run
+from dues.collections.services.promises import promise_add, promises_refresh
 from dues.companies.models import Company
 from dues.core.dates import parse_date
 from dues.core.errors import DuesError, ValidationFailed

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from dues.collections import selectors as cs
 from dues.collections.models import LANGUAGES, MessageTemplate
-from dues.collections.services import (
+from dues.collections.services.messages import (
     TEMPLATE_DIR,
     TEMPLATE_EDITORS,
     message_template_default,
