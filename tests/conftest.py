@@ -8,6 +8,20 @@ from decimal import Decimal
 
 import pytest
 
+# Every test runs on a frozen clock (dues.clock reads DUES_NOW; the dues command run as a subprocess
+# inherits it). CI runs the date-sensitive tests a second time with DUES_NOW set to a far-off
+# fiscal-year and month end late at night (see .ci/run), so a new dependency on the real date fails.
+TEST_NOW = "2026-12-06T10:00:00+05:30"
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch):
+    """The instant every test runs at: $DUES_NOW when the run sets it, else TEST_NOW."""
+    from dues import clock
+
+    monkeypatch.setenv(clock.ENV, os.environ.get(clock.ENV) or TEST_NOW)
+    return clock.now()
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):

@@ -17,6 +17,8 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
+from dues import clock
+
 # Playwright's sync API keeps an event loop in the main thread; the test code still talks to the
 # database synchronously (it is not in a coroutine), which Django would otherwise refuse.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -90,9 +92,8 @@ def users(live_server, company, _fresh_rate_limits):
 
 def days_ago(n: int) -> str:
     """A date relative to the app's today (pages default to "as of today"), as YYYY-MM-DD."""
-    from django.utils import timezone
 
-    return (timezone.localdate() - timedelta(days=n)).isoformat()
+    return (clock.today() - timedelta(days=n)).isoformat()
 
 
 @pytest.fixture

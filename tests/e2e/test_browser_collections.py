@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from dues import clock
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
@@ -18,7 +20,6 @@ pytestmark = [
 
 
 def test_a_promise_taken_on_the_worklist_turns_kept_when_the_receipt_arrives(login, ledger, post, shoot):
-    from django.utils import timezone
 
     from dues.collections.models import Activity, PromiseToPay
 
@@ -47,7 +48,7 @@ def test_a_promise_taken_on_the_worklist_turns_kept_when_the_receipt_arrives(log
     assert PromiseToPay.objects.count() == 0 and Activity.objects.count() == 0
     expect(row.get_by_label("Outcome")).to_have_value("promised")  # what was typed is kept
     row.get_by_label("Notes").fill("Accounts will pay INV-102 by NEFT")
-    promised = timezone.localdate() + timedelta(days=3)
+    promised = clock.today() + timedelta(days=3)
     row.get_by_label("Amount promised").fill("59000")
     row.get_by_label("Promised date").fill(promised.isoformat())
     row.get_by_label("Invoices").fill("INV-102")
@@ -67,7 +68,7 @@ def test_a_promise_taken_on_the_worklist_turns_kept_when_the_receipt_arrives(log
     expect(page.get_by_role("region", name="Open promises")).to_contain_text("Acme Fasteners Pvt Ltd")
 
     # the receipt arrives and is allocated to INV-102
-    post("receipt", "RCT-900", ledger.acme, timezone.localdate().isoformat(), "59000.00", mode="neft",
+    post("receipt", "RCT-900", ledger.acme, clock.today().isoformat(), "59000.00", mode="neft",
          reference="UTR900", allocations=[("INV-102", Decimal("59000.00"))])
     page.goto("/promises/?status=kept")
     board = page.get_by_role("region", name="Kept promises")

@@ -10,8 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
+from dues import clock
 from dues.core.errors import PermissionDenied, ValidationFailed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
@@ -168,7 +168,7 @@ def test_remind_after_n_days(company, books, home):
     from dues.reconciliation.services import confirmation_remind, confirmation_reply, confirmation_request
 
     results = confirmation_request(company=company, as_of=AS_OF, actor="test", all_with_balance=True)
-    now = timezone.now()
+    now = clock.now()
     assert confirmation_remind(company=company, older_than_days=15, actor="test", now=now) == []
     confirmation_reply(request=results[1].request, status="confirmed", actor="test")  # C003 answered
     later = now + timedelta(days=16)

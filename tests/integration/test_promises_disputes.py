@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from dues import clock
+
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
 
 D = date(2026, 11, 30)
@@ -243,17 +245,16 @@ def test_dispute_moves_along_and_is_resolved_by_a_credit_note(company, books, po
 
 
 def test_a_broken_promise_ranks_the_customer_first_until_followed_up(company, books, post):
-    from django.utils import timezone
 
     from dues.collections.models import Activity
     from dues.collections.selectors import worklist
     from dues.collections.services.activities import activity_log
     from dues.collections.services.promises import promises_refresh
 
-    today = timezone.localdate()
+    today = clock.today()
     on = days(10)
     promise(books.acme, "50000", 3, invoices=["INV-2"])  # deadline D+6: broken by D+10
-    Activity.objects.update(at=timezone.now() - timedelta(days=(today - days(0)).days))  # taken on D
+    Activity.objects.update(at=clock.now() - timedelta(days=(today - days(0)).days))  # taken on D
     promises_refresh(company, on, actor="test")
 
     entries = worklist(company, on=on)
@@ -271,7 +272,7 @@ def test_a_broken_promise_ranks_the_customer_first_until_followed_up(company, bo
     # the collector calls: the broken promise is followed up, C002's bigger debt leads again
     activity_log(customer=books.acme, kind="call", outcome="no_answer", notes="rang twice", actor="test",
                  next_follow_up=on)
-    Activity.objects.filter(outcome="no_answer").update(at=timezone.now() + timedelta(days=(on - today).days))
+    Activity.objects.filter(outcome="no_answer").update(at=clock.now() + timedelta(days=(on - today).days))
     after = worklist(company, on=on)
     assert [e.facts.code for e in after] == ["C002", "C003", "C001"]
     assert after[-1].score == 218

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth import get_user_model
 
+from dues import clock
 from dues.audit.models import AuditRecord
 from dues.ledger.models import Allocation, Document, JournalEntry, OpenItem
 
@@ -103,11 +104,11 @@ def test_dashboard_totals_in_indian_grouping(desk, ledger):
 
 def test_dashboard_defaults_to_today_and_reports_a_bad_date(desk, ledger):
     today = desk.get("/")
-    assert today.context["as_of"] == date.today()
+    assert today.context["as_of"] == clock.today()
     assert today.context["summary"].overdue == Decimal("1134567.50")  # by now both invoices are past due
     bad = desk.get("/?as_of=31-02-2025")
     assert bad.status_code == 200 and "is not a date" in text(bad)
-    assert bad.context["as_of"] == date.today()
+    assert bad.context["as_of"] == clock.today()
 
 
 def test_dashboard_of_an_empty_book(desk, company):

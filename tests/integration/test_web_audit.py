@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.utils import timezone
 
+from dues import clock
 from dues.audit.models import AuditRecord
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
@@ -75,7 +75,7 @@ def test_filters_by_user_object_action_and_date(client, history):
     assert [ln.action for ln in by_object] == ["update", "create"]
     by_action = client.get("/audit/?action=post").context["lines"]
     assert [(ln.object_type, ln.object_id) for ln in by_action] == [("invoice", "INV-1")]
-    today = timezone.localdate()
+    today = clock.today()
     assert len(client.get(f"/audit/?from={today}&to={today}").context["lines"]) == AuditRecord.objects.count()
     yesterday = today - timedelta(days=1)
     none = client.get(f"/audit/?to={yesterday}")

@@ -9,8 +9,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from django.utils import timezone
 
+from dues import clock
 from dues.collections.models import Activity, Dispute, PromiseToPay
 from dues.collections.services.disputes import dispute_open
 from dues.collections.services.promises import promise_add
@@ -21,7 +21,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def day(n: int):
-    return timezone.localdate() + timedelta(days=n)
+    return clock.today() + timedelta(days=n)
 
 
 def text(response) -> str:

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
+from dues import clock
 from dues.audit.models import AuditRecord
 from dues.ledger.models import Allocation, Document, JournalEntry, OpenItem
 from dues.reporting.selectors import ageing
@@ -111,7 +111,7 @@ def test_invoice_list_shows_every_debit_with_status_residual_and_totals(login, b
     assert 'href="/customers/C002/"' in page
     days = {d.number: d.days_overdue for d in response.context["rows"]}
     assert days[SLASHED] == 0 and days["INV-2"] == 0 and days["INV-5"] == 0
-    assert days["INV-1"] == (timezone.localdate() - date(2025, 5, 1)).days  # due 30 days after 01-04-2025
+    assert days["INV-1"] == (clock.today() - date(2025, 5, 1)).days  # due 30 days after 01-04-2025
 
 
 @pytest.mark.parametrize(("query", "expected", "amount", "residual"), [
@@ -272,7 +272,7 @@ def test_billing_cancels_an_invoice_by_reversal(login, books):
     assert zenith_ageing("2025-07-15") == (D("105000"), D("0"))
     desk = login("billing")
     page = desk.get(doc_url("invoice", "INV-3"))
-    assert "Cancel this invoice" in text(page) and page.context["form"]["on"] == timezone.localdate().isoformat()
+    assert "Cancel this invoice" in text(page) and page.context["form"]["on"] == clock.today().isoformat()
     response = desk.post(doc_url("invoice", "INV-3", "cancel"), {"on": "2025-07-01", "reason": "wrong rate"})
     assert response.status_code == 302 and response["Location"] == doc_url("invoice", "INV-3")
     inv = Document.objects.get(number="INV-3")

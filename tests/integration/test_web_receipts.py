@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
+from dues import clock
 from dues.audit.models import AuditRecord
 from dues.core.errors import ValidationFailed
 from dues.ledger.models import Allocation, Document, OpenItem
@@ -73,7 +73,7 @@ def input_values(response) -> dict[str, str]:
 
 
 def receipt_form(number="RCT-100", customer="C001", amount="90000", **extra) -> dict:
-    data = {"customer": customer, "date": timezone.localdate().isoformat(), "amount": amount, "mode": "neft",
+    data = {"customer": customer, "date": clock.today().isoformat(), "amount": amount, "mode": "neft",
             "reference": "UTR12345", "tds": "", "charges": "", "discount": "", "number": number}
     data.update(extra)
     return data
@@ -95,7 +95,7 @@ def test_new_receipt_page_prefills_customer_number_and_lists_open_invoices_oldes
     assert body.index("INV-1") < body.index("INV-2") < body.index("INV-3")
     assert "INV-9" not in body                                         # another customer's invoice
     assert "1,00,000.00" in body                                       # Indian grouping
-    assert f'value="{timezone.localdate().isoformat()}"' in body        # date defaults to today
+    assert f'value="{clock.today().isoformat()}"' in body        # date defaults to today
 
 
 def test_post_receipt_with_two_allocations_and_tds(collector, ledger):
@@ -113,7 +113,7 @@ def test_post_receipt_with_two_allocations_and_tds(collector, ledger):
     assert residual("invoice", "INV-3") == Decimal("30000")
     assert residual("receipt", "RCT-100") == Decimal("0")
     assert AuditRecord.objects.count() == before_audit + 3            # the receipt and its two allocations
-    report = ageing(company=receipt.company, as_of=timezone.localdate(), customer=ledger.acme)
+    report = ageing(company=receipt.company, as_of=clock.today(), customer=ledger.acme)
     assert report.totals.total == Decimal("80000")                     # 1,80,000 owed less 1,00,000 settled
     page = collector.get(response["Location"])
     body = text(page)
@@ -126,7 +126,7 @@ def test_receipt_left_on_account(collector, ledger):
     assert collector.post("/receipts/new/", data).status_code == 302
     assert residual("receipt", "RCT-100") == Decimal("20000")
     assert residual("invoice", "INV-1") == Decimal("95000")
-    report = ageing(company=ledger.acme.company, as_of=timezone.localdate(), customer=ledger.acme)
+    report = ageing(company=ledger.acme.company, as_of=clock.today(), customer=ledger.acme)
     assert report.totals.unapplied == Decimal("-20000")                 # credits count against the total
     assert report.totals.total == Decimal("155000")
 
@@ -213,11 +213,11 @@ def test_allocate_on_account_money_later(collector, ledger, post):
     page = collector.get("/allocate/receipt/RCT-50/")
     assert page.status_code == 200
     assert "₹60,000.00" in text(page) and "Not applied to any invoice yet." in text(page)
-    filled = collector.post("/allocate/receipt/RCT-50/", {"on": timezone.localdate().isoformat(), "_fill": "oldest",
+    filled = collector.post("/allocate/receipt/RCT-50/", {"on": clock.today().isoformat(), "_fill": "oldest",
                                                            "_partial": "panel"}, headers={"HX-Request": "true"})
     assert input_values(filled) == {"INV-1": "60000.00", "INV-2": "", "INV-3": ""}
     response = collector.post("/allocate/receipt/RCT-50/", {
-        "on": timezone.localdate().isoformat(), "reason": "customer's remittance advice",
+        "on": clock.today().isoformat(), "reason": "customer's remittance advice",
         alloc_name("INV-2"): "50000", alloc_name("INV-3"): "10000"})
     assert response.status_code == 302 and response["Location"] == "/allocate/receipt/RCT-50/"
     assert residual("receipt", "RCT-50") == Decimal("0")
@@ -234,12 +234,12 @@ def test_allocate_on_account_money_later(collector, ledger, post):
 def test_allocate_over_the_credit_is_refused_and_nothing_written(collector, ledger, post):
     post("receipt", "RCT-50", ledger.acme, "2026-09-01", "20000")
     before = counts()
-    response = collector.post("/allocate/receipt/RCT-50/", {"on": timezone.localdate().isoformat(),
+    response = collector.post("/allocate/receipt/RCT-50/", {"on": clock.today().isoformat(),
                                                              alloc_name("INV-1"): "15000", alloc_name("INV-2"): "15000"})
     assert response.status_code == 400
     assert "₹30,000.00 allocated is more than the ₹20,000.00 available" in text(response)
     assert counts() == before
-    empty = collector.post("/allocate/receipt/RCT-50/", {"on": timezone.localdate().isoformat()})
+    empty = collector.post("/allocate/receipt/RCT-50/", {"on": clock.today().isoformat()})
     assert empty.status_code == 400 and "Type an amount against at least one invoice" in text(empty)
 
 
@@ -251,12 +251,12 @@ def test_second_allocation_exceeding_the_reduced_residual_is_refused(ledger, pos
     credit = item("receipt", "RCT-50")
     stale = item("receipt", "RCT-50")  # as a second person's page read it: 60,000 left
     allocations_create(credit_item=credit, targets=[(item("invoice", "INV-1"), Decimal("50000"))],
-                       on=timezone.localdate(), actor="first")
+                       on=clock.today(), actor="first")
     before = counts()
     with pytest.raises(ValidationFailed) as refused:
         allocations_create(credit_item=stale, targets=[(item("invoice", "INV-2"), Decimal("5000")),
                                                        (item("invoice", "INV-3"), Decimal("20000"))],
-                           on=timezone.localdate(), actor="second")
+                           on=clock.today(), actor="second")
     assert [(p.row, p.field) for p in refused.value.problems] == [(2, "allocations")]
     assert "exceeds what is left on it (5000.00)" in refused.value.problems[0].message
     assert counts() == before                                             # the first target was not written either
@@ -281,7 +281,7 @@ def test_two_people_allocating_the_same_receipt_at_once_cannot_over_allocate(led
         try:
             barrier.wait()
             allocations_create(credit_item=credit, targets=[(targets[who], Decimal("40000"))],
-                               on=timezone.localdate(), actor=who)
+                               on=clock.today(), actor=who)
             outcome[who] = "ok"
         except ValidationFailed as exc:
             outcome[who] = str(exc)
@@ -334,7 +334,7 @@ def test_roles_that_may_not_post_receipts_or_allocate(client, ledger, post, role
     assert client.get("/receipts/new/customers/?customer=C0").status_code == 403
     assert client.post("/receipts/new/", receipt_form(**{alloc_name("INV-2"): "1000"})).status_code == 403
     assert client.get("/allocate/receipt/RCT-50/").status_code == 403
-    assert client.post("/allocate/receipt/RCT-50/", {"on": timezone.localdate().isoformat(),
+    assert client.post("/allocate/receipt/RCT-50/", {"on": clock.today().isoformat(),
                                                       alloc_name("INV-2"): "1000"}).status_code == 403
     assert client.post(f"/allocations/{allocation.pk}/undo/", {"reason": "not mine"}).status_code == 403
     assert counts() == before
@@ -386,7 +386,7 @@ def test_someone_else_allocated_first_the_service_refusal_lands_next_to_the_invo
     # the same on the allocate page, where the refusal comes from allocations_create
     post("receipt", "RCT-50", ledger.acme, "2026-09-01", "60000")
     before = counts()
-    response = collector.post("/allocate/receipt/RCT-50/", {"on": timezone.localdate().isoformat(),
+    response = collector.post("/allocate/receipt/RCT-50/", {"on": clock.today().isoformat(),
                                                              alloc_name("INV-3"): "25000"})
     assert response.status_code == 400
     assert f'id="{alloc_name("INV-3")}-error">allocating 25000.00 to INV-3 exceeds what is outstanding' in text(response)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from dues import clock
 from dues.core.auditchain import ChainBreak, ChainRecord, canonical, chain_hash, verify
 from dues.db import insert_rows
 
@@ -57,7 +58,7 @@ def audit_append_many(entries: Sequence[AuditEntry], *, at: datetime | None = No
     """Append ``entries`` in order; returns the sequence number of the last one (0 if none)."""
     if not entries:
         return 0
-    at = at or datetime.now(UTC)
+    at = at or clock.now()
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])

@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from dues import clock
+
 MONEY = {"max_digits": 20, "decimal_places": 4}
 
 
@@ -24,7 +26,7 @@ class BankAccount(models.Model):
     currency = models.CharField(max_length=3, default="INR")
     gl_account = models.ForeignKey("companies.Account", on_delete=models.PROTECT, related_name="+",
                                    help_text="where receipts into this account are posted (the Bank account)")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="bankaccount_code_unique")]
@@ -46,7 +48,7 @@ class BankStatement(models.Model):
     closing_balance = models.DecimalField(**MONEY, null=True, blank=True)
     lines = models.PositiveIntegerField(default=0)
     new_lines = models.PositiveIntegerField(default=0)
-    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(default=clock.now, editable=False)
     imported_by = models.CharField(max_length=150)
 
     class Meta:
@@ -108,7 +110,7 @@ class CustomerBankIdentity(models.Model):
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="bank_identities")
     kind = models.CharField(max_length=12, choices=KINDS)
     value = models.CharField(max_length=200, help_text="as compared: account digits, UPI id lower-case, normalised name")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.CharField(max_length=150, blank=True)
 
     class Meta:

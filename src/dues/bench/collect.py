@@ -26,6 +26,8 @@ from decimal import Decimal
 
 from django.db import connection
 
+from dues import clock
+
 TARGET_PDFS_PER_SECOND = 50
 
 
@@ -128,7 +130,6 @@ def load_book(company, customers: int, on: date, *, seed: int = 42, actor: str =
 
 
 def run(*, company, customers: int, seed: int = 42, progress: Callable[[str], None] | None = None) -> dict:
-    from django.utils import timezone
 
     from dues.collections.pdf import render_statement
     from dues.collections.render_pool import render_workers
@@ -136,7 +137,7 @@ def run(*, company, customers: int, seed: int = 42, progress: Callable[[str], No
     from dues.customers.models import Customer
 
     say = progress or (lambda message: None)
-    on = timezone.localdate()
+    on = clock.today()
     started = time.perf_counter()
     say(f"writing {customers:,} customers and {customers * 4:,} documents")
     documents = load_book(company, customers, on, seed=seed)

@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 
 from django.db import connection
 
+from dues import clock
+
 from .workload import BulkWriter, _invoice_amount, _timestamp, money
 
 TARGET_MS = 200
@@ -71,12 +73,11 @@ class Book:
 def load_book(company, customers: int, *, seed: int = 42, as_of: date | None = None,
               progress: Callable[[str], None] | None = None) -> Book:
     """Write ``customers`` customers and their seeded invoices, receipts and allocations (see the module doc)."""
-    from django.utils import timezone
 
     progress = progress or (lambda message: None)
     started = time.perf_counter()
     rng = random.Random(seed)
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or clock.today()
     book = Book(customers=customers, as_of=as_of)
     first = as_of - timedelta(days=SPAN_DAYS)
     day = [(first + timedelta(days=d)).isoformat() for d in range(SPAN_DAYS + max(TERMS) + 1)]
@@ -200,7 +201,6 @@ def _audit(entries: list[tuple[str, str, str, dict]], company_id: int) -> None:
 def find_book(company, book: Book | None = None) -> Book:
     """Fill in the handles the page URLs need (and, for a book loaded earlier with ``--keep``, its counts)."""
     from django.db.models import Count, F
-    from django.utils import timezone
 
     from dues.audit.models import AuditRecord
     from dues.customers.models import Customer
@@ -208,7 +208,7 @@ def find_book(company, book: Book | None = None) -> Book:
 
     open_items = OpenItem.objects.filter(company=company, side="D").exclude(residual=0)
     if book is None:
-        book = Book(as_of=timezone.localdate(), reused=True)
+        book = Book(as_of=clock.today(), reused=True)
         book.customers = Customer.objects.filter(company=company).count()
         book.documents = Document.objects.filter(company=company).count()
         book.allocations = Allocation.objects.filter(company=company).count()

@@ -21,11 +21,12 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.db import connection, transaction
 
+from dues import clock
 from dues.core.errors import DuesError
 
 #: the last day of the ageing workload; its documents are dated over the two years before it
@@ -144,7 +145,7 @@ class AgeingWorkload:
 
 
 def _timestamp() -> str:
-    now = datetime.now(UTC)
+    now = clock.now()
     if connection.vendor == "postgresql":
         return now.isoformat()
     return now.replace(tzinfo=None).isoformat(sep=" ")  # how Django stores an aware datetime in SQLite

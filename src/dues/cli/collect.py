@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import click
 
+from dues import clock
 from dues.core.dates import parse_date
 
 from .main import cli
@@ -28,12 +29,11 @@ def collect_run_cmd(obj, on, dry_run, fmt):
     Idempotent: a second run for the same date (or a run after a crash) sends nothing twice; failed
     messages are retried. E-mail goes through DUES_SMTP_URL, or to $DUES_HOME/outbox/ as .eml files.
     """
-    from django.utils import timezone
 
     from dues.collections.services.dunning import collect_run
 
     company = obj.company()
-    day = parse_date(on) if on else timezone.localdate()
+    day = parse_date(on) if on else clock.today()
     result = collect_run(company=company, on=day, dry_run=dry_run, actor=obj.user)
     if fmt == "json":
         print_json([a.as_json() for a in result.actions])
@@ -76,9 +76,8 @@ def collect_hold_cmd(obj, customer_code, off, reason):
 
 
 def _day(value: str | None):
-    from django.utils import timezone
 
-    return parse_date(value) if value else timezone.localdate()
+    return parse_date(value) if value else clock.today()
 
 
 def _customer(company, code: str):
@@ -236,9 +235,8 @@ def promises_cmd(obj, status, customer_code, on, report, date_from, date_to, fmt
 
 
 def _dispute_json(d) -> dict:
-    from django.utils import timezone
 
-    end = d.resolved_on or timezone.localdate()
+    end = d.resolved_on or clock.today()
     age = (end - d.opened_on).days
     return {"id": d.pk, "document": d.document.number, "customer": d.customer.code, "amount": f"{d.amount:.2f}",
             "reason": d.reason, "owner": d.owner, "status": d.status, "sla_days": d.sla_days,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from dues import clock
+
 from .main import cli
 from .output import money_text, out
 
@@ -51,7 +53,6 @@ def demo(obj, customers, seed, today, no_serve, reset, host, port):
     import time
 
     from django.conf import settings
-    from django.utils import timezone
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from dues.core.dates import parse_date
@@ -59,7 +60,7 @@ def demo(obj, customers, seed, today, no_serve, reset, host, port):
     from dues.demo.generator import ADMIN_PASSWORD, ADMIN_USER, build_demo, demo_summary, plan_demo, prepare_database
 
     try:
-        as_of = parse_date(today) if today else timezone.localdate()
+        as_of = parse_date(today) if today else clock.today()
     except ValueError as exc:
         raise DuesError(f"--today: {exc}") from exc
     began = time.perf_counter()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date as date_cls
-
 import click
 
+from dues import clock
 from dues.core.dates import parse_date
 from dues.core.money import parse_amount
 
@@ -14,12 +13,6 @@ from .output import out
 
 KIND_NAMES = {"invoice": "invoice", "receipt": "receipt", "credit-note": "credit_note", "debit-note": "debit_note",
               "write-off": "write_off", "opening": "opening"}
-
-
-def _today() -> date_cls:
-    from django.utils import timezone
-
-    return timezone.localdate()
 
 
 def _document(company, kind: str, number: str):
@@ -89,7 +82,7 @@ def allocate(obj, credit, debit, amount, credit_kind, debit_kind, on):
     c = _item(company, credit_kind, credit, "C")
     d = _item(company, debit_kind, debit, "D")
     value = parse_amount(amount) if amount else min(c.residual, d.residual)
-    a = allocation_create(credit_item=c, debit_item=d, amount=value, on=parse_date(on) if on else _today(),
+    a = allocation_create(credit_item=c, debit_item=d, amount=value, on=parse_date(on) if on else clock.today(),
                           actor=obj.user)
     out.print(f"allocation {a.pk}: {a.amount} of {credit} to {debit}, effective {a.effective_date.isoformat()}")
 
@@ -110,7 +103,7 @@ def unallocate(obj, allocation_id, reason, on):
         allocation = Allocation.objects.get(company=company, pk=allocation_id)
     except Allocation.DoesNotExist:
         raise DuesError(f"no allocation {allocation_id}") from None
-    rev = allocation_reverse(allocation=allocation, on=parse_date(on) if on else _today(), reason=reason,
+    rev = allocation_reverse(allocation=allocation, on=parse_date(on) if on else clock.today(), reason=reason,
                              actor=obj.user)
     out.print(f"allocation {allocation_id} undone by {rev.pk}, effective {rev.effective_date.isoformat()}")
 
@@ -132,7 +125,7 @@ def write_off(obj, invoice, amount, number, reason, on):
     doc = item.document
     value = parse_amount(amount) if amount else item.residual
     wo = document_post(DocumentDraft(kind=Document.WRITE_OFF, number=number or f"WO-{invoice}", customer=doc.customer,
-                                     date=parse_date(on) if on else _today(), amount=value, description=reason,
+                                     date=parse_date(on) if on else clock.today(), amount=value, description=reason,
                                      allocations=[(invoice, value)]), company=company, actor=obj.user)
     out.print(f"written off {wo.amount} of {invoice} ({wo.number})")
 
@@ -149,5 +142,5 @@ def cancel(obj, kind, number, reason, on):
 
     company = obj.company()
     doc = _document(company, kind, number)
-    entry = document_cancel(document=doc, on=parse_date(on) if on else _today(), reason=reason, actor=obj.user)
+    entry = document_cancel(document=doc, on=parse_date(on) if on else clock.today(), reason=reason, actor=obj.user)
     out.print(f"cancelled {doc}: reversal entry {entry.pk} dated {entry.date.isoformat()}")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import click
 
+from dues import clock
 from dues.core.dates import parse_date
 
 from .main import cli
@@ -23,9 +24,8 @@ def _customer(company, code: str):
 
 
 def _day(value: str | None):
-    from django.utils import timezone
 
-    return parse_date(value) if value else timezone.localdate()
+    return parse_date(value) if value else clock.today()
 
 
 @cli.command("interest")

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from dues import clock
 from dues.core.dates import parse_date
 
 from .main import cli
@@ -15,9 +16,8 @@ FORMATS = ["table", "json", "csv", "xlsx"]
 
 
 def _as_of(value: str | None):
-    from django.utils import timezone
 
-    return parse_date(value) if value else timezone.localdate()
+    return parse_date(value) if value else clock.today()
 
 
 @cli.command()

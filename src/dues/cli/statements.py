@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from dues import clock
 from dues.core.dates import parse_date
 
 from .main import cli
@@ -19,12 +20,11 @@ def _safe(code: str) -> str:
 
 
 def _period(company, date_from: str | None, date_to: str | None):
-    from django.utils import timezone
 
     from dues.core.dates import fiscal_year
     from dues.core.errors import DuesError
 
-    end = parse_date(date_to) if date_to else timezone.localdate()
+    end = parse_date(date_to) if date_to else clock.today()
     start = parse_date(date_from) if date_from else fiscal_year(end, company.fy_start_month,
                                                                  company.fy_start_day).start
     if start > end:

@@ -12,6 +12,7 @@ from datetime import date
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer
 
+from dues import clock
 from dues.core.money import ZERO
 
 from .pdf import ITEM_WIDTHS, _build, _customer_lines, _e, _Fmt, _grid, _header, _p, _styles
@@ -40,7 +41,7 @@ def render_case_history(company, customer, on: date | None = None) -> bytes:
 
     from .models import Activity, Dispute, DunningAction, Escalation, PromiseToPay
 
-    on = on or timezone.localdate()
+    on = on or clock.today()
     fmt, st = _Fmt(company), _styles()
     story: list = [_header(company, "Case history", f"Date {fmt.day(on)}", st), Spacer(1, 5 * mm),
                    _p("<br/>".join(_customer_lines(customer)), st["base"]), Spacer(1, 3 * mm)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from dues import clock
 from dues.core.dunning import CHANNELS
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
@@ -24,7 +25,7 @@ class DunningPolicy(models.Model):
                                      help_text="overdue interest for the customers on this policy")
     interest_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0, help_text="per cent per year")
     interest_basis = models.CharField(max_length=8, choices=INTEREST_BASES, default="reducing")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name_plural = "dunning policies"
@@ -86,7 +87,13 @@ class CustomerCollections(models.Model):
     interest_basis = models.CharField(max_length=8, choices=INTEREST_BASES, blank=True)
     language = models.CharField(max_length=5, choices=LANGUAGES, default="en",
                                 help_text="the language of the messages sent to the customer")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(default=clock.now, editable=False)
+
+    def save(self, *args, **kwargs):
+        self.updated_at = clock.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
 
 
 class DunningAction(models.Model):
@@ -106,7 +113,7 @@ class DunningAction(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=1000, blank=True)
     note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.CharField(max_length=150)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -146,7 +153,7 @@ class Activity(models.Model):
     next_follow_up = models.DateField(null=True, blank=True)
     action = models.ForeignKey(DunningAction, null=True, blank=True, on_delete=models.PROTECT, related_name="activities")
     created_by = models.CharField(max_length=150)
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name_plural = "activities"
@@ -182,7 +189,7 @@ class PromiseToPay(models.Model):
     received = models.DecimalField(**MONEY, default=0)
     settled_on = models.DateField(null=True, blank=True, help_text="when it turned kept, partly kept or broken")
     activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.PROTECT, related_name="promises")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         constraints = [
@@ -220,7 +227,7 @@ class Dispute(models.Model):
                                     related_name="resolved_disputes")
     notes = models.TextField(blank=True)
     created_by = models.CharField(max_length=150)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         constraints = [
@@ -249,7 +256,7 @@ class InterestCharge(models.Model):
     rate = models.DecimalField(max_digits=7, decimal_places=4)
     detail = models.JSONField(default=list, help_text="per item: number, days, interest")
     created_by = models.CharField(max_length=150)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["company", "customer", "through"])]
@@ -271,7 +278,7 @@ class Escalation(models.Model):
     on = models.DateField()
     activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.PROTECT, related_name="escalations")
     created_by = models.CharField(max_length=150)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["company", "status", "to"])]
@@ -294,7 +301,7 @@ class MessageTemplate(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
     updated_by = models.CharField(max_length=150)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "name", "language"],
@@ -302,3 +309,9 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language})"
+
+    def save(self, *args, **kwargs):
+        self.updated_at = clock.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)

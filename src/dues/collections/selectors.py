@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from dues import clock
 from dues.companies.models import Company
 from dues.customers.models import Contact, Customer
 from dues.ledger.models import Document, OpenItem
@@ -255,7 +256,7 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
 
     from dues.core import worklist as core
 
-    on = on or timezone.localdate()
+    on = on or clock.today()
     money = DecimalField(max_digits=24, decimal_places=4)
     customers = Customer.objects.filter(company=company)
     if collector:
@@ -398,11 +399,10 @@ def preview_customer(company: Company, code: str = "", customers=None):
 
     ``customers`` narrows the choice (what the viewer may see). One query.
     """
-    from django.utils import timezone
 
     qs = customers if customers is not None else Customer.objects.filter(company=company)
     if code:
         return qs.filter(company=company, code=code).first()
-    overdue = (OpenItem.objects.filter(company=company, side="D", residual__gt=0, due_date__lt=timezone.localdate())
+    overdue = (OpenItem.objects.filter(company=company, side="D", residual__gt=0, due_date__lt=clock.today())
                .exclude(document__status=Document.CANCELLED).values("customer_id"))
     return qs.filter(company=company, id__in=overdue).order_by("code").first()

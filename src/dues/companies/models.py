@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from dues import clock
+
 
 class Company(models.Model):
     GSTIN_STRICT = "error"
@@ -22,7 +24,7 @@ class Company(models.Model):
         max_length=5, default=GSTIN_STRICT,
         choices=[(GSTIN_STRICT, "a wrong check character is an error"), (GSTIN_WARN, "only a warning")],
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name_plural = "companies"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from dues import clock
 from dues.core.terms import END_OF_MONTH, NET, PaymentTerms
 
 
@@ -27,7 +28,7 @@ class Customer(models.Model):
     collector = models.CharField(max_length=100, blank=True)
     segment = models.CharField(max_length=100, blank=True)
     region = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         constraints = [

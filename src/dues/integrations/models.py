@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from dues import clock
+
 
 class ImportBatch(models.Model):
     company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="imports")
@@ -14,7 +16,7 @@ class ImportBatch(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.CharField(max_length=150)
 
     class Meta:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from dues import clock
+
 MONEY = {"max_digits": 20, "decimal_places": 4}
 
 
@@ -52,7 +54,7 @@ class Document(models.Model):
     cancel_reason = models.CharField(max_length=500, blank=True)
     import_batch = models.ForeignKey("integrations.ImportBatch", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="documents")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.CharField(max_length=150)
 
     class Meta:
@@ -116,7 +118,7 @@ class JournalEntry(models.Model):
     date = models.DateField()
     narration = models.CharField(max_length=300)
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name_plural = "journal entries"
@@ -180,7 +182,7 @@ class Allocation(models.Model):
     effective_date = models.DateField()
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
     reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.CharField(max_length=150, default="system")
 
     class Meta:

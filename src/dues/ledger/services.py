@@ -20,8 +20,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
+from dues import clock
 from dues import db as bulk
 from dues.audit.services import AuditEntry, actor_name, audit_append_many
 from dues.companies.models import Company
@@ -334,7 +334,7 @@ def documents_post(*, company: Company, drafts: Sequence[DocumentDraft], actor=N
 def _persist(company, prepared: list[_Prepared], touched: list[_Debit], who: str, action: str,
              batch) -> list[Document]:
     accounts = accounts_by_role(company)
-    now = timezone.now()
+    now = clock.now()
     docs = [p.document for p in prepared]
     for doc, pk in zip(docs, bulk.reserve_ids(Document._meta.db_table, len(docs)), strict=True):
         doc.pk, doc.import_batch, doc.created_at = pk, batch, now

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from dues import clock
+
 MONEY = {"max_digits": 20, "decimal_places": 4}
 
 
@@ -28,7 +30,7 @@ class ConfirmationRequest(models.Model):
     sent_to = models.CharField(max_length=500, blank=True)
     delivery = models.CharField(max_length=500, blank=True, help_text="where the transport put it")
     letter_path = models.CharField(max_length=500, blank=True, help_text="the PDF as sent")
-    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_at = models.DateTimeField(default=clock.now, editable=False)
     requested_by = models.CharField(max_length=150)
     status = models.CharField(max_length=10, choices=STATUSES, default=REQUESTED)
     their_balance = models.DecimalField(**MONEY, null=True, blank=True)

@@ -37,8 +37,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
 
+from dues import clock
 from dues.audit.services import actor_name, audit_append
 from dues.core.errors import DuesError, Problem, ValidationFailed
 from dues.core.money import ZERO, quantize
@@ -139,12 +139,12 @@ def confirmation_request(*, company, as_of: date, actor, customers=None, all_wit
     require(actor, CAP_ACT, "send balance confirmations")
     if (customers is None) == (not all_with_balance):
         raise DuesError("name the customers or ask for all with a balance (not both)")
-    if as_of > timezone.localdate():
+    if as_of > clock.today():
         raise ValidationFailed([Problem("a balance can be confirmed as of today at the latest", "as_of")])
     targets = _customers_with_balance(company, as_of, actor) if all_with_balance else list(customers)
     for customer in targets:
         require_customer(actor, customer)
-    on = on or timezone.localdate()
+    on = on or clock.today()
     transport = transport or EmailTransport()
     results: list[SendResult] = []
     try:
@@ -247,7 +247,7 @@ def confirmation_reply(*, request: ConfirmationRequest, status: str, actor, thei
     request.their_balance = value if status != ConfirmationRequest.NO_REPLY else None
     if data is not None:
         request.reply_file_name, request.reply_file, request.reconciliation = name, data, summary
-    request.replied_at = timezone.now()
+    request.replied_at = clock.now()
     request.replied_by = actor_name(actor)
     request.save()
     after = _state(request)
@@ -267,7 +267,7 @@ def confirmation_remind(*, company, older_than_days: int, actor, now=None, trans
     require(actor, CAP_ACT, "remind customers of balance confirmations")
     if older_than_days < 0:
         raise ValidationFailed([Problem("cannot be negative", "days")])
-    now = now or timezone.now()
+    now = now or clock.now()
     cutoff = now - timedelta(days=older_than_days)
     due = (ConfirmationRequest.objects.filter(company=company, status=ConfirmationRequest.REQUESTED)
            .filter(Q(last_reminded_at__isnull=True, requested_at__lte=cutoff) | Q(last_reminded_at__lte=cutoff))
@@ -369,7 +369,7 @@ def reconciliation_followups(*, company, customer, result, actions, actor, on: d
     if "disputes" in actions or "activities" in actions:
         require(actor, CAP_ACT, "open disputes and collection tasks")
     require_customer(actor, customer)
-    on = on or timezone.localdate()
+    on = on or clock.today()
     cur = company.currency
     plan = followup_plan(result)
     out = FollowupResult()

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import ExtractQuarter
 
+from dues import clock
 from dues.companies.models import Company
 from dues.core import tds26as as t
 from dues.core.errors import DuesError
@@ -147,12 +148,11 @@ def _name_receipts(company: Company, result: t.TdsReconciliation, year) -> None:
 @transaction.atomic
 def tds_follow_up(*, report: TdsReport, actor, on: date | None = None) -> dict:
     """One collection activity per customer and quarter whose TDS is not in 26AS (not twice for the same one)."""
-    from django.utils import timezone
 
     from dues.collections.models import Activity
     from dues.collections.services.activities import activity_log
 
-    on = on or timezone.localdate()
+    on = on or clock.today()
     created, existing = [], []
     rows = report.result.to_follow_up()
     codes = {c for r in rows for c in r.customers}

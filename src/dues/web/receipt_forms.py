@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django import forms
-from django.utils import timezone
 
+from dues import clock
 from dues.companies.models import Company
 from dues.core.allocation import oldest_first
 from dues.core.money import ZERO, quantize
@@ -120,7 +120,7 @@ class AllocationRows:
 
     def __init__(self, items: list[OpenItem], available: Decimal, currency: str, data=None, fill: str = ""):
         self.available, self.currency = quantize(available, currency), currency
-        today = timezone.localdate()
+        today = clock.today()
         self.rows = [Row(i, overdue=max((today - i.due_date).days, 0)) for i in items]
         self.summary_error = ""
         if fill == "oldest":

@@ -6,8 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
+from dues import clock
 from dues.audit.services import actor_name, audit_append
 from dues.users.permissions import require
 
@@ -64,7 +64,7 @@ def dispute_open(*, company, invoice, amount, reason: str, owner: str, actor, sl
         if value is not None and value > room:
             found.append(Problem(f"more than what is left to dispute on {doc.number} ({room:.2f})", "amount"))
     raise_problems(found)
-    opened_on = opened_on or timezone.localdate()
+    opened_on = opened_on or clock.today()
     dispute = Dispute.objects.create(company=company, customer=doc.customer, document=doc, amount=value,
                                      reason=reason, owner=owner, sla_days=int(sla_days), opened_on=opened_on,
                                      notes=notes.strip(), created_by=actor_name(actor))
@@ -156,7 +156,7 @@ def dispute_resolve(*, dispute, actor, credit_note=None, rejected: bool = False,
     raise_problems(found)
     dispute.status = Dispute.REJECTED if rejected else Dispute.RESOLVED_CREDIT_NOTE
     dispute.credit_note = note
-    dispute.resolved_on = on or timezone.localdate()
+    dispute.resolved_on = on or clock.today()
     if notes is not None:
         dispute.notes = notes.strip()
     dispute.save()

@@ -29,6 +29,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from dues import clock
 from dues.audit.services import AuditEntry, actor_name, audit_append_many
 from dues.core import dunning
 from dues.core.errors import DuesError
@@ -249,7 +250,7 @@ class _Run:
                                             notes=error, action=action, created_by=self.who)
             return self.result(action, profile, DunningAction.FAILED, error)
         with transaction.atomic():
-            action.status, action.attempts, action.sent_at = DunningAction.SENT, action.attempts + 1, timezone.now()
+            action.status, action.attempts, action.sent_at = DunningAction.SENT, action.attempts + 1, clock.now()
             action.note, action.last_error = note[:300], ""
             action.save(update_fields=["status", "attempts", "sent_at", "note", "last_error"])
             task = kind == "task"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 
+from dues import clock
 from dues.audit.services import actor_name, audit_append
 from dues.core.errors import DuesError
 from dues.core.money import ZERO
@@ -37,7 +37,7 @@ def escalate(*, customer, to: str, reason: str, actor, on: date | None = None):
     if not (reason or "").strip():
         found.append(Problem("say why the account is escalated", "reason"))
     raise_problems(found)
-    on = on or timezone.localdate()
+    on = on or clock.today()
     overdue = sum((r.residual for r in selectors.open_debit_items(customer.company, [customer.id]).get(customer.id, [])
                    if r.due_date < on), ZERO)
     label = dict(Escalation.TARGETS)[target]

@@ -8,8 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
 
+from dues import clock
 from dues.audit.services import actor_name, audit_append
 from dues.core import dunning
 from dues.core.ageing import bucket_for, bucket_labels
@@ -135,7 +135,7 @@ def sample_message_context(company, name: str, channel: str = "email") -> dict:
     from datetime import timedelta
     from types import SimpleNamespace
 
-    on = timezone.localdate()
+    on = clock.today()
     profile = selectors.Profile(0, "SAMPLE", "Sample Customer Pvt Ltd", "accounts@example.com", "+91 98200 00000",
                                 "", "", None, False)
     rows = [selectors.OpenRow(0, 0, "INV-1001", "invoice", on - timedelta(days=45), on - timedelta(days=15),
@@ -256,7 +256,7 @@ def message_template_preview(*, company, customer, name: str, subject: str, body
     found = message_template_check(company, name, subject, body, channel)
     if found:
         raise ValidationFailed(found)
-    on = on or timezone.localdate()
+    on = on or clock.today()
     profile = selectors.customer_profiles(company, [customer.id])[customer.id]
     rows = selectors.open_debit_items(company, [customer.id]).get(customer.id, [])
     numbers = [r.number for r in rows if r.due_date < on] or [r.number for r in rows]

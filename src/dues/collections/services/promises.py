@@ -6,8 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
+from dues import clock
 from dues.audit.services import AuditEntry, actor_name, audit_append, audit_append_many
 from dues.users.permissions import require
 
@@ -33,7 +33,7 @@ def promise_add(*, customer, amount, promised_date: date, actor, invoices=(), ta
 
     require(actor, "collections.act", "record a promise to pay")
     require_customer(actor, customer)
-    taken_on = taken_on or timezone.localdate()
+    taken_on = taken_on or clock.today()
     found: list = []
     value = positive_amount(amount, "amount", found)
     if promised_date < taken_on:

@@ -7,8 +7,8 @@ import time
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
+from dues import clock
 from dues.audit.selectors import audit_choices, audit_length, audit_records
 from dues.audit.services import audit_verify
 from dues.companies.models import Company
@@ -41,7 +41,7 @@ def _filters(request: HttpRequest) -> tuple[dict[str, str], dict, dict[str, str]
 @desk_view(capability="audit.view")
 def audit_log(request: HttpRequest, company: Company) -> HttpResponse:
     raw, kwargs, errors = _filters(request)
-    context = base_context(company, timezone.localdate(), "", "audit")
+    context = base_context(company, clock.today(), "", "audit")
     records = audit_records(**kwargs)
     if any(raw[name] for name in FILTERS):
         context.update(paginate(request, records))

@@ -17,10 +17,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from dues import clock
 from dues.banking.models import BankAccount, BankLine
 from dues.banking.returns import bank_line_ignore, bank_line_unignore, bank_returns_apply
 from dues.banking.selectors import WORKBENCH_STATUSES, bank_accounts, workbench_counts, workbench_lines
@@ -85,7 +85,7 @@ def workbench(request: HttpRequest, company: Company) -> HttpResponse:
         only = [k for k, x in proposals.items() if x.status == f["status"]]
     lines = workbench_lines(company=company, bank_account=account, status=f["status"], date_from=f["date_from"],
                             date_to=f["date_to"], only_ids=only)
-    context = base_context(company, timezone.localdate(), "", "cash")
+    context = base_context(company, clock.today(), "", "cash")
     context.update(paginate(request, lines))
     page = context["page"]
     page.object_list = list(page.object_list)
@@ -234,7 +234,7 @@ def change(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
             left -= take
             value = f"{take:.2f}" if take > 0 else ""
         rows.append({"item": item, "value": value})
-    context = base_context(company, timezone.localdate(), "", "cash")
+    context = base_context(company, clock.today(), "", "cash")
     context.update({
         "line": line, "proposal": proposal, "customer": customer, "code": code, "rows": rows,
         "open_total": open_total, "error": error, "next": _back(request),

@@ -9,8 +9,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 
+from dues import clock
 from dues.collections import selectors as cs
 from dues.collections.models import Activity, Dispute, PromiseToPay
 from dues.collections.services.activities import activity_log
@@ -43,7 +43,7 @@ def _date_param(request: HttpRequest, name: str, default: date | None, errors: d
 
 
 def _context(company: Company, section: str, on: date | None = None) -> dict:
-    today = timezone.localdate()
+    today = clock.today()
     return base_context(company, on or today, "", section) | {"today": today}
 
 
@@ -76,7 +76,7 @@ def _rows(company: Company, entries, on: date) -> list[dict]:
 @desk_view(capability=ACT)
 def worklist(request: HttpRequest, company: Company) -> HttpResponse:
     errors: dict[str, str] = {}
-    on = _date_param(request, "on", timezone.localdate(), errors)
+    on = _date_param(request, "on", clock.today(), errors)
     collector = _collector_choice(request)
     customers = customers_visible(request.user, Customer.objects.filter(company=company))
     entries = cs.worklist(company, collector=collector or None, on=on,
@@ -104,9 +104,9 @@ def worklist_log(request: HttpRequest, company: Company, code: str) -> HttpRespo
     data = request.POST
     on_text = data.get("on", "").strip()
     try:
-        on = parse_date(on_text) if on_text else timezone.localdate()
+        on = parse_date(on_text) if on_text else clock.today()
     except ValueError:
-        on = timezone.localdate()
+        on = clock.today()
     values = {k: data.get(k, "").strip() for k in ("kind", "outcome", "notes", "next_follow_up", "amount",
                                                    "promised_date", "invoices")}
     errors: dict[str, str] = {}
@@ -188,7 +188,7 @@ PROMISE_TABS = [(PromiseToPay.OPEN, "Open"), (PromiseToPay.KEPT, "Kept"), (Promi
 def promises(request: HttpRequest, company: Company) -> HttpResponse:
     from django.db.models import Count
 
-    today = timezone.localdate()
+    today = clock.today()
     promises_refresh(company, on=today, actor=request.user)
     errors: dict[str, str] = {}
     status = request.GET.get("status", PromiseToPay.OPEN)
@@ -225,7 +225,7 @@ def _disputes_page(request: HttpRequest, company: Company, open_values=None, ope
                    resolve_errors=None, status_code: int = 200) -> HttpResponse:
     from django.db.models import Count
 
-    today = timezone.localdate()
+    today = clock.today()
     status = request.GET.get("status", "active")
     if status not in dict(DISPUTE_TABS):
         status = "active"
@@ -308,7 +308,7 @@ def dispute_resolve_view(request: HttpRequest, company: Company, pk: int) -> Htt
 @desk_view(capability=ACT)
 def dunning_preview(request: HttpRequest, company: Company) -> HttpResponse:
     errors: dict[str, str] = {}
-    on = _date_param(request, "on", timezone.localdate() + timedelta(days=1), errors)
+    on = _date_param(request, "on", clock.today() + timedelta(days=1), errors)
     result = collect_run(company=company, on=on, dry_run=True, actor=request.user)
     wanted = request.GET.get("status", "")
     actions = sorted(result.actions, key=lambda a: (a.status != "pending", a.customer, a.step))

@@ -10,8 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
+from dues import clock
 from dues.companies.models import Company
 from dues.companies.selectors import company_get
 from dues.core.dates import parse_date
@@ -62,7 +62,7 @@ def _refusal(user, capability: str) -> str:
 def as_of_param(request: HttpRequest) -> tuple[date, str]:
     """The as-of date from ``?as_of=`` (YYYY-MM-DD or DD-MM-YYYY), today by default; and any error."""
     text = request.GET.get("as_of", "").strip()
-    today = timezone.localdate()
+    today = clock.today()
     if not text:
         return today, ""
     try:
@@ -72,7 +72,7 @@ def as_of_param(request: HttpRequest) -> tuple[date, str]:
 
 
 def base_context(company: Company, as_of: date, as_of_error: str, section: str) -> dict:
-    is_today = as_of == timezone.localdate()
+    is_today = as_of == clock.today()
     return {"company": company, "as_of": as_of, "as_of_iso": as_of.isoformat(), "as_of_error": as_of_error,
             "is_today": is_today, "as_of_query": "" if is_today else f"as_of={as_of.isoformat()}",
             "section": section}

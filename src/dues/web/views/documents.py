@@ -9,8 +9,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 
+from dues import clock
 from dues.companies.models import Company
 from dues.core.dates import parse_date
 from dues.core.errors import AlreadyCancelledError, ClosedPeriodError, DuesError, PermissionDenied
@@ -82,7 +82,7 @@ def _paginate(request: HttpRequest, rows, count: int) -> dict:
 
 
 def _list(request: HttpRequest, company: Company, which: str) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.today()
     errors: dict[str, str] = {}
     statuses = DEBIT_STATUSES if which == "invoices" else CREDIT_STATUSES
     status_param = request.GET.get("status", "").strip()
@@ -167,7 +167,7 @@ def _may_cancel(user, document: Document) -> bool:
 
 def _render_document(request: HttpRequest, company: Company, document: Document, *, form: dict | None = None,
                      errors: dict | None = None, status: int = 200) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.today()
     context = base_context(company, today, "", KIND_LIST.get(document.kind, "invoices"))
     page = document_page(document=document)
     context.update({

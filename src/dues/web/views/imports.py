@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from dues import clock
 from dues.companies.models import Company
 from dues.core.errors import DuesError, PermissionDenied, ValidationFailed
 from dues.integrations.importers import KINDS, ImportResult, import_file
@@ -103,9 +104,8 @@ def _pending(request: HttpRequest) -> dict:
 
 
 def _context(request: HttpRequest, company: Company, kinds: list[str], kind: str, **extra) -> dict:
-    from django.utils import timezone
 
-    context = base_context(company, timezone.localdate(), "", "imports")
+    context = base_context(company, clock.today(), "", "imports")
     batches = ImportBatch.objects.filter(company=company).order_by("-created_at", "-id")
     context.update(paginate(request, batches, per_page=20))
     context.update({"kinds": [(k, TITLES[k]) for k in kinds], "kind": kind, "columns": COLUMNS,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
+from dues import clock
 from dues.collections import selectors as cs
 from dues.collections.models import LANGUAGES, MessageTemplate
 from dues.collections.services.messages import (
@@ -38,7 +38,7 @@ def _problems(exc: ValidationFailed) -> dict[str, str]:
 
 
 def _context(company: Company, section: str = "templates") -> dict:
-    return base_context(company, timezone.localdate(), "", section)
+    return base_context(company, clock.today(), "", section)
 
 
 @desk_view(capability=ACT)

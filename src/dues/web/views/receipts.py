@@ -15,9 +15,9 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dues import clock
 from dues.companies.models import Company
 from dues.core.errors import ClosedPeriodError, DuesError, PermissionDenied, ValidationFailed
 from dues.core.money import ZERO
@@ -67,7 +67,7 @@ def _row_for_message(rows: AllocationRows, message: str) -> int | None:
 
 @desk_view(capability="receipts.post")
 def receipt_new(request: HttpRequest, company: Company) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.today()
     post_url = reverse("web:receipt_new")
     if request.method == "POST":
         data = request.POST
@@ -158,7 +158,7 @@ def _credit(company: Company, user, kind: str, number: str) -> tuple[Document, O
 def _allocate_page(request: HttpRequest, company: Company, document: Document, item: OpenItem | None, *,
                    form: AllocateForm, rows: AllocationRows | None, open_total: int, top_errors: list[str],
                    undo_errors: dict[int, str] | None = None, status: int = 200) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.today()
     context = base_context(company, today, "", "receipts")
     post_url = _credit_url(document)
     can_allocate = bool(item and document.status == Document.POSTED and item.residual > 0)
@@ -197,7 +197,7 @@ def allocate(request: HttpRequest, company: Company, kind: str, number: str) -> 
         rows = AllocationRows(items, item.residual, company.currency, data=data, fill=fill)
     else:
         items, open_total, rows = [], 0, None
-    form = AllocateForm(data) if data is not None else AllocateForm(initial={"on": timezone.localdate()})
+    form = AllocateForm(data) if data is not None else AllocateForm(initial={"on": clock.today()})
     top_errors: list[str] = []
     if data is not None and rows is not None:
         context = _panel_context(company, document.customer, rows, open_total, _credit_url(document))
@@ -251,7 +251,7 @@ def allocation_undo(request: HttpRequest, company: Company, pk: int) -> HttpResp
     try:
         if not reason:
             raise DuesError("Say why the allocation is undone.")
-        allocation_reverse(allocation=allocation, on=timezone.localdate(), reason=reason, actor=request.user)
+        allocation_reverse(allocation=allocation, on=clock.today(), reason=reason, actor=request.user)
     except PermissionDenied:
         raise
     except DuesError as exc:
@@ -259,7 +259,7 @@ def allocation_undo(request: HttpRequest, company: Company, pk: int) -> HttpResp
         live = bool(item and document.status == Document.POSTED and item.residual > 0)
         items, open_total = open_debits(company=company, customer=document.customer) if live else ([], 0)
         rows = AllocationRows(items, item.residual, company.currency) if live else None
-        return _allocate_page(request, company, document, item, form=AllocateForm(initial={"on": timezone.localdate()}),
+        return _allocate_page(request, company, document, item, form=AllocateForm(initial={"on": clock.today()}),
                               rows=rows, open_total=open_total, top_errors=[], undo_errors={pk: str(exc)},
                               status=400)
     messages.success(request, f"Undid the allocation of {format_money(allocation.amount)} from {document.number} "

@@ -20,9 +20,9 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 
+from dues import clock
 from dues.companies.models import Company
 from dues.core import reconcile as rc
 from dues.core.dates import parse_date
@@ -117,7 +117,7 @@ def _page(request: HttpRequest, company: Company, form: _Form, errors: dict, rec
     from dues.reconciliation.exports import statement_rows
     from dues.reconciliation.services import followup_plan
 
-    context = base_context(company, timezone.localdate(), "", "reconcile")
+    context = base_context(company, clock.today(), "", "reconcile")
     plan = followup_plan(rec.result) if rec else {}
     diffs = rec.result.differences if rec else []
     context.update(paginate(request, diffs))
@@ -137,7 +137,7 @@ def _page(request: HttpRequest, company: Company, form: _Form, errors: dict, rec
 
 @desk_view(capability=VIEW)
 def reconcile_page(request: HttpRequest, company: Company) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.today()
     if request.method == "POST":
         form = _form(request.POST, today)
         errors: dict[str, str] = {}
@@ -169,7 +169,7 @@ def reconcile_export(request: HttpRequest, company: Company) -> HttpResponse:
     if fmt not in ("xlsx", "pdf"):
         raise Http404("no such format")
     errors: dict[str, str] = {}
-    rec = _run(company, request.user, _form(request.GET, timezone.localdate()), errors)
+    rec = _run(company, request.user, _form(request.GET, clock.today()), errors)
     if rec is None:
         raise Http404("; ".join(errors.values()))
     with tempfile.NamedTemporaryFile(suffix=f".{fmt}", delete=False) as tmp:
@@ -191,7 +191,7 @@ def reconcile_followups(request: HttpRequest, company: Company) -> HttpResponse:
 
     if request.method != "POST":
         return redirect("web:reconcile")
-    form = _form(request.POST, timezone.localdate())
+    form = _form(request.POST, clock.today())
     action = request.POST.get("action", "")
     if action not in ACTION_LABELS:
         messages.error(request, "Choose a follow-up.")
@@ -233,7 +233,7 @@ def _tracker(request: HttpRequest, company: Company, send_values=None, send_erro
     if status not in dict(ConfirmationRequest.STATUSES):
         status = ""
     counts = conf.tracker_counts(company, customers=visible)
-    context = base_context(company, timezone.localdate(), "", "reconcile")
+    context = base_context(company, clock.today(), "", "reconcile")
     context.update(paginate(request, conf.confirmations(company, status=status or None, customers=visible)))
     page = context["page"]
     page.object_list = list(page.object_list)
@@ -244,7 +244,7 @@ def _tracker(request: HttpRequest, company: Company, send_values=None, send_erro
         "tabs": [("", "All", counts.total), ("requested", "Awaiting reply", counts.requested),
                  ("confirmed", "Confirmed", counts.confirmed), ("disagreed", "Disagreed", counts.disagreed),
                  ("no_reply", "No reply", counts.no_reply)],
-        "send_values": send_values or {"as_of": timezone.localdate().isoformat()}, "send_errors": send_errors or {},
+        "send_values": send_values or {"as_of": clock.today().isoformat()}, "send_errors": send_errors or {},
         "reply_errors": reply_errors or {}, "presets": PRESETS,
     })
     return render(request, "web/reconcile/confirmations.html", context, status=status_code)
@@ -332,7 +332,7 @@ def confirmation_detail(request: HttpRequest, company: Company, pk: int) -> Http
     req = get_object_or_404(ConfirmationRequest.objects.select_related("customer").defer("reply_file"),
                             company=company, pk=pk)
     require_customer(request.user, req.customer)
-    context = base_context(company, timezone.localdate(), "", "reconcile")
+    context = base_context(company, clock.today(), "", "reconcile")
     context.update({"r": req, "rec": req.reconciliation, "presets": PRESETS})
     return render(request, "web/reconcile/confirmation.html", context)
 
