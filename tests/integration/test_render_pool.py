@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from dues.collections import render_pool
-from dues.collections.pdf import render_statement
+from dues.documents import render_pool
+from dues.documents.statements import render_statement
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
 

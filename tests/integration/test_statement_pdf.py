@@ -10,8 +10,10 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from dues.collections.pdf import render_letter, render_statement, statement_data, upi_link
 from dues.core.errors import DuesError
+from dues.documents.letters import render_letter
+from dues.documents.pdf import upi_link
+from dues.documents.statements import render_statement, statement_data
 from dues.reporting.selectors import ageing
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]

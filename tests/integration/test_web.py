@@ -244,7 +244,8 @@ def test_admin_edits_customers_validated_and_audited(client, staff, ledger):
 
 
 def test_money_and_date_formats():
-    from dues.web.templatetags.dues_format import amount, ddmmyyyy, money, use_company
+    from dues.formats import use_company
+    from dues.web.templatetags.dues_format import amount, ddmmyyyy, money
 
     with use_company(SimpleNamespace(locale="en_IN", currency="INR")):
         assert money(Decimal("12345678")) == "₹1,23,45,678.00"

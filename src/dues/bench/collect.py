@@ -131,10 +131,10 @@ def load_book(company, customers: int, on: date, *, seed: int = 42, actor: str =
 
 def run(*, company, customers: int, seed: int = 42, progress: Callable[[str], None] | None = None) -> dict:
 
-    from dues.collections.pdf import render_statement
-    from dues.collections.render_pool import render_workers
     from dues.collections.services.dunning import collect_run
     from dues.customers.models import Customer
+    from dues.documents.render_pool import render_workers
+    from dues.documents.statements import render_statement
 
     say = progress or (lambda message: None)
     on = clock.today()

@@ -5,21 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from decimal import Decimal
 from pathlib import Path
 
-from babel.numbers import format_decimal
 from rich.console import Console
 from rich.table import Table
 
+from dues.formats import money_text  # noqa: F401 (the CLI prints amounts through it)
 from dues.reporting.exports import FORMULA_START, csv_text, safe_cell, write_xlsx  # noqa: F401 (one writer)
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-
-
-def money_text(value: Decimal, locale: str = "en_IN") -> str:
-    """1234567.5 -> '12,34,567.50' in en_IN (lakh grouping), '1,234,567.50' in en_US."""
-    return format_decimal(value, format="#,##,##0.00" if locale == "en_IN" else "#,##0.00", locale=locale)
 
 
 def print_json(data: object, target: str | None = None) -> None:

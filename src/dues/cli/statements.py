@@ -47,8 +47,8 @@ def _recipients(customer) -> list[str]:
 
 def _send(transport, company, customer, start, end, due, pdf: bytes) -> str:
     """E-mail one statement; raises (DuesError or the transport's error) when it cannot go."""
-    from dues.collections.transports import Message
     from dues.core.errors import DuesError
+    from dues.messaging.transports import Message
 
     to = _recipients(customer)
     if not to:
@@ -88,8 +88,8 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
       dues statement --all --to 2026-11-30 -o statements/
       dues statement --all --to 2026-11-30 --email
     """
-    from dues.collections.pdf import render_statement, statement_data
     from dues.core.errors import DuesError
+    from dues.documents.statements import render_statement, statement_data
 
     if every == bool(customer_code):
         raise click.UsageError("give a CUSTOMER code or --all (not both)")
@@ -110,7 +110,7 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
             path.write_bytes(pdf)
             out.print(f"wrote {path}: {said}", markup=False)
         if email:
-            from dues.collections.transports import EmailTransport
+            from dues.messaging.transports import EmailTransport
 
             transport = EmailTransport()
             try:
@@ -123,8 +123,8 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from dues.collections.render_pool import render_statements
     from dues.customers.models import Customer
+    from dues.documents.render_pool import render_statements
     from dues.reporting.selectors import ageing
 
     folder = Path(target or f"statements-{end.isoformat()}") if target or not email else None
@@ -140,7 +140,7 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
 
     transport, sent, failed = None, 0, []
     if email:
-        from dues.collections.transports import EmailTransport
+        from dues.messaging.transports import EmailTransport
 
         transport = EmailTransport()
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from dues.companies.selectors import company_get
-from dues.web.templatetags.dues_format import format_day, format_money, use_company
+from dues.formats import format_day, format_money, use_company
 
 from .models import Allocation, Document, DocumentLine, JournalEntry, JournalLine, OpenItem
 

@@ -244,7 +244,7 @@ def write_pdf(result: MonthClose, target, *, company_name: str = "") -> None:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from dues.cli.output import money_text
+    from dues.formats import money_text
 
     st = getSampleStyleSheet()
     small = st["BodyText"].clone("small", fontSize=8, leading=10)

@@ -2,7 +2,7 @@
 
 The letter lists the customer's open items on the as-of date (``reporting.selectors.outstanding``)
 and our balance, and ends with a reply slip: "we confirm" / "we disagree, our balance is ___".
-It reuses the statement/letter furniture of ``collections.pdf`` (DejaVu Sans for the ₹ sign).
+It reuses the statement/letter furniture of ``dues.documents.pdf`` (DejaVu Sans for the ₹ sign).
 """
 
 from __future__ import annotations
@@ -34,21 +34,21 @@ def render_confirmation(company, customer, as_of: date, items: list, balance: De
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
-    from dues.collections import pdf
+    from dues.documents import pdf
 
-    fmt, st = pdf._Fmt(company), pdf._styles()
+    fmt, st = pdf.Formatter(company), pdf.styles()
     title = "Balance confirmation"
     sub = f"Date {fmt.day(on)}" + (f" · ref {reference}" if reference else "")
-    story: list = [pdf._header(company, title, sub, st), Spacer(1, 6 * mm),
-                   pdf._p("To<br/>" + "<br/>".join(pdf._customer_lines(customer)), st["base"]), Spacer(1, 3 * mm)]
+    story: list = [pdf.page_header(company, title, sub, st), Spacer(1, 6 * mm),
+                   pdf.para("To<br/>" + "<br/>".join(pdf.customer_lines(customer)), st["base"]), Spacer(1, 3 * mm)]
     side = "due to us" if balance >= 0 else "in your favour (an advance)"
     story += [
-        pdf._p(f"<b>Subject: confirmation of your account balance as of {pdf._e(fmt.day(as_of))}</b>", st["body"]),
-        pdf._p("Dear Sir / Madam,", st["body"]),
-        pdf._p(f"For our audit and to keep our books in agreement, please confirm the balance of your account "
-               f"{pdf._e(customer.code)} in our books as of <b>{pdf._e(fmt.day(as_of))}</b>: "
-               f"<b>{pdf._e(fmt.money(abs(balance)))}</b> {side}. It is made of the open items below.", st["body"]),
-        pdf._p("If your books show another figure, please tick “we disagree”, write your balance and send us your "
+        pdf.para(f"<b>Subject: confirmation of your account balance as of {pdf.esc(fmt.day(as_of))}</b>", st["body"]),
+        pdf.para("Dear Sir / Madam,", st["body"]),
+        pdf.para(f"For our audit and to keep our books in agreement, please confirm the balance of your account "
+               f"{pdf.esc(customer.code)} in our books as of <b>{pdf.esc(fmt.day(as_of))}</b>: "
+               f"<b>{pdf.esc(fmt.money(abs(balance)))}</b> {side}. It is made of the open items below.", st["body"]),
+        pdf.para("If your books show another figure, please tick “we disagree”, write your balance and send us your "
                "ledger of our account for the period (Excel, CSV or a Tally export): we will reconcile it entry by "
                "entry and come back to you.", st["body"]),
     ]
@@ -58,30 +58,30 @@ def render_confirmation(company, customer, as_of: date, items: list, balance: De
                      fmt.day(item.due_date) if item.due_date else "", fmt.amount(item.amount),
                      fmt.amount(item.residual), "Dr" if item.side == "D" else "Cr"])
     rows.append(["Balance", "", "", "", fmt.money(abs(balance)), "Dr" if balance >= 0 else "Cr"])
-    story += [Spacer(1, 2 * mm), pdf._grid(rows, pdf.ITEM_WIDTHS, right_from=3, total_rows=1)]
+    story += [Spacer(1, 2 * mm), pdf.grid(rows, pdf.ITEM_WIDTHS, right_from=3, total_rows=1)]
     if not items:
-        story.append(pdf._p("No open items: the account is settled on this date.", st["small"]))
+        story.append(pdf.para("No open items: the account is settled on this date.", st["small"]))
     story.append(KeepTogether([
-        Spacer(1, 4 * mm), pdf._p("Yours faithfully,", st["body"]),
-        pdf._p(f"for <b>{pdf._e(company.name)}</b>", st["body"]), Spacer(1, 10 * mm),
-        pdf._p(f"{pdf._e(signatory) or 'Authorised signatory'}<br/>Accounts receivable", st["body"]),
+        Spacer(1, 4 * mm), pdf.para("Yours faithfully,", st["body"]),
+        pdf.para(f"for <b>{pdf.esc(company.name)}</b>", st["body"]), Spacer(1, 10 * mm),
+        pdf.para(f"{pdf.esc(signatory) or 'Authorised signatory'}<br/>Accounts receivable", st["body"]),
     ]))
     slip = [
-        [pdf._p(f"<b>Reply slip</b> · {pdf._e(customer.code)} {pdf._e(customer.name)} · balance as of "
-                f"{pdf._e(fmt.day(as_of))}" + (f" · ref {pdf._e(reference)}" if reference else ""), st["base"])],
-        [pdf._p(f"☐ We confirm the balance of <b>{pdf._e(fmt.money(abs(balance)))}</b> "
+        [pdf.para(f"<b>Reply slip</b> · {pdf.esc(customer.code)} {pdf.esc(customer.name)} · balance as of "
+                f"{pdf.esc(fmt.day(as_of))}" + (f" · ref {pdf.esc(reference)}" if reference else ""), st["base"])],
+        [pdf.para(f"☐ We confirm the balance of <b>{pdf.esc(fmt.money(abs(balance)))}</b> "
                 f"{'payable by us' if balance >= 0 else 'receivable by us'}.", st["body"])],
-        [pdf._p("☐ We disagree: our books show a balance of ₹ ____________________ (Dr / Cr); "
+        [pdf.para("☐ We disagree: our books show a balance of ₹ ____________________ (Dr / Cr); "
                 "our ledger of your account is attached.", st["body"])],
-        [pdf._p("Signature and seal ______________________   Name ______________________   Date ___________",
+        [pdf.para("Signature and seal ______________________   Name ______________________   Date ___________",
                 st["body"])],
     ]
     table = Table(slip, colWidths=[180 * mm])
     table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, pdf.INK), ("BACKGROUND", (0, 0), (-1, 0), pdf.SHADE),
                                ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
-    story += [Spacer(1, 6 * mm), pdf._p("✂ - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -",
+    story += [Spacer(1, 6 * mm), pdf.para("✂ - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -",
                                          st["small"]), KeepTogether([table])]
-    return pdf._build(story, title=f"{title} {customer.code} {as_of.isoformat()}", author=company.name,
+    return pdf.build_pdf(story, title=f"{title} {customer.code} {as_of.isoformat()}", author=company.name,
                       subject=f"{title} to {customer.name}",
                       footer=f"{company.name} · balance confirmation · {customer.code} {customer.name} · "
                              f"as of {fmt.day(as_of)}",

@@ -70,7 +70,7 @@ def write_pdf(rec: CustomerReconciliation, target: str | Path) -> None:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from dues.cli.output import money_text
+    from dues.formats import money_text
 
     r = rec.result
     styles = getSampleStyleSheet()

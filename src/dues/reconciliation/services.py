@@ -96,15 +96,15 @@ def _customers_with_balance(company, as_of: date, actor):
 
 
 def _letter_file(request: ConfirmationRequest) -> Path:
-    from dues.collections.transports import letters_dir
+    from dues.messaging.transports import letters_dir
 
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", request.customer.code)
     return letters_dir() / f"balance-confirmation-{safe}-{request.as_of.isoformat()}-{request.pk}.pdf"
 
 
 def _message(company, request: ConfirmationRequest, pdf: bytes, reminder: int = 0):
-    from dues.collections.transports import Message
-    from dues.web.templatetags.dues_format import format_money
+    from dues.formats import format_money
+    from dues.messaging.transports import Message
 
     cur = company.currency
     balance = quantize(request.our_balance, cur)
@@ -134,7 +134,7 @@ def confirmation_request(*, company, as_of: date, actor, customers=None, all_wit
     folder and e-mailed (the outbox without SMTP); without an e-mail address it is left as a letter to
     print. A customer with an unanswered request for the same date is skipped.
     """
-    from dues.collections.transports import EmailTransport
+    from dues.messaging.transports import EmailTransport
 
     require(actor, CAP_ACT, "send balance confirmations")
     if (customers is None) == (not all_with_balance):
@@ -262,7 +262,7 @@ def confirmation_remind(*, company, older_than_days: int, actor, now=None, trans
     """Send the letter again to every unanswered request last sent (or reminded) ``older_than_days`` ago or more."""
     from django.db.models import Q
 
-    from dues.collections.transports import EmailTransport
+    from dues.messaging.transports import EmailTransport
 
     require(actor, CAP_ACT, "remind customers of balance confirmations")
     if older_than_days < 0:

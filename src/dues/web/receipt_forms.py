@@ -16,9 +16,8 @@ from dues import clock
 from dues.companies.models import Company
 from dues.core.allocation import oldest_first
 from dues.core.money import ZERO, quantize
+from dues.formats import format_money
 from dues.ledger.models import Document, OpenItem
-
-from .templatetags.dues_format import format_money
 
 DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"]
 MODE_CHOICES = [(m, m.upper() if len(m) <= 4 and m not in ("bank", "cash", "card") else m.capitalize())

@@ -33,6 +33,10 @@ from dues import clock
 from dues.audit.services import AuditEntry, actor_name, audit_append_many
 from dues.core import dunning
 from dues.core.errors import DuesError
+from dues.documents.letters import render_letter
+from dues.documents.pdf import upi_link
+from dues.documents.statements import render_statement
+from dues.messaging.transports import EmailTransport, Message, WebhookTransport, letters_dir
 from dues.users.permissions import require
 
 from .. import selectors
@@ -43,9 +47,8 @@ from ..models import (
     DunningActionItem,
     DunningStep,
 )
-from ..transports import EmailTransport, Message, WebhookTransport, letters_dir
 from .interest import interest_compute, interest_label, rate_text
-from .messages import message_context, pdf_module, render_message, template_overrides
+from .messages import message_context, render_message, template_overrides
 from .policies import policy_default
 
 # --- the run ---------------------------------------------------------------------------------------------
@@ -162,8 +165,8 @@ def _copies(cc: str, managers: Callable[[], list[str]] = selectors.manager_email
 
 def _statement_prefetch(run, todo, profiles, rows_by_customer):
     """The run's statement e-mails, rendered ahead in worker processes (None: nothing worth a pool)."""
-    from dues.collections import render_pool
     from dues.customers.models import Customer
+    from dues.documents import render_pool
 
     missing = {a.customer_id for a in todo} - set(run._customers)
     run._customers.update(Customer.objects.in_bulk(missing))  # one query, not one per customer
@@ -219,10 +222,9 @@ class _Run:
         kind = ACTIVITY_KIND[action.channel]
         subject = ""
         try:
-            pdf = pdf_module()
-            if pdf is not None and hasattr(pdf, "upi_link") and action.channel in ("email", "sms", "whatsapp"):
-                context["upi_link"] = pdf.upi_link(self.company, self.customer(profile.id), context["total"],
-                                                   f"{profile.code} {', '.join(numbers)}"[:80])
+            if action.channel in ("email", "sms", "whatsapp"):
+                context["upi_link"] = upi_link(self.company, self.customer(profile.id), context["total"],
+                                               f"{profile.code} {', '.join(numbers)}"[:80])
             if action.channel in ("email", "sms", "whatsapp"):
                 message = Message(channel=action.channel, customer=profile.code, key=action.idempotency_key,
                                   subject="", body="", to=_recipients(action.channel, profile, contacts),
@@ -264,31 +266,25 @@ class _Run:
                               overrides=self.overrides)
 
     def attachments(self, step, profile, rows, numbers) -> list[tuple[str, bytes, str]]:
-        pdf = pdf_module()
-        if pdf is None:
-            return []
         customer = self.customer(profile.id)
-        if step.template == "statement" and hasattr(pdf, "render_statement"):
+        if step.template == "statement":
             start = min(r.date for r in rows)
             if self.statements is not None:  # rendered ahead in worker processes (render_pool)
                 content = self.statements.get(customer, start)
             else:
-                content = pdf.render_statement(self.company, customer, start, self.on)
+                content = render_statement(self.company, customer, start, self.on)
             return [(f"statement-{profile.code}-{self.on.isoformat()}.pdf", content, "application/pdf")]
-        if step.template in LETTER_KIND and hasattr(pdf, "render_letter"):
-            content = pdf.render_letter(self.company, customer, LETTER_KIND[step.template], self.on,
-                                        _outstanding_items(rows, numbers, self.on), cc=", ".join(_copies(step.cc, self.managers)),
+        if step.template in LETTER_KIND:
+            content = render_letter(self.company, customer, LETTER_KIND[step.template], self.on,
+                                    _outstanding_items(rows, numbers, self.on), cc=", ".join(_copies(step.cc, self.managers)),
                                         **self.interest(customer))
             return [(f"{step.template}-{profile.code}-{self.on.isoformat()}.pdf", content, "application/pdf")]
         return []
 
     def letter(self, step, profile, rows, numbers, action) -> str:
-        pdf = pdf_module()
-        if pdf is None or not hasattr(pdf, "render_letter"):
-            return "letter queued"
-        content = pdf.render_letter(self.company, self.customer(profile.id), LETTER_KIND.get(step.template, "reminder"),
-                                    self.on, _outstanding_items(rows, numbers, self.on),
-                                    cc=", ".join(_copies(step.cc, self.managers)), **self.interest(self.customer(profile.id)))
+        content = render_letter(self.company, self.customer(profile.id), LETTER_KIND.get(step.template, "reminder"),
+                                self.on, _outstanding_items(rows, numbers, self.on),
+                                cc=", ".join(_copies(step.cc, self.managers)), **self.interest(self.customer(profile.id)))
         path = letters_dir() / f"{profile.code}-{action.idempotency_key.replace(':', '-')}.pdf"
         path.write_bytes(content)
         return f"letter written to {path}"

@@ -31,7 +31,7 @@ def template_environment():
     from jinja2 import FileSystemLoader, StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    from dues.web.templatetags.dues_format import format_day, format_money
+    from dues.formats import format_day, format_money
 
     env = SandboxedEnvironment(loader=FileSystemLoader(str(TEMPLATE_DIR)), undefined=StrictUndefined,
                                autoescape=False, keep_trailing_newline=False)
@@ -49,7 +49,7 @@ def render_message(template: str, context: dict, *, language: str = "en",
     then the file shipped with dues. ``overrides`` ((name, language) -> compiled template, see
     ``template_overrides``) saves a query per message in a run.
     """
-    from dues.web.templatetags.dues_format import use_company
+    from dues.formats import use_company
 
     if overrides is None:
         overrides = template_overrides(context["company"], names=[template])
@@ -155,7 +155,7 @@ def message_template_check(company, name: str, subject: str, body: str, channel:
     from jinja2 import TemplateError
 
     from dues.core.errors import Problem
-    from dues.web.templatetags.dues_format import use_company
+    from dues.formats import use_company
 
     found: list = []
     env = template_environment()
@@ -251,7 +251,7 @@ def message_template_preview(*, company, customer, name: str, subject: str, body
     from types import SimpleNamespace
 
     from dues.core.errors import ValidationFailed
-    from dues.web.templatetags.dues_format import use_company
+    from dues.formats import use_company
 
     found = message_template_check(company, name, subject, body, channel)
     if found:
@@ -263,9 +263,10 @@ def message_template_preview(*, company, customer, name: str, subject: str, body
     contacts = selectors.contacts_by_customer({customer.id}).get(customer.id, [])
     context = message_context(company, profile, contacts, rows, numbers, on,
                               SimpleNamespace(key=name, offset_days=0, channel=channel))
-    pdf = pdf_module()
-    if pdf is not None and hasattr(pdf, "upi_link") and channel in ("email", "sms", "whatsapp") and numbers:
-        context["upi_link"] = pdf.upi_link(company, customer, context["total"], f"{profile.code} {', '.join(numbers)}"[:80])
+    if channel in ("email", "sms", "whatsapp") and numbers:
+        from dues.documents.pdf import upi_link
+
+        context["upi_link"] = upi_link(company, customer, context["total"], f"{profile.code} {', '.join(numbers)}"[:80])
     compiled = template_environment().from_string(template_source(subject, body))
     with use_company(company):
         text = compiled.render(**context)
@@ -274,10 +275,3 @@ def message_template_preview(*, company, customer, name: str, subject: str, body
         return first.removeprefix("Subject:").strip(), rest.lstrip("\n").rstrip() + "\n"
     return "", text.rstrip() + "\n"
 
-
-def pdf_module():
-    try:
-        from dues.collections import pdf
-    except ImportError:
-        return None
-    return pdf

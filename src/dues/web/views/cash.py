@@ -28,11 +28,11 @@ from dues.banking.services import bank_statement_import, cash_apply, cash_apply_
 from dues.companies.models import Company
 from dues.core.errors import DuesError, PermissionDenied, ValidationFailed
 from dues.customers.models import Customer
+from dues.formats import format_money
 from dues.users.permissions import can, require, role_of
 from dues.users.roles import ADMIN, AR_MANAGER
 
 from ..receipt_selectors import open_debits, visible_customer
-from ..templatetags.dues_format import format_money
 from .common import base_context, desk_view, is_htmx, paginate
 from .documents import _date_param
 

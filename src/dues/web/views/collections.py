@@ -21,9 +21,9 @@ from dues.companies.models import Company
 from dues.core.dates import parse_date
 from dues.core.errors import DuesError, ValidationFailed
 from dues.customers.models import Customer
+from dues.formats import format_money
 from dues.users.permissions import can, customers_visible, person_name, require_customer, role_of
 
-from ..templatetags.dues_format import money
 from .common import base_context, desk_view, is_htmx, paginate
 
 ACT = "collections.act"
@@ -142,7 +142,7 @@ def worklist_log(request: HttpRequest, company: Company, code: str) -> HttpRespo
                 if follow and follow != promised_date:
                     activity = promise.activity
                     Activity.objects.filter(pk=activity.pk).update(next_follow_up=follow)
-                done = f"Promise of {money(promise.amount)} by {promised_date:%d-%m-%Y} recorded."
+                done = f"Promise of {format_money(promise.amount)} by {promised_date:%d-%m-%Y} recorded."
             else:
                 activity_log(customer=customer, kind=values["kind"], outcome=values["outcome"],
                              notes=values["notes"], next_follow_up=follow, actor=request.user)

@@ -16,9 +16,8 @@ from dues.companies.models import Company
 from dues.companies.selectors import company_get
 from dues.core.dates import parse_date
 from dues.core.errors import DuesError, PermissionDenied
+from dues.formats import use_company
 from dues.users.permissions import can, role_of
-
-from ..templatetags.dues_format import use_company
 
 PAGE_SIZE = 50
 

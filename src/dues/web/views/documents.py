@@ -16,6 +16,7 @@ from dues.core.dates import parse_date
 from dues.core.errors import AlreadyCancelledError, ClosedPeriodError, DuesError, PermissionDenied
 from dues.core.states import GST_STATES
 from dues.customers.models import Customer
+from dues.formats import format_day
 from dues.ledger.models import Document
 from dues.ledger.selectors import (
     CREDIT_STATUSES,
@@ -31,7 +32,6 @@ from dues.ledger.services import document_cancel
 from dues.users.permissions import can, customers_visible, require_customer, require_post
 
 from ..selectors import audit_trail
-from ..templatetags.dues_format import format_day
 from .common import PAGE_SIZE, base_context, desk_view
 
 LIST_TITLES = {"invoices": "Invoices", "receipts": "Receipts", "credit_notes": "Credit notes"}

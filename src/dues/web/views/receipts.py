@@ -21,6 +21,7 @@ from dues import clock
 from dues.companies.models import Company
 from dues.core.errors import ClosedPeriodError, DuesError, PermissionDenied, ValidationFailed
 from dues.core.money import ZERO
+from dues.formats import format_money
 from dues.ledger.models import Allocation, Document, OpenItem
 from dues.ledger.services import DocumentDraft, allocation_reverse, allocations_create, document_post
 from dues.users.permissions import require_customer
@@ -34,7 +35,6 @@ from ..receipt_selectors import (
     open_debits,
     visible_customer,
 )
-from ..templatetags.dues_format import format_money
 from .common import base_context, desk_view, paginate
 
 HEADER_FIELDS = {"number", "date", "amount", "mode", "reference", "tds", "charges", "discount", "customer"}

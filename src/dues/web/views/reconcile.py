@@ -42,7 +42,7 @@ ACTION_LABELS = {"book_tds": "Book their TDS", "disputes": "Open disputes", "act
 
 
 def _upload_root() -> Path:
-    from dues.collections.transports import dues_home
+    from dues.messaging.transports import dues_home
 
     return dues_home() / "reconcile"
 

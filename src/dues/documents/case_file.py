@@ -15,14 +15,14 @@ from reportlab.platypus import KeepTogether, Spacer
 from dues import clock
 from dues.core.money import ZERO
 
-from .pdf import ITEM_WIDTHS, _build, _customer_lines, _e, _Fmt, _grid, _header, _p, _styles
+from .pdf import ITEM_WIDTHS, Formatter, build_pdf, customer_lines, esc, grid, page_header, para, styles
 
 MAX_ROWS = 500  # per section: a case history is read by a person
 
 
 def _cell(text: str, st, limit: int = 40):
     text = str(text or "")
-    return _p(_e(text), st["cell"]) if len(text) > limit else text
+    return para(esc(text), st["cell"]) if len(text) > limit else text
 
 
 def _summary(activity) -> str:
@@ -39,12 +39,12 @@ def render_case_history(company, customer, on: date | None = None) -> bytes:
 
     from dues.reporting.selectors import ageing, outstanding
 
-    from .models import Activity, Dispute, DunningAction, Escalation, PromiseToPay
+    from dues.collections.models import Activity, Dispute, DunningAction, Escalation, PromiseToPay
 
     on = on or clock.today()
-    fmt, st = _Fmt(company), _styles()
-    story: list = [_header(company, "Case history", f"Date {fmt.day(on)}", st), Spacer(1, 5 * mm),
-                   _p("<br/>".join(_customer_lines(customer)), st["base"]), Spacer(1, 3 * mm)]
+    fmt, st = Formatter(company), styles()
+    story: list = [page_header(company, "Case history", f"Date {fmt.day(on)}", st), Spacer(1, 5 * mm),
+                   para("<br/>".join(customer_lines(customer)), st["base"]), Spacer(1, 3 * mm)]
 
     # ageing and open items
     report = ageing(company=company, as_of=on, customer=customer)
@@ -56,8 +56,8 @@ def render_case_history(company, customer, on: date | None = None) -> bytes:
     ageing_rows = [[*labels, "Unapplied", "Total due"],
                    [*(fmt.amount(buckets[c]) for c in report.columns), fmt.amount(unapplied), fmt.amount(total)]]
     width = 180 * mm / len(ageing_rows[0])
-    story.append(KeepTogether([_p(f"Ageing on {fmt.day(on)} (days past due)", st["h2"]),
-                               _grid(ageing_rows, [width] * len(ageing_rows[0]), right_from=0, repeat=False)]))
+    story.append(KeepTogether([para(f"Ageing on {fmt.day(on)} (days past due)", st["h2"]),
+                               grid(ageing_rows, [width] * len(ageing_rows[0]), right_from=0, repeat=False)]))
     items = outstanding(company=company, customer=customer, as_of=on)
     item_rows: list[list] = [["Document", "Date", "Due date", "Amount", "Outstanding", "Days overdue"]]
     for item in items:
@@ -66,15 +66,15 @@ def render_case_history(company, customer, on: date | None = None) -> bytes:
                           fmt.day(item.due_date) if item.side == "D" else "", fmt.amount(sign * item.amount),
                           fmt.amount(sign * item.residual), str(item.days_overdue) if item.days_overdue else ""])
     item_rows.append(["Total due", "", "", "", fmt.money(total), ""])
-    story += [_p(f"Open items on {fmt.day(on)}", st["h2"]), _grid(item_rows, ITEM_WIDTHS, right_from=3, total_rows=1)]
+    story += [para(f"Open items on {fmt.day(on)}", st["h2"]), grid(item_rows, ITEM_WIDTHS, right_from=3, total_rows=1)]
 
     def section(title: str, header: list[str], rows: list[list], widths: list[float], right_from: int,
                 empty: str) -> None:
-        story.append(_p(title, st["h2"]))
+        story.append(para(title, st["h2"]))
         if rows:
-            story.append(_grid([header, *rows], [w * mm for w in widths], right_from=right_from))
+            story.append(grid([header, *rows], [w * mm for w in widths], right_from=right_from))
         else:
-            story.append(_p(empty, st["small"]))
+            story.append(para(empty, st["small"]))
 
     escalations = Escalation.objects.filter(company=company, customer=customer).order_by("-on", "-id")[:MAX_ROWS]
     section("Escalations", ["Date", "To", "Reason", "Overdue then", "Status", "By"],
@@ -111,7 +111,7 @@ def render_case_history(company, customer, on: date | None = None) -> bytes:
               _cell(a.created_by, st, 16)] for a in activities],
             [28, 16, 22, 90, 24], 4, "No activities logged.")
 
-    return _build(story, title=f"Case history {customer.code} {on.isoformat()}", author=company.name,
+    return build_pdf(story, title=f"Case history {customer.code} {on.isoformat()}", author=company.name,
                   subject=f"Case history of {customer.name}",
                   footer=f"{company.name} · case history · {customer.code} {customer.name} · {fmt.day(on)}",
                   running=f"Case history · {customer.code} {customer.name}")

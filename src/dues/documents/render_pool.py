@@ -62,7 +62,7 @@ def _detach_database() -> None:
 
 
 def _render(company, customer, date_from: date, date_to: date, data) -> bytes:
-    from dues.collections.pdf import render_statement
+    from dues.documents.statements import render_statement
 
     return render_statement(company, customer, date_from, date_to, data=data)
 
@@ -94,7 +94,8 @@ class StatementPrefetch:
             self.company_plain = plain(company, COMPANY_FIELDS)
 
     def _submit_until(self, position: int) -> None:
-        from dues.collections.pdf import register_fonts, statement_data
+        from dues.documents.pdf import register_fonts
+        from dues.documents.statements import statement_data
 
         register_fonts()  # once, before the first fork: every worker inherits the parsed fonts
         while self.next < len(self.plan) and self.next <= position:
@@ -126,7 +127,7 @@ class StatementPrefetch:
                 # keep ``ahead`` statements in flight while this one finishes
                 self._submit_until(self.next + self.ahead - len(self.futures) - 1)
                 return future.result()
-        from dues.collections.pdf import render_statement
+        from dues.documents.statements import render_statement
 
         return render_statement(self.company, customer, date_from, self.on)
 
