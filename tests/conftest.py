@@ -12,6 +12,19 @@ import pytest
 # inherits it). CI runs the date-sensitive tests a second time with DUES_NOW set to a far-off
 # fiscal-year and month end late at night (see .ci/run), so a new dependency on the real date fails.
 TEST_NOW = "2026-12-06T10:00:00+05:30"
+# The tests whose meaning turns on "today" (what is overdue, due, broken, closed, charged): marked
+# ``date_sensitive`` and run again on the far-off date by scripts/test. A module name containing one of
+# these words, or any end-to-end test, is one.
+DATE_SENSITIVE = ("collect", "promise", "dispute", "worklist", "close", "interest", "confirmation", "ageing",
+                  "dunning", "statement", "clock", "web_collections", "web_documents", "web_receipts", "web_reports",
+                  "web_dashboard", "tds", "reconcil")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.path.as_posix()
+        if "/tests/e2e/" in path or any(word in item.path.stem for word in DATE_SENSITIVE):
+            item.add_marker(pytest.mark.date_sensitive)
 
 
 @pytest.fixture(autouse=True)
