@@ -222,3 +222,20 @@ def test_serve_answers_with_the_login_page_and_built_assets(dues, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_command_takes_today_from_dues_now(dues, files, tmp_path):
+    """A subprocess asks dues.clock for today: DUES_NOW (set for every test) is its today, in the desk's zone."""
+    from dues import clock
+
+    dues("init", "--company", "Acme Steel", "--state", "27")
+    dues("import", "customers", files["customers"])
+    assert ageing_json(dues)["as_of"] == clock.today().isoformat()
+    env = dues_env(tmp_path, dues.url) | {"DUES_NOW": "2031-02-28T20:00:00+00:00"}  # 01:30 on 1 March in Kolkata
+    proc = subprocess.run([sys.executable, "-m", "dues.cli.main", "ageing", "--format", "json"], env=env,
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(proc.stdout)["as_of"] == "2031-03-01"
+    env["DUES_NOW"] = "1-3-2031"
+    bad = subprocess.run([sys.executable, "-m", "dues.cli.main", "ageing"], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode != 0 and "DUES_NOW='1-3-2031' is not an ISO date" in bad.stderr and "Traceback" not in bad.stderr
