@@ -131,11 +131,11 @@ def test_escalation_is_listed_and_refused_to_sales(company, acme):
 def test_case_history_pdf_has_the_history(company, acme):
     from pypdf import PdfReader
 
+    from dues.collections.case_file import render_case_history
     from dues.collections.services.activities import activity_log
     from dues.collections.services.disputes import dispute_open
     from dues.collections.services.escalation import escalate
     from dues.collections.services.promises import promise_add
-    from dues.documents.case_file import render_case_history
 
     activity_log(customer=acme, kind="call", outcome="no_answer", notes="rang twice", actor="test")
     promise_add(customer=acme, amount="25000", promised_date=date(2026, 3, 5), taken_on=ON, actor="test",

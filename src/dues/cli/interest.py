@@ -106,8 +106,8 @@ def escalate_cmd(obj, customer_code, to, reason, on, output, fmt):
     """Escalate a customer to the AR manager or legal, with the case history as one PDF (-o)."""
     from pathlib import Path
 
+    from dues.collections.case_file import render_case_history
     from dues.collections.services.escalation import escalate
-    from dues.documents.case_file import render_case_history
 
     company = obj.company()
     customer = _customer(company, customer_code)

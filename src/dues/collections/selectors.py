@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from dues import clock
 from dues.companies.models import Company
@@ -22,6 +23,9 @@ from .models import (
     PromiseToPay,
     SegmentPolicy,
 )
+
+# the message templates shipped with dues (a company overrides them in MessageTemplate)
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "collections" / "messages"
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,7 +386,6 @@ def message_templates_in_use(company: Company) -> list[dict]:
             row = found.setdefault(template, {"name": template, "channels": [], "steps": [], "languages": []})
             row["channels"] += [channel] if channel not in row["channels"] else []
             row["steps"] += [key]
-    from .services.messages import TEMPLATE_DIR
 
     for path in sorted(TEMPLATE_DIR.glob("*.txt")):  # the other shipped templates, for policies to come
         if not path.stem.startswith("_"):

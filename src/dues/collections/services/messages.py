@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 
 from django.db import transaction
 
@@ -19,11 +18,9 @@ from .. import selectors
 from ..models import (
     DunningStep,
 )
+from ..selectors import TEMPLATE_DIR
 
 # --- templates -------------------------------------------------------------------------------------------
-
-
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "collections" / "messages"
 
 
 @lru_cache(maxsize=1)

@@ -14,8 +14,7 @@ from reportlab.platypus import KeepTogether, Spacer
 
 from dues import clock
 from dues.core.money import ZERO
-
-from .pdf import ITEM_WIDTHS, Formatter, build_pdf, customer_lines, esc, grid, page_header, para, styles
+from dues.documents.pdf import ITEM_WIDTHS, Formatter, build_pdf, customer_lines, esc, grid, page_header, para, styles
 
 MAX_ROWS = 500  # per section: a case history is read by a person
 
@@ -39,7 +38,7 @@ def render_case_history(company, customer, on: date | None = None) -> bytes:
 
     from dues.reporting.selectors import ageing, outstanding
 
-    from dues.collections.models import Activity, Dispute, DunningAction, Escalation, PromiseToPay
+    from .models import Activity, Dispute, DunningAction, Escalation, PromiseToPay
 
     on = on or clock.today()
     fmt, st = Formatter(company), styles()
