@@ -199,5 +199,14 @@ def bench_reconcile(entries, rate, seed, fmt):
     """
     from dues.bench.reconcile import run
 
-    _show(f"Ledger reconciliation, {entries:,} entries per side", run(entries, seed, rate), fmt)
+    result = run(entries, seed, rate)
+    if fmt == "json":
+        print_json(result)
+        return 0
+    by_kind = result.pop("by_kind")
+    _show(f"Ledger reconciliation, {entries:,} entries per side (seed {seed})", result, fmt)
+    table("Per kind (a pair: our credit note matched with their debit note)",
+          ["kind", "planted", "reported", "right", "precision", "recall"],
+          [[k["kind"], k["planted"], k["reported"], k["right"], k["precision"], k["recall"]] for k in by_kind],
+          right=[1, 2, 3, 4, 5])
     return 0
