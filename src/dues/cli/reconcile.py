@@ -73,6 +73,10 @@ def customer(obj, code, their_file, as_of, preset, mapping, fmt, output, book_td
         table(f"{len(r.differences)} difference(s)", ["kind", "ours", "theirs", "amount", "explanation"],
               [[d.kind, d.ours or "-", d.theirs or "-", money_text(d.amount), d.explanation] for d in r.differences],
               right=[3])
+    paired = [m for m in r.matched if m.note]
+    if paired:
+        table(f"{len(paired)} matched under different numbers", ["ours", "theirs", "amount", "why"],
+              [[", ".join(m.ours), ", ".join(m.theirs), money_text(m.amount), m.note] for m in paired], right=[2])
     click.echo(f"{len(r.matched)} matched; unexplained {money_text(r.unexplained)}")
     return 0
 

@@ -47,6 +47,20 @@ def our_entries(*, company: Company, customer: Customer, as_of: date, lookahead:
     with connection.cursor() as cursor:
         cursor.execute(sql, [company.pk, customer.pk, until.isoformat(), as_of.isoformat(), as_of.isoformat()])
         result = cursor.fetchall()
+    # the bills each credit note is against: what it is allocated to, net of reversed allocations
+    bills_sql = """SELECT cd.number, dd.number
+                     FROM ledger_allocation a
+                     JOIN ledger_openitem ci ON ci.id = a.credit_item_id JOIN ledger_document cd ON cd.id = ci.document_id
+                     JOIN ledger_openitem di ON di.id = a.debit_item_id JOIN ledger_document dd ON dd.id = di.document_id
+                    WHERE a.company_id = %s AND ci.customer_id = %s AND cd.kind = 'credit_note'
+                    GROUP BY cd.number, dd.number HAVING SUM(a.amount) > 0
+                    ORDER BY cd.number, dd.number"""
+    bills: dict[str, list[str]] = {}
+    if any(row[1] == "credit_note" for row in result):
+        with connection.cursor() as cursor:
+            cursor.execute(bills_sql, [company.pk, customer.pk])
+            for note, bill in cursor.fetchall():
+                bills.setdefault(note, []).append(bill)
     out: list[rc.OurEntry] = []
     for number, kind, on, side, amount, tds, discount, reference in result:
         on = on if isinstance(on, date) else date.fromisoformat(str(on))
@@ -62,7 +76,8 @@ def our_entries(*, company: Company, customer: Customer, as_of: date, lookahead:
             if disc_v:
                 out.append(rc.OurEntry(number, rc.DISCOUNT, on, -disc_v, reference or ""))
             continue
-        out.append(rc.OurEntry(number, _KIND.get(kind, kind), on, sign * value, reference or ""))
+        out.append(rc.OurEntry(number, _KIND.get(kind, kind), on, sign * value, reference or "",
+                               tuple(bills.get(number, ())) if kind == "credit_note" else ()))
     return out
 
 
@@ -90,8 +105,8 @@ class CustomerReconciliation:
             "as_of": r.as_of.isoformat(),
             "our_balance": self.money(r.our_balance),
             "their_balance": self.money(r.their_balance),
-            "matched": [{"ours": ", ".join(m.ours), "theirs": ", ".join(m.theirs), "amount": self.money(m.amount)}
-                        for m in r.matched],
+            "matched": [{"ours": ", ".join(m.ours), "theirs": ", ".join(m.theirs), "amount": self.money(m.amount),
+                         "how": m.how, "note": m.note} for m in r.matched],
             "differences": [{"kind": d.kind, "ours": d.ours, "theirs": d.theirs, "amount": self.money(d.amount),
                              "explanation": d.explanation} for d in r.differences],
             "unexplained": self.money(r.unexplained),
