@@ -231,7 +231,8 @@ def test_opening_balance_row_stands_for_our_earlier_entries():
 # property: derive their ledger from ours with known perturbations; every one is found and it ties
 
 PERTURBATIONS = ("missing_in_theirs", "missing_in_ours", "amount_mismatch", "tds_difference", "timing_ours",
-                 "timing_theirs", "duplicate", "split", "combined", "tds_extra", "duplicate_ours")
+                 "timing_theirs", "duplicate", "split", "combined", "tds_extra", "duplicate_ours",
+                 "duplicate_voucher", "cn_dn", "cn_dn_unreferenced")
 
 
 @st.composite
@@ -272,6 +273,10 @@ def build(n, amounts, offsets, chosen, formats):
         elif p == "duplicate":
             theirs.append((their_inv_date, amount, rc.PURCHASE, ref, "Purchase"))
             theirs.append((their_inv_date, amount, rc.PURCHASE, ref, "Purchase"))
+            expected.append(("duplicate", None, len(theirs)))
+        elif p == "duplicate_voucher":  # booked again days later under another voucher number of theirs
+            theirs.append((their_inv_date, amount, rc.PURCHASE, f"PV-{i}", f"Purchase {ref}"))
+            theirs.append((their_inv_date + timedelta(days=3), amount, rc.PURCHASE, f"PV-{i + 500}", f"Purchase {ref}"))
             expected.append(("duplicate", None, len(theirs)))
         else:
             theirs.append((their_inv_date, amount, rc.PURCHASE, ref, "Purchase"))
@@ -315,6 +320,11 @@ def build(n, amounts, offsets, chosen, formats):
             ours.append(OurEntry(f"RCPT-X{i}", rc.PAYMENT, d1, -D("1111.11")))
             ours.append(OurEntry(f"RCPT-Y{i}", rc.PAYMENT, d1 + timedelta(days=1), -D("2222.22") - D(i) / 100))
             theirs.append((d1, -D("3333.33") - D(i) / 100, rc.THEIR_PAYMENT, "", "Payment"))
+        if p in ("cn_dn", "cn_dn_unreferenced"):  # our credit note, their debit note under their own number
+            note = (amount / 10).quantize(D("0.01"))
+            ours.append(OurEntry(f"CN-{i}", rc.CREDIT_NOTE, inv_date + timedelta(days=9), -note, bills=(number,)))
+            text = f"Rate difference {ref}" if p == "cn_dn" else "Rate difference"
+            theirs.append((inv_date + timedelta(days=11), -note, rc.THEIR_DEBIT_NOTE, f"DN/{600 + i}", text))
         if p == "tds_extra" and i % 2 == 0:  # a TDS row on an unpaid invoice: theirs only
             theirs.append((inv_date + timedelta(days=3), -D("55.55"), rc.THEIR_TDS, ref, "TDS 194Q"))
             expected.append(("tds_difference", None, len(theirs)))
