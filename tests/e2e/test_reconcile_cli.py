@@ -114,6 +114,10 @@ def test_duplicate_and_credit_note_debit_note_pair_in_every_output(dues, tmp_pat
     text = dues("reconcile", "customer", "C001", f, "--as-of", "2025-06-30", "--map", mapping).stdout
     assert "duplicate" in text and "5,900.00" in text and "unexplained 0.00" in text
     assert "1 matched under different numbers" in text and "CN-1" in text
+    narrow = json.loads(dues("reconcile", "customer", "C001", f, "--as-of", "2025-06-30", "--map", mapping,
+                             "--note-days", "1", "--format", "json").stdout)  # the notes are 2 days apart
+    assert {(d["kind"], d["ours"] or d["theirs"]) for d in narrow["differences"]} == {
+        ("duplicate", "row 5"), ("missing_in_theirs", "CN-1"), ("missing_in_ours", "row 6")}
 
 
 def test_bad_files_rejected_clearly(dues, tmp_path, theirs):

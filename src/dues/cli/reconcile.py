@@ -26,22 +26,27 @@ def reconcile() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx", "pdf"]), default="table",
               show_default=True)
 @click.option("-o", "--output", "output", metavar="FILE", help="write to FILE (required for xlsx and pdf)")
+@click.option("--note-days", "note_days", type=click.IntRange(0, 60), default=None, metavar="N",
+              help="our credit note and their debit note for it may be dated up to N days apart [default: 5]")
 @click.option("--book-tds", is_flag=True, help="post the TDS they deducted that we do not show (a TDS-only receipt)")
 @click.option("--open-disputes", is_flag=True, help="open a dispute for each amount mismatch where they booked less")
 @click.option("--log-activities", is_flag=True, help="a collections task for each entry they have not booked")
 @click.pass_obj
-def customer(obj, code, their_file, as_of, preset, mapping, fmt, output, book_tds, open_disputes, log_activities):
+def customer(obj, code, their_file, as_of, preset, mapping, fmt, output, note_days, book_tds, open_disputes,
+             log_activities):
     """Reconcile customer CODE's ledger of us (THEIR_FILE: CSV/XLSX from Tally, Busy, SAP, Excel, or Tally XML).
 
     Prints our balance, their balance, what matched and each difference with its kind, signed amount and
     explanation: our balance + the differences = their balance, with "unexplained" the remainder.
     """
+    from dues.core import reconcile as rc
     from dues.core.dates import parse_date
     from dues.core.errors import DuesError
     from dues.reconciliation.selectors import reconcile_customer
 
+    windows = rc.Windows(note=note_days) if note_days is not None else None
     rec = reconcile_customer(company=obj.company(), code=code, their_file=their_file, as_of=parse_date(as_of),
-                             preset=preset, mapping=mapping)
+                             preset=preset, mapping=mapping, windows=windows)
     actions = [a for a, on in (("book_tds", book_tds), ("disputes", open_disputes), ("activities", log_activities))
                if on]
     followups = None

@@ -114,8 +114,12 @@ class CustomerReconciliation:
 
 
 def reconcile_customer(*, company: Company, code: str, their_file: str | Path, as_of: date, preset: str | None = None,
-                       mapping: str | None = None, data: bytes | None = None) -> CustomerReconciliation:
-    """Reconcile customer ``code``'s ledger of us (``their_file``) with ours as of ``as_of``."""
+                       mapping: str | None = None, data: bytes | None = None,
+                       windows: rc.Windows | None = None) -> CustomerReconciliation:
+    """Reconcile customer ``code``'s ledger of us (``their_file``) with ours as of ``as_of``.
+
+    ``windows``: the engine's date windows (``rc.Windows()``, e.g. ``note`` for a credit note and their
+    debit note), the defaults when not given."""
     from dues.integrations.their_ledger import read_their_ledger
 
     customer = Customer.objects.filter(company=company, code=code).first()
@@ -123,7 +127,7 @@ def reconcile_customer(*, company: Company, code: str, their_file: str | Path, a
         raise DuesError(f"no customer {code!r}")
     theirs = read_their_ledger(their_file, preset=preset, mapping=mapping, data=data)
     ours = our_entries(company=company, customer=customer, as_of=as_of)
-    result = rc.reconcile(ours, theirs, as_of=as_of)
+    result = rc.reconcile(ours, theirs, as_of=as_of, windows=windows or rc.Windows())
     book = our_balance(company=company, customer=customer, as_of=as_of)
     if result.our_balance != book:  # the entries must make the ledger balance; anything else is a bug
         raise DuesError(f"our entries of {code} add up to {result.our_balance}, the ledger says {book}")
