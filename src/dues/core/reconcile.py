@@ -23,6 +23,10 @@ Matching, in order (each entry is used once):
    the bare one, equal amount over unequal, nearer date over farther. A bare-number match with a
    different amount must also fall in the date window; the difference is an ``amount_mismatch``.
    A bare number shorter than three digits never pairs unequal amounts.
+1b. our credit note and their debit note for it, each under its own number (and our debit note and
+   their credit note): the same amount within ``Windows.note`` days, and their note names the bill
+   ours is against (``OurEntry.bills``), or each is the other's only candidate and theirs names no
+   other of our bills. The pair's ``Match.note`` says why.
 2. receipts by UTR / cheque number found in their reference or narration, then by the receipt's own
    number, then by equal amount in the payment date window.
 3. TDS by the receipt's number, else by equal amount in the window; then a payment booked gross in
@@ -30,13 +34,18 @@ Matching, in order (each entry is used once):
    same receipt (by number, else the nearest in the payment window) is one ``tds_difference``.
 4. one-to-many: one of our receipts against two or three of their payments (split), or one of their
    payments against two or three of our receipts (combined), equal in total, inside the window.
-5. documents by equal amount in the date window (a purchase entry with no usable reference).
+5. documents by equal amount in the date window (a purchase entry with no usable reference); their
+   debit notes pair with our credit notes only in 1 or 1b.
 
 Matching by amount alone takes the nearest-dated pairs first over the whole book, and first only
 their entries that name none of our documents or UTRs.
 
-What is left becomes ``duplicate`` (same amount and key as an entry already matched on the same
-side), ``tds_difference`` (TDS on one side only), ``missing_in_theirs`` or ``missing_in_ours``.
+What is left becomes ``duplicate``, ``tds_difference`` (TDS on one side only), ``missing_in_theirs``
+or ``missing_in_ours``. A duplicate in their books: a row naming one of our documents already matched
+with another of their rows of the same kind and amount, whatever its voucher number (the later of the
+two bookings is the duplicate), or a row with the same amount and reference, or date, amount and
+text, as another. In ours: the same amount and UTR (receipts), or the same amount and customer
+reference within ``Windows.keyed_twice`` days (documents).
 """
 
 from __future__ import annotations
