@@ -120,6 +120,7 @@ PURCHASE12 = TheirEntry(1, date(2025, 5, 12), D("11800.00"), rc.PURCHASE, "PB-10
     (dn(2, date(2025, 5, 22), "1180.00", "DN/23", "Rate difference on INV-0012"), 2, "same bill INV-0012"),
     (dn(2, date(2025, 5, 19), "1180.00", "DN/23", "Debit note against bill 12"), 1, "same bill INV-0012"),
     (dn(2, date(2025, 5, 23), "1180.00", "DN/23", "Rate difference"), 3, "the only"),
+    (dn(2, date(2025, 5, 21), "1180.00", "DN/23", "Rate difference dt 12-05-2025"), 1, "the only"),  # a date
 ])
 def test_our_credit_note_matches_their_debit_note_under_another_number(their_note, days, because):
     ours = [INV12, cn("CN-0042", date(2025, 5, 20), "1180.00")]

@@ -254,7 +254,8 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
     t_bare: dict[str, list[TheirEntry]] = defaultdict(list)
     t_keys: dict[int, tuple[set[str], set[str]]] = {}
     for t in rest:
-        full, bare = t_keys[id(t)] = their_keys(f"{t.ref} {t.narration}")
+        full, bare = their_keys(f"{t.ref} {t.narration}")
+        t_keys[id(t)] = their_keys(_DATED.sub(" ", f"{t.ref} {t.narration}"))  # "dt 12-05-2025" names no bill 12
         for k in full:
             t_full[k].append(t)
         for k in bare:
@@ -607,6 +608,7 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
     return result
 
 
+_DATED = re.compile(r"\b\d{1,2}([-/.])\d{1,2}\1\d{4}\b")
 _NOTE_TEXT = re.compile(r"credit\s*note|debit\s*note|\b[CD]/?N\b|purchase\s+return|rate\s+diff", re.I)
 
 
