@@ -255,15 +255,20 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
     t_keys: dict[int, tuple[set[str], set[str]]] = {}
     for t in rest:
         full, bare = their_keys(f"{t.ref} {t.narration}")
-        t_keys[id(t)] = their_keys(_DATED.sub(" ", f"{t.ref} {t.narration}"))  # "dt 12-05-2025" names no bill 12
         for k in full:
             t_full[k].append(t)
         for k in bare:
             t_bare[k].append(t)
 
+    def keys_of(t: TheirEntry) -> tuple[set[str], set[str]]:
+        """The numbers in their text that may name a bill ("dt 12-05-2025" names no bill 12); on demand."""
+        if id(t) not in t_keys:
+            t_keys[id(t)] = their_keys(_DATED.sub(" ", f"{t.ref} {t.narration}"))
+        return t_keys[id(t)]
+
     def names(t: TheirEntry, number: str) -> bool:
         """Their text names our document ``number`` (the full number, or its bare serial)."""
-        full, bare = t_keys[id(t)]
+        full, bare = keys_of(t)
         c = core_number(number)
         return alnum(number) in full or bool(c) and c in bare
 
@@ -295,20 +300,21 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
                     best, best_rank = t, rank
         return best
 
-    our_by_full = {alnum(o.number): o.number for o in ours if o.kind in DOCUMENT_KINDS}
+    doc_core = {o.number: core_number(o.number) for o in ours if o.kind in DOCUMENT_KINDS}
+    our_by_full = {alnum(n): n for n in doc_core}
     our_by_core: dict[str, list[str]] = defaultdict(list)
-    for o in ours:
-        if o.kind in DOCUMENT_KINDS and len(c := core_number(o.number)) >= 3:
-            our_by_core[c].append(o.number)
+    for n, c in doc_core.items():
+        if len(c) >= 3:
+            our_by_core[c].append(n)
 
     def our_docs_named(t: TheirEntry) -> set[str]:
         """Our documents their text names by full number, or by a bare serial of three digits or more."""
-        full, bare = t_keys[id(t)]
+        full, bare = keys_of(t)
         return {our_by_full[k] for k in full if k in our_by_full} | {n for k in bare for n in our_by_core.get(k, ())}
 
-    our_full = {alnum(o.number) for o in ours if o.kind in DOCUMENT_KINDS}
+    our_full = set(our_by_full)
     our_full |= {r for o in ours if o.kind == PAYMENT and len(r := alnum(o.reference)) >= 6}
-    our_core = {c for o in ours if o.kind in DOCUMENT_KINDS if len(c := core_number(o.number)) >= 3}
+    our_core = set(our_by_core)
 
     def names_ours(t: TheirEntry) -> bool:
         """Their entry names one of our documents (so it is not an unreferenced booking of another)."""
@@ -461,12 +467,12 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
             pair_of[os_[0].number] = k
     booked_core: dict[str, list[str]] = defaultdict(list)
     for n in booked_as:
-        if c := core_number(n):
+        if c := doc_core[n]:
             booked_core[c].append(n)
 
     def booked_again(t: TheirEntry) -> tuple[str, OurEntry, TheirEntry] | None:
         """(how it names the bill, our document, their first booking) when ``t`` books a matched bill again."""
-        full, bare = t_keys[id(t)]
+        full, bare = keys_of(t)
         strong = {our_by_full[k] for k in full if k in our_by_full}
         weak = {n for k in bare for n in booked_core.get(k, ())} - strong
         for n in sorted(strong) + sorted(weak):
