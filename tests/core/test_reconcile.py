@@ -50,6 +50,124 @@ def test_the_same_receipt_twice_in_our_books_is_a_duplicate():
     assert "booked twice in our books" in r.differences[0].explanation and ties(r)
 
 
+# ---------------------------------------------------------------------------------------------
+# a bill booked twice; our credit note against their debit note (issue 10)
+
+INV12 = OurEntry("INV-0012", rc.INVOICE, date(2025, 5, 10), D("11800.00"))
+INV11 = OurEntry("INV-0011", rc.INVOICE, date(2025, 5, 8), D("1180.00"))
+
+
+@pytest.mark.parametrize("second", [
+    TheirEntry(2, date(2025, 5, 9), D("1180.00"), rc.PURCHASE, "PB-102", "Purchase - INV-0011"),  # same day, new voucher
+    TheirEntry(2, date(2025, 5, 16), D("1180.00"), rc.PURCHASE, "INV-0011", "Purchase"),  # a week later, bill in ref
+    TheirEntry(2, date(2025, 5, 9), D("1180.00"), rc.PURCHASE, "PB-102", "Purchase bill 11"),  # the bare number
+])
+def test_a_bill_they_booked_twice_under_two_voucher_numbers_is_a_duplicate(second):
+    theirs = [TheirEntry(1, date(2025, 5, 9), D("1180.00"), rc.PURCHASE, "PB-101", "Purchase - INV-0011"), second,
+              TheirEntry(3, date(2025, 5, 12), D("11800.00"), rc.PURCHASE, "PB-103", "Purchase - INV-0012")]
+    r = reconcile([INV11, INV12], theirs, as_of=AS_OF)
+    assert [(m.ours, m.theirs) for m in r.matched] == [(("INV-0011",), ("row 1",)), (("INV-0012",), ("row 3",))]
+    assert [(d.kind, d.ours, d.theirs, d.amount) for d in r.differences] == [("duplicate", None, "row 2", D("1180.00"))]
+    words = r.differences[0].explanation
+    assert "INV-0011" in words and "row 1" in words and "twice in their books" in words and ties(r)
+    assert r.totals_by_kind()["duplicate"] == D("1180.00")
+    assert ("duplicate", D("1180.00")) in rc.summary_lines(r)
+
+
+def test_two_genuine_bills_of_one_amount_on_one_day_are_not_duplicates():
+    inv13 = OurEntry("INV-0013", rc.INVOICE, date(2025, 5, 8), D("1180.00"))
+    both = [TheirEntry(1, date(2025, 5, 9), D("1180.00"), rc.PURCHASE, "PB-101", "Purchase - INV-0011"),
+            TheirEntry(2, date(2025, 5, 9), D("1180.00"), rc.PURCHASE, "PB-102", "Purchase - INV-0013")]
+    assert reconcile([INV11, inv13], both, as_of=AS_OF).differences == []
+    # their second bill is not one of ours: not ours twice, a bill we do not have
+    r = reconcile([INV11], both, as_of=AS_OF)
+    assert [(d.kind, d.theirs) for d in r.differences] == [("missing_in_ours", "row 2")]
+    # two unreferenced purchases of the amount on one day under two voucher numbers: two bills, one of them ours
+    anon = [TheirEntry(1, date(2025, 5, 9), D("1180.00"), rc.PURCHASE, "PB-101", "Purchase"),
+            TheirEntry(2, date(2025, 5, 9), D("1180.00"), rc.PURCHASE, "PB-102", "Purchase")]
+    r = reconcile([INV11], anon, as_of=AS_OF)
+    assert [(d.kind, d.theirs) for d in r.differences] == [("missing_in_ours", "row 2")]
+    # our two genuine bills of the amount on one day, they booked one
+    r = reconcile([INV11, inv13], both[:1], as_of=AS_OF)
+    assert [(d.kind, d.ours) for d in r.differences] == [("missing_in_theirs", "INV-0013")]
+
+
+def test_our_invoice_keyed_twice_is_a_duplicate_in_our_books_but_a_repeat_order_is_not():
+    first = OurEntry("INV-0011", rc.INVOICE, date(2025, 5, 8), D("1180.00"), "PO 4471")
+    again = OurEntry("INV-0013", rc.INVOICE, date(2025, 5, 8), D("1180.00"), "PO 4471")
+    theirs = [TheirEntry(1, date(2025, 5, 9), D("1180.00"), rc.PURCHASE, "PB-101", "Purchase - INV-0011")]
+    r = reconcile([first, again], theirs, as_of=AS_OF)
+    assert [(d.kind, d.ours, d.amount) for d in r.differences] == [("duplicate", "INV-0013", D("-1180.00"))]
+    assert "twice in our books" in r.differences[0].explanation and "INV-0011" in r.differences[0].explanation
+    # the same order billed again two months later, not yet booked by them: missing, not a duplicate
+    later = OurEntry("INV-0031", rc.INVOICE, date(2025, 6, 10), D("1180.00"), "PO 4471")
+    r = reconcile([first, later], theirs, as_of=AS_OF)
+    assert [(d.kind, d.ours) for d in r.differences] == [("missing_in_theirs", "INV-0031")]
+
+
+def cn(number, on, amount, bills=("INV-0012",)):
+    return OurEntry(number, rc.CREDIT_NOTE, on, -D(amount), bills=bills)
+
+
+def dn(row, on, amount, ref="DN/23", narration="Debit note"):
+    return TheirEntry(row, on, -D(amount), rc.THEIR_DEBIT_NOTE, ref, narration)
+
+
+PURCHASE12 = TheirEntry(1, date(2025, 5, 12), D("11800.00"), rc.PURCHASE, "PB-103", "Purchase - INV-0012")
+
+
+@pytest.mark.parametrize(("their_note", "days", "because"), [
+    (dn(2, date(2025, 5, 22), "1180.00", "DN/23", "Rate difference on INV-0012"), 2, "same bill INV-0012"),
+    (dn(2, date(2025, 5, 19), "1180.00", "DN/23", "Debit note against bill 12"), 1, "same bill INV-0012"),
+    (dn(2, date(2025, 5, 23), "1180.00", "DN/23", "Rate difference"), 3, "the only"),
+    (dn(2, date(2025, 5, 21), "1180.00", "DN/23", "Rate difference dt 12-05-2025"), 1, "the only"),  # a date
+])
+def test_our_credit_note_matches_their_debit_note_under_another_number(their_note, days, because):
+    ours = [INV12, cn("CN-0042", date(2025, 5, 20), "1180.00")]
+    r = reconcile(ours, [PURCHASE12, their_note], as_of=AS_OF)
+    assert r.differences == [] and ties(r)
+    pair = next(m for m in r.matched if m.ours == ("CN-0042",))
+    assert pair.theirs == ("row 2",) and pair.how == "note" and pair.amount == D("-1180.00")
+    assert "credit note CN-0042" in pair.note and "debit note DN/23" in pair.note and because in pair.note
+    assert f"{days} day{'s' if days > 1 else ''} apart" in pair.note and "1,180.00" in pair.note
+
+
+def test_credit_note_and_debit_note_kept_apart_when_not_sure():
+    inv99 = OurEntry("INV-0099", rc.INVOICE, date(2025, 5, 11), D("5000.00"))
+    p99 = TheirEntry(3, date(2025, 5, 12), D("5000.00"), rc.PURCHASE, "PB-104", "Purchase - INV-0099")
+    kinds = lambda r: sorted((d.kind, d.ours or d.theirs) for d in r.differences)  # noqa: E731
+    # their note names another of our bills: their own claim, not our credit note
+    r = reconcile([INV12, inv99, cn("CN-0042", date(2025, 5, 20), "1180.00")],
+                  [PURCHASE12, dn(2, date(2025, 5, 21), "1180.00", narration="Short supply INV-0099"), p99], as_of=AS_OF)
+    assert kinds(r) == [("missing_in_ours", "row 2"), ("missing_in_theirs", "CN-0042")]
+    # two credit notes of the amount within days, their note names neither bill: which one cannot be told
+    two = [INV12, inv99, cn("CN-0042", date(2025, 5, 20), "1180.00"),
+           cn("CN-0043", date(2025, 5, 21), "1180.00", bills=("INV-0099",))]
+    r = reconcile(two, [PURCHASE12, dn(2, date(2025, 5, 21), "1180.00", narration="Rate difference"), p99], as_of=AS_OF)
+    assert kinds(r) == [("missing_in_ours", "row 2"), ("missing_in_theirs", "CN-0042"), ("missing_in_theirs", "CN-0043")]
+    # ... but naming a bill settles it
+    r = reconcile(two, [PURCHASE12, dn(2, date(2025, 5, 21), "1180.00", narration="Rate diff INV-0099"), p99],
+                  as_of=AS_OF)
+    assert kinds(r) == [("missing_in_theirs", "CN-0042")]
+    assert next(m for m in r.matched if m.how == "note").ours == ("CN-0043",)
+    # outside the window (a few days by default), unless the window is widened
+    far = [PURCHASE12, dn(2, date(2025, 6, 15), "1180.00", narration="Rate difference INV-0012")]
+    ours = [INV12, cn("CN-0042", date(2025, 5, 20), "1180.00")]
+    assert kinds(reconcile(ours, far, as_of=AS_OF)) == [("missing_in_ours", "row 2"), ("missing_in_theirs", "CN-0042")]
+    assert reconcile(ours, far, as_of=AS_OF, windows=rc.Windows(note=30)).differences == []
+    # another amount: not a pair
+    r = reconcile(ours, [PURCHASE12, dn(2, date(2025, 5, 21), "1100.00", narration="Rate diff INV-0012")], as_of=AS_OF)
+    assert kinds(r) == [("missing_in_ours", "row 2"), ("missing_in_theirs", "CN-0042")]
+
+
+def test_our_debit_note_matches_their_credit_note_for_it():
+    ours = [INV12, OurEntry("DN-0007", rc.DEBIT_NOTE, date(2025, 5, 25), D("590.00"), bills=("INV-0012",))]
+    theirs = [PURCHASE12, TheirEntry(2, date(2025, 5, 27), D("590.00"), rc.PURCHASE, "CN/5", "Credit note on INV-0012")]
+    r = reconcile(ours, theirs, as_of=AS_OF)
+    assert r.differences == []
+    assert [(m.ours, m.theirs, m.how) for m in r.matched][-1] == (("DN-0007",), ("row 2",), "note")
+
+
 def test_each_kind_explained_and_the_statement_ties():
     ours = [
         ours_inv(1, date(2025, 4, 2), "10000.00"),  # matched
@@ -114,7 +232,8 @@ def test_opening_balance_row_stands_for_our_earlier_entries():
 # property: derive their ledger from ours with known perturbations; every one is found and it ties
 
 PERTURBATIONS = ("missing_in_theirs", "missing_in_ours", "amount_mismatch", "tds_difference", "timing_ours",
-                 "timing_theirs", "duplicate", "split", "combined", "tds_extra", "duplicate_ours")
+                 "timing_theirs", "duplicate", "split", "combined", "tds_extra", "duplicate_ours",
+                 "duplicate_voucher", "cn_dn", "cn_dn_unreferenced")
 
 
 @st.composite
@@ -155,6 +274,10 @@ def build(n, amounts, offsets, chosen, formats):
         elif p == "duplicate":
             theirs.append((their_inv_date, amount, rc.PURCHASE, ref, "Purchase"))
             theirs.append((their_inv_date, amount, rc.PURCHASE, ref, "Purchase"))
+            expected.append(("duplicate", None, len(theirs)))
+        elif p == "duplicate_voucher":  # booked again days later under another voucher number of theirs
+            theirs.append((their_inv_date, amount, rc.PURCHASE, f"PV-{i}", f"Purchase {ref}"))
+            theirs.append((their_inv_date + timedelta(days=3), amount, rc.PURCHASE, f"PV-{i + 500}", f"Purchase {ref}"))
             expected.append(("duplicate", None, len(theirs)))
         else:
             theirs.append((their_inv_date, amount, rc.PURCHASE, ref, "Purchase"))
@@ -198,6 +321,11 @@ def build(n, amounts, offsets, chosen, formats):
             ours.append(OurEntry(f"RCPT-X{i}", rc.PAYMENT, d1, -D("1111.11")))
             ours.append(OurEntry(f"RCPT-Y{i}", rc.PAYMENT, d1 + timedelta(days=1), -D("2222.22") - D(i) / 100))
             theirs.append((d1, -D("3333.33") - D(i) / 100, rc.THEIR_PAYMENT, "", "Payment"))
+        if p in ("cn_dn", "cn_dn_unreferenced"):  # our credit note, their debit note under their own number
+            note = (amount / 10).quantize(D("0.01"))
+            ours.append(OurEntry(f"CN-{i}", rc.CREDIT_NOTE, inv_date + timedelta(days=9), -note, bills=(number,)))
+            text = f"Rate difference {ref}" if p == "cn_dn" else "Rate difference"
+            theirs.append((inv_date + timedelta(days=11), -note, rc.THEIR_DEBIT_NOTE, f"DN/{600 + i}", text))
         if p == "tds_extra" and i % 2 == 0:  # a TDS row on an unpaid invoice: theirs only
             theirs.append((inv_date + timedelta(days=3), -D("55.55"), rc.THEIR_TDS, ref, "TDS 194Q"))
             expected.append(("tds_difference", None, len(theirs)))

@@ -59,9 +59,10 @@ def test_reconcile_customer_json(dues, theirs):
     assert list(out) == ["customer", "as_of", "our_balance", "their_balance", "matched", "differences", "unexplained"]
     assert out["customer"] == "C001" and out["as_of"] == "2025-06-30"
     assert out["our_balance"] == "5310.00" and out["their_balance"] == "5550.00" and out["unexplained"] == "0.00"
-    assert out["matched"] == [{"ours": "INV-1", "theirs": "row 1", "amount": "118000.00"},
-                              {"ours": "INV-2", "theirs": "row 4", "amount": "5900.00"},
-                              {"ours": "RCT-1", "theirs": "row 2", "amount": "-117900.00"}]
+    assert out["matched"] == [
+        {"ours": "INV-1", "theirs": "row 1", "amount": "118000.00", "how": "number", "note": ""},
+        {"ours": "INV-2", "theirs": "row 4", "amount": "5900.00", "how": "number", "note": ""},
+        {"ours": "RCT-1", "theirs": "row 2", "amount": "-117900.00", "how": "utr", "note": ""}]
     assert [{k: d[k] for k in ("kind", "ours", "theirs", "amount")} for d in out["differences"]] == [
         {"kind": "tds_difference", "ours": "RCT-1 TDS", "theirs": "row 3", "amount": "-50.00"},
         {"kind": "missing_in_theirs", "ours": "CN-1", "theirs": None, "amount": "590.00"},
@@ -86,6 +87,37 @@ def test_reconcile_customer_table_xlsx_pdf(dues, theirs, tmp_path):
     proc = dues("reconcile", "customer", "C001", theirs, "--as-of", "2025-06-30", "--map", MAP, "--format", "xlsx",
                 ok=False)
     assert proc.returncode == 1 and "needs -o FILE" in proc.stderr
+
+
+# INV-2 booked twice under two of their voucher numbers; their debit note DN/7 for our CN-1 (590 against INV-2)
+TWICE = """Txn Date,Vch No,Remarks,Amt,Side
+03-04-2025,PV-1,Purchase INV-1,"1,18,000.00",Cr
+10-05-2025,,NEFT UTR123,"1,17,900.00",Dr
+10-05-2025,,TDS 194Q,100.00,Dr
+16-05-2025,PV-9,Purchase INV-2,"5,900.00",Cr
+19-05-2025,PV-12,Purchase INV-2,"5,900.00",Cr
+22-06-2025,DN/7,Debit note: rate difference INV-2,590.00,Dr
+"""
+
+
+def test_duplicate_and_credit_note_debit_note_pair_in_every_output(dues, tmp_path):
+    f = tmp_path / "twice.csv"
+    f.write_text(TWICE, encoding="utf-8")
+    mapping = "date=Txn Date,ref=Vch No,narration=Remarks,amount=Amt,drcr=Side"
+    out = json.loads(dues("reconcile", "customer", "C001", f, "--as-of", "2025-06-30", "--map", mapping,
+                          "--format", "json").stdout)
+    assert [(d["kind"], d["ours"], d["theirs"], d["amount"]) for d in out["differences"]] == [
+        ("duplicate", None, "row 5", "5900.00")]
+    assert out["unexplained"] == "0.00"
+    pair = next(m for m in out["matched"] if m["ours"] == "CN-1")
+    assert pair["theirs"] == "row 6" and pair["how"] == "note" and "same bill INV-2" in pair["note"]
+    text = dues("reconcile", "customer", "C001", f, "--as-of", "2025-06-30", "--map", mapping).stdout
+    assert "duplicate" in text and "5,900.00" in text and "unexplained 0.00" in text
+    assert "1 matched under different numbers" in text and "CN-1" in text
+    narrow = json.loads(dues("reconcile", "customer", "C001", f, "--as-of", "2025-06-30", "--map", mapping,
+                             "--note-days", "1", "--format", "json").stdout)  # the notes are 2 days apart
+    assert {(d["kind"], d["ours"] or d["theirs"]) for d in narrow["differences"]} == {
+        ("duplicate", "row 5"), ("missing_in_theirs", "CN-1"), ("missing_in_ours", "row 6")}
 
 
 def test_bad_files_rejected_clearly(dues, tmp_path, theirs):

@@ -146,3 +146,48 @@ def test_xlsx_file_busy_layout_and_timing_both_ways(company, books, post, tmp_pa
     }
     assert "after the cut-off" in next(d for d in data["differences"] if d["kind"] == "timing")["explanation"]
     assert data["unexplained"] == "0.00"
+
+
+# a Tally "Ledger Vouchers" export: their own voucher numbers in Vch No., our bill in the particulars
+TWICE_AND_NOTES = """Date,Particulars,Vch Type,Vch No.,Debit,Credit
+01-04-2025,Opening Balance,,,,"20,000.00"
+11-05-2025,Purchase - INV-0011,Purchase,PB-101,,"1,180.00"
+12-05-2025,Purchase - INV-0012,Purchase,PB-102,,"11,800.00"
+14-05-2025,Purchase - INV-0011,Purchase,PB-107,,"1,180.00"
+22-05-2025,Rate difference on INV-0012,Debit Note,DN/23,"1,180.00",
+"""
+
+
+def test_a_bill_booked_twice_and_our_credit_note_against_their_debit_note(company, make_customer, post, tmp_path):
+    from openpyxl import load_workbook
+
+    from dues.reconciliation import exports
+    from dues.reconciliation.selectors import reconcile_customer
+
+    c = make_customer("C001", name="Shree Ganesh Traders")
+    post("opening", "OB-C001", c, "2025-03-31", "20000.00")
+    post("invoice", "INV-0011", c, "2025-05-10", "1180.00")
+    post("invoice", "INV-0012", c, "2025-05-10", "11800.00")
+    post("credit_note", "CN-0042", c, "2025-05-20", "1180.00", allocations=[("INV-0012", D("1180.00"))])
+    f = tmp_path / "theirs.csv"
+    f.write_text(TWICE_AND_NOTES, encoding="utf-8")
+    rec = reconcile_customer(company=company, code="C001", their_file=f, as_of=AS_OF, preset="tally")
+    data = rec.as_json()
+    assert data["our_balance"] == "31800.00" and data["their_balance"] == "32980.00" and data["unexplained"] == "0.00"
+    assert [(d["kind"], d["ours"], d["theirs"], d["amount"]) for d in data["differences"]] == [
+        ("duplicate", None, "row 4", "1180.00")]
+    assert "INV-0011" in data["differences"][0]["explanation"] and "row 2" in data["differences"][0]["explanation"]
+    pair = next(m for m in data["matched"] if m["ours"] == "CN-0042")
+    assert pair["theirs"] == "row 5" and pair["how"] == "note" and pair["amount"] == "-1180.00"
+    assert "same bill INV-0012" in pair["note"] and "2 days apart" in pair["note"] and "DN/23" in pair["note"]
+    assert next(m for m in data["matched"] if m["ours"] == "INV-0011")["theirs"] == "row 2"
+
+    exports.write_xlsx(rec, tmp_path / "r.xlsx")
+    wb = load_workbook(tmp_path / "r.xlsx")
+    statement = {r[0]: r[1] for r in wb["Statement"].iter_rows(min_row=5, values_only=True) if r[0]}
+    assert statement["duplicate"] == 1180
+    assert [r[0] for r in wb["Differences"].iter_rows(min_row=2, values_only=True)] == ["duplicate"]
+    why = {r[0]: r[4] for r in wb["Matched"].iter_rows(min_row=2, values_only=True)}
+    assert "same bill INV-0012" in why["CN-0042"]
+    exports.write_pdf(rec, tmp_path / "r.pdf")
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")

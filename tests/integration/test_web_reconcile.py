@@ -83,6 +83,16 @@ def test_upload_shows_the_tie_out_and_differences(client, books):
     assert client.get(f"/reconcile/export/?customer=C001&as_of={AS_OF}&token=../../etc&format=pdf").status_code == 404
 
 
+def test_page_shows_a_duplicate_and_why_a_credit_note_matched_their_debit_note(client, books, post):
+    post("credit_note", "CN-0042", books, "2025-05-20", "1200.00", allocations=[("SGT/102/25-26", D("1200.00"))])
+    text = (THEIRS + '12-04-2025,Purchase bill 102,Purchase,PB-91,,"11,000.00"\n'
+            "21-05-2025,Rate difference on SGT/102/25-26,Debit Note,DN/23,\"1,200.00\",\n")
+    login(client, "collector")
+    html = client.get(upload(client, text=text)["Location"]).content.decode()
+    assert "recon-kind--duplicate" in html and "Booked twice in their books" in html
+    assert "same bill SGT/102/25-26" in html and "DN/23" in html
+
+
 def test_upload_errors_shown_next_to_the_fields(client, books):
     login(client, "collector")
     r = upload(client, code="NOPE")

@@ -26,22 +26,27 @@ def reconcile() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx", "pdf"]), default="table",
               show_default=True)
 @click.option("-o", "--output", "output", metavar="FILE", help="write to FILE (required for xlsx and pdf)")
+@click.option("--note-days", "note_days", type=click.IntRange(0, 60), default=None, metavar="N",
+              help="our credit note and their debit note for it may be dated up to N days apart [default: 5]")
 @click.option("--book-tds", is_flag=True, help="post the TDS they deducted that we do not show (a TDS-only receipt)")
 @click.option("--open-disputes", is_flag=True, help="open a dispute for each amount mismatch where they booked less")
 @click.option("--log-activities", is_flag=True, help="a collections task for each entry they have not booked")
 @click.pass_obj
-def customer(obj, code, their_file, as_of, preset, mapping, fmt, output, book_tds, open_disputes, log_activities):
+def customer(obj, code, their_file, as_of, preset, mapping, fmt, output, note_days, book_tds, open_disputes,
+             log_activities):
     """Reconcile customer CODE's ledger of us (THEIR_FILE: CSV/XLSX from Tally, Busy, SAP, Excel, or Tally XML).
 
     Prints our balance, their balance, what matched and each difference with its kind, signed amount and
     explanation: our balance + the differences = their balance, with "unexplained" the remainder.
     """
+    from dues.core import reconcile as rc
     from dues.core.dates import parse_date
     from dues.core.errors import DuesError
     from dues.reconciliation.selectors import reconcile_customer
 
+    windows = rc.Windows(note=note_days) if note_days is not None else None
     rec = reconcile_customer(company=obj.company(), code=code, their_file=their_file, as_of=parse_date(as_of),
-                             preset=preset, mapping=mapping)
+                             preset=preset, mapping=mapping, windows=windows)
     actions = [a for a, on in (("book_tds", book_tds), ("disputes", open_disputes), ("activities", log_activities))
                if on]
     followups = None
@@ -73,6 +78,10 @@ def customer(obj, code, their_file, as_of, preset, mapping, fmt, output, book_td
         table(f"{len(r.differences)} difference(s)", ["kind", "ours", "theirs", "amount", "explanation"],
               [[d.kind, d.ours or "-", d.theirs or "-", money_text(d.amount), d.explanation] for d in r.differences],
               right=[3])
+    paired = [m for m in r.matched if m.note]
+    if paired:
+        table(f"{len(paired)} matched under different numbers", ["ours", "theirs", "amount", "why"],
+              [[", ".join(m.ours), ", ".join(m.theirs), money_text(m.amount), m.note] for m in paired], right=[2])
     click.echo(f"{len(r.matched)} matched; unexplained {money_text(r.unexplained)}")
     return 0
 
@@ -199,5 +208,14 @@ def bench_reconcile(entries, rate, seed, fmt):
     """
     from dues.bench.reconcile import run
 
-    _show(f"Ledger reconciliation, {entries:,} entries per side", run(entries, seed, rate), fmt)
+    result = run(entries, seed, rate)
+    if fmt == "json":
+        print_json(result)
+        return 0
+    by_kind = result.pop("by_kind")
+    _show(f"Ledger reconciliation, {entries:,} entries per side (seed {seed})", result, fmt)
+    table("Per kind (a pair: our credit note matched with their debit note)",
+          ["kind", "planted", "reported", "right", "precision", "recall"],
+          [[k["kind"], k["planted"], k["reported"], k["right"], k["precision"], k["recall"]] for k in by_kind],
+          right=[1, 2, 3, 4, 5])
     return 0

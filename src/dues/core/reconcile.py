@@ -23,6 +23,10 @@ Matching, in order (each entry is used once):
    the bare one, equal amount over unequal, nearer date over farther. A bare-number match with a
    different amount must also fall in the date window; the difference is an ``amount_mismatch``.
    A bare number shorter than three digits never pairs unequal amounts.
+1b. our credit note and their debit note for it, each under its own number (and our debit note and
+   their credit note): the same amount within ``Windows.note`` days, and their note names the bill
+   ours is against (``OurEntry.bills``), or each is the other's only candidate and theirs names no
+   other of our bills. The pair's ``Match.note`` says why.
 2. receipts by UTR / cheque number found in their reference or narration, then by the receipt's own
    number, then by equal amount in the payment date window.
 3. TDS by the receipt's number, else by equal amount in the window; then a payment booked gross in
@@ -30,13 +34,18 @@ Matching, in order (each entry is used once):
    same receipt (by number, else the nearest in the payment window) is one ``tds_difference``.
 4. one-to-many: one of our receipts against two or three of their payments (split), or one of their
    payments against two or three of our receipts (combined), equal in total, inside the window.
-5. documents by equal amount in the date window (a purchase entry with no usable reference).
+5. documents by equal amount in the date window (a purchase entry with no usable reference); their
+   debit notes pair with our credit notes only in 1 or 1b.
 
 Matching by amount alone takes the nearest-dated pairs first over the whole book, and first only
 their entries that name none of our documents or UTRs.
 
-What is left becomes ``duplicate`` (same amount and key as an entry already matched on the same
-side), ``tds_difference`` (TDS on one side only), ``missing_in_theirs`` or ``missing_in_ours``.
+What is left becomes ``duplicate``, ``tds_difference`` (TDS on one side only), ``missing_in_theirs``
+or ``missing_in_ours``. A duplicate in their books: a row naming one of our documents already matched
+with another of their rows of the same kind and amount, whatever its voucher number (the later of the
+two bookings is the duplicate), or a row with the same amount and reference, or date, amount and
+text, as another. In ours: the same amount and UTR (receipts), or the same amount and customer
+reference within ``Windows.keyed_twice`` days (documents).
 """
 
 from __future__ import annotations
@@ -76,6 +85,7 @@ class OurEntry:
     date: date
     amount: Decimal  # signed: + the customer owes more
     reference: str = ""  # UTR, cheque number, the customer's reference
+    bills: tuple[str, ...] = ()  # our documents it is against (a credit note's invoice)
 
     @property
     def label(self) -> str:
@@ -104,7 +114,8 @@ class Match:
     ours: tuple[str, ...]
     theirs: tuple[str, ...]
     amount: Decimal  # the amount matched (signed)
-    how: str  # "number", "utr", "amount+date", "split", "combined", "opening"
+    how: str  # "number", "utr", "amount+date", "split", "combined", "gross", "note", "opening"
+    note: str = ""  # why two entries under different numbers are one (a credit note and their debit note)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +155,8 @@ class Windows:
 
     document: int = 60  # an invoice reaches them and is booked within two months
     payment: int = 10  # a payment is value-dated within days on both sides
+    note: int = 5  # our credit note and their debit note for it (each under its own number) within days
+    keyed_twice: int = 7  # two of our documents, same amount and customer reference, this close: one keyed twice
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +232,7 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
         if our_opening == their_opening:
             result.matched.append(Match(("opening balance",), labels, our_opening, "opening"))
 
-    pairs: list[tuple[list[OurEntry], list[TheirEntry], str]] = []
+    pairs: list[tuple[list[OurEntry], list[TheirEntry], str, str]] = []
     o_used: set[int] = set()
     t_used: set[int] = set()
     oid = {id(o): i for i, o in enumerate(ours)}
@@ -231,20 +244,33 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
     def free_t(t: TheirEntry) -> bool:
         return tid[id(t)] not in t_used
 
-    def take(os_: list[OurEntry], ts: list[TheirEntry], how: str) -> None:
+    def take(os_: list[OurEntry], ts: list[TheirEntry], how: str, note: str = "") -> None:
         o_used.update(oid[id(o)] for o in os_)
         t_used.update(tid[id(t)] for t in ts)
-        pairs.append((os_, ts, how))
+        pairs.append((os_, ts, how, note))
 
     # index their rows by the numbers in their text
     t_full: dict[str, list[TheirEntry]] = defaultdict(list)
     t_bare: dict[str, list[TheirEntry]] = defaultdict(list)
+    t_keys: dict[int, tuple[set[str], set[str]]] = {}
     for t in rest:
         full, bare = their_keys(f"{t.ref} {t.narration}")
         for k in full:
             t_full[k].append(t)
         for k in bare:
             t_bare[k].append(t)
+
+    def keys_of(t: TheirEntry) -> tuple[set[str], set[str]]:
+        """The numbers in their text that may name a bill ("dt 12-05-2025" names no bill 12); on demand."""
+        if id(t) not in t_keys:
+            t_keys[id(t)] = their_keys(_DATED.sub(" ", f"{t.ref} {t.narration}"))
+        return t_keys[id(t)]
+
+    def names(t: TheirEntry, number: str) -> bool:
+        """Their text names our document ``number`` (the full number, or its bare serial)."""
+        full, bare = keys_of(t)
+        c = core_number(number)
+        return alnum(number) in full or bool(c) and c in bare
 
     def by_number(o: OurEntry, window: int, want_kinds: tuple[str, ...] | None, key: str | None = None,
                   strict_amount: bool = False) -> TheirEntry | None:
@@ -274,9 +300,21 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
                     best, best_rank = t, rank
         return best
 
-    our_full = {alnum(o.number) for o in ours if o.kind in DOCUMENT_KINDS}
+    doc_core = {o.number: core_number(o.number) for o in ours if o.kind in DOCUMENT_KINDS}
+    our_by_full = {alnum(n): n for n in doc_core}
+    our_by_core: dict[str, list[str]] = defaultdict(list)
+    for n, c in doc_core.items():
+        if len(c) >= 3:
+            our_by_core[c].append(n)
+
+    def our_docs_named(t: TheirEntry) -> set[str]:
+        """Our documents their text names by full number, or by a bare serial of three digits or more."""
+        full, bare = keys_of(t)
+        return {our_by_full[k] for k in full if k in our_by_full} | {n for k in bare for n in our_by_core.get(k, ())}
+
+    our_full = set(our_by_full)
     our_full |= {r for o in ours if o.kind == PAYMENT and len(r := alnum(o.reference)) >= 6}
-    our_core = {c for o in ours if o.kind in DOCUMENT_KINDS if len(c := core_number(o.number)) >= 3}
+    our_core = set(our_by_core)
 
     def names_ours(t: TheirEntry) -> bool:
         """Their entry names one of our documents (so it is not an unreferenced booking of another)."""
@@ -293,6 +331,9 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
             t = by_number(o, windows.document, doc_kinds_theirs, strict_amount=strict)
             if t is not None:
                 take([o], [t], "number")
+
+    # 1b. our credit (debit) note against their debit (credit) note for it, each under its own number
+    _notes(ours, rest, windows.note, free_o, free_t, take, names, our_docs_named)
 
     # 2. receipts by UTR / cheque, then by receipt number
     pays = sorted((o for o in ours if o.kind == PAYMENT), key=lambda o: (o.date, o.number))
@@ -412,14 +453,52 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
             take(sorted(combo, key=lambda o: (o.date, o.number)), [t], "combined")
 
     # 5. documents by amount + date (no usable reference on their side)
-    by_amount(DOCUMENT_KINDS, (PURCHASE, THEIR_DEBIT_NOTE, OTHER), windows.document, "amount+date", anonymous=True)
+    by_amount(DOCUMENT_KINDS, (PURCHASE, OTHER), windows.document, "amount+date", anonymous=True)
     by_amount((WRITE_OFF, DISCOUNT, OPENING), (OTHER, THEIR_PAYMENT, THEIR_DEBIT_NOTE, PURCHASE),
               windows.payment, "amount+date")
+
+    # the row of theirs each of our documents was matched with: a free row of theirs naming the same
+    # document for the same amount is that bill booked a second time (under another voucher number)
+    booked_as: dict[str, tuple[OurEntry, TheirEntry]] = {}
+    pair_of: dict[str, int] = {}
+    for k, (os_, ts, _, _) in enumerate(pairs):
+        if len(os_) == 1 and len(ts) == 1 and os_[0].kind in DOCUMENT_KINDS:
+            booked_as[os_[0].number] = (os_[0], ts[0])
+            pair_of[os_[0].number] = k
+    booked_core: dict[str, list[str]] = defaultdict(list)
+    for n in booked_as:
+        if c := doc_core[n]:
+            booked_core[c].append(n)
+
+    def booked_again(t: TheirEntry) -> tuple[str, OurEntry, TheirEntry] | None:
+        """(how it names the bill, our document, their first booking) when ``t`` books a matched bill again."""
+        full, bare = keys_of(t)
+        strong = {our_by_full[k] for k in full if k in our_by_full}
+        weak = {n for k in bare for n in booked_core.get(k, ())} - strong
+        for n in sorted(strong) + sorted(weak):
+            if n not in booked_as:
+                continue
+            o, first = booked_as[n]
+            if first.kind == t.kind and first.amount == t.amount and (
+                    n in strong or _days(first.date, t.date) <= windows.document):
+                return n, o, first
+        return None
+
+    # of two bookings of one bill the later is the one booked twice: match ours with the earlier
+    for t in sorted((t for t in rest if free_t(t)), key=lambda t: (t.date, t.row)):
+        again = booked_again(t) if t.kind != THEIR_TDS else None
+        if again is not None and (t.date, t.row) < (again[2].date, again[2].row):
+            n, o, first = again
+            os_, _, how, note = pairs[pair_of[n]]
+            pairs[pair_of[n]] = (os_, [t], how, note)
+            booked_as[n] = (o, t)
+            t_used.discard(tid[id(first)])
+            t_used.add(tid[id(t)])
 
     diffs = result.differences
 
     # matched pairs and groups: matched, amount mismatch or timing
-    for os_, ts, how in pairs:
+    for os_, ts, how, note in pairs:
         o_in = [o for o in os_ if o.date <= as_of]
         t_in = [t for t in ts if t.date <= as_of]
         o_sum = sum((o.amount for o in os_), ZERO)
@@ -430,7 +509,7 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
             continue  # both after the cut-off: neither balance has it
         if len(o_in) == len(os_) and len(t_in) == len(ts):
             if o_sum == t_sum:
-                result.matched.append(Match(tuple(o.label for o in os_), tuple(t.label for t in ts), o_sum, how))
+                result.matched.append(Match(tuple(o.label for o in os_), tuple(t.label for t in ts), o_sum, how, note))
             else:
                 o = os_[0]
                 what = _what(o)
@@ -472,8 +551,8 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
             f"(another rate or base; ask for the TDS certificate)"))
 
     # what is left: duplicates, one-sided TDS, missing
-    matched_o = [o for os_, _, _ in pairs for o in os_]
-    matched_t = [t for _, ts, _ in pairs for t in ts]
+    matched_o = [o for os_, _, _, _ in pairs for o in os_]
+    matched_t = [t for _, ts, _, _ in pairs for t in ts]
     o_seen: dict[tuple, OurEntry] = {}
     for o in matched_o:
         for k in _our_dup_keys(o):
@@ -485,12 +564,16 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
 
     for o in sorted((o for o in ours if free_o(o) and o.date <= as_of), key=lambda o: (o.date, o.number)):
         twin = next((o_seen[k] for k in _our_dup_keys(o) if k in o_seen), None)
+        if twin is not None and o.kind in DOCUMENT_KINDS and _days(twin.date, o.date) > windows.keyed_twice:
+            twin = None  # the same order billed again later, not one bill keyed twice
         if twin is not None and twin is not o:
+            same = (f"same reference {o.reference}" if o.reference and o.reference == twin.reference
+                    else "same date and amount")
             diffs.append(Difference(
                 DUPLICATE, o.label, None, -o.amount,
-                f"{_what(o)} {o.number} repeats {twin.label} ({_m(o.amount)}, same "
-                f"{'reference' if o.reference and o.reference == twin.reference else 'date and amount'}): "
-                f"booked twice in our books; cancel one"))
+                f"{_what(o)} {o.number} repeats {twin.label} ({_m(o.amount)}, {same}, dated "
+                f"{o.date.strftime("%d-%m-%Y")} and {twin.date.strftime("%d-%m-%Y")}): booked twice in our books; "
+                f"cancel one"))
             continue
         for k in _our_dup_keys(o):
             o_seen.setdefault(k, o)
@@ -502,6 +585,15 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
             diffs.append(Difference(MISSING_IN_THEIRS, o.label, None, -o.amount, _missing_theirs(o)))
 
     for t in sorted((t for t in rest if free_t(t) and t.date <= as_of), key=lambda t: t.row):
+        again = booked_again(t) if t.kind != THEIR_TDS else None
+        if again is not None:
+            n, o, first = again
+            diffs.append(Difference(
+                DUPLICATE, None, t.label, t.amount,
+                f"{t.label} ({_voucher(t)}) books our {_what(o)} {n} ({_m(abs(t.amount))}) a second time: "
+                f"{first.label} ({_voucher(first)}) already has it. Booked twice in their books: ask them to "
+                f"cancel one"))
+            continue
         twin = next((t_seen[k] for k in _their_dup_keys(t) if k in t_seen), None)
         if twin is not None and twin is not t:
             diffs.append(Difference(
@@ -520,6 +612,75 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
 
     result.unexplained = their_balance - result.adjusted
     return result
+
+
+_DATED = re.compile(r"\b\d{1,2}([-/.])\d{1,2}\1\d{4}\b")
+_NOTE_TEXT = re.compile(r"credit\s*note|debit\s*note|\b[CD]/?N\b|purchase\s+return|rate\s+diff", re.I)
+
+
+def _notes(ours, theirs, window, free_o, free_t, take, names, our_docs_named) -> None:
+    """Our credit note against their debit note for it (and our debit note against their credit note),
+    each side under its own number: the same amount within ``window`` days, and their note names the
+    bill ours is against, or each is the other's only candidate (and theirs names no other bill)."""
+    notes = [o for o in ours if o.kind in (CREDIT_NOTE, DEBIT_NOTE) and free_o(o)]
+    if not notes:
+        return
+
+    def can_be(o: OurEntry, t: TheirEntry) -> bool:
+        if t.amount != o.amount or _days(t.date, o.date) > window or not free_t(t):
+            return False
+        text = f"{t.ref} {t.narration}"
+        if o.kind == CREDIT_NOTE:
+            return t.kind == THEIR_DEBIT_NOTE or (t.kind == OTHER and bool(_NOTE_TEXT.search(text)))
+        return t.kind in (PURCHASE, OTHER) and bool(_NOTE_TEXT.search(text))
+
+    by_amount: dict[Decimal, list[TheirEntry]] = defaultdict(list)
+    for t in theirs:
+        by_amount[t.amount].append(t)
+    cands: dict[int, list[TheirEntry]] = {}
+    back: dict[int, list[OurEntry]] = defaultdict(list)
+    same: dict[tuple[int, int], str] = {}
+    for o in notes:
+        mine = []
+        for t in by_amount.get(o.amount, ()):
+            if not can_be(o, t):
+                continue
+            bill = next((b for b in o.bills if names(t, b)), None)
+            if bill is None and o.bills and our_docs_named(t) - {o.number}:
+                continue  # theirs names another of our bills: their own claim, not our note
+            if bill is not None:
+                same[(id(o), id(t))] = bill
+            mine.append(t)
+            back[id(t)].append(o)
+        cands[id(o)] = mine
+
+    def pair(o: OurEntry, t: TheirEntry, why: str) -> None:
+        n = _days(o.date, t.date)
+        theirs_word = "debit note" if o.kind == CREDIT_NOTE else "credit note"
+        apart = "the same day" if n == 0 else f"{n} day{'s' if n > 1 else ''} apart"
+        take([o], [t], "note",
+             f"{_what(o)} {o.number} and their {theirs_word} {(t.ref or t.label).strip()} ({t.label}): the same "
+             f"amount {_m(abs(o.amount))}, {why}, {apart}")
+
+    # the same bill first, nearest dates first; then each the other's only candidate
+    ranked = sorted((_days(o.date, t.date), o.date, o.number, t.row, o, t)
+                    for o in notes for t in cands[id(o)] if (id(o), id(t)) in same)
+    for *_, o, t in ranked:
+        if free_o(o) and free_t(t):
+            pair(o, t, f"same bill {same[(id(o), id(t))]}")
+    for o in notes:
+        if not free_o(o):
+            continue
+        mine = [t for t in cands[id(o)] if free_t(t)]
+        if len(mine) == 1 and [x for x in back[id(mine[0])] if free_o(x)] == [o]:
+            what = "debit note" if o.kind == CREDIT_NOTE else "credit note"
+            pair(o, mine[0], f"the only {what} of that amount in their books within {window} days, and ours "
+                             f"the only {_what(o)} for it")
+
+
+def _voucher(t: TheirEntry) -> str:
+    text = " ".join(x for x in (t.ref, t.narration) if x).strip()
+    return f"{text[:50]}, {t.date.strftime("%d-%m-%Y")}" if text else t.date.strftime("%d-%m-%Y")
 
 
 def _our_dup_keys(o: OurEntry) -> list[tuple]:

@@ -52,10 +52,12 @@ def write_xlsx(rec: CustomerReconciliation, target: str | Path) -> None:
         d.column_dimensions[col].width = width
 
     m = wb.create_sheet("Matched")
-    m.append(["ours", "theirs", "amount", "how"])
+    m.append(["ours", "theirs", "amount", "how", "why"])
     for match in r.matched:
-        m.append([", ".join(match.ours), ", ".join(match.theirs), _q(rec, match.amount), match.how])
+        m.append([", ".join(match.ours), ", ".join(match.theirs), _q(rec, match.amount), match.how,
+                  safe_cell(match.note)])
         m.cell(m.max_row, 3).number_format = fmt
+    m.column_dimensions["E"].width = 100
     for sheet in (d, m):
         for cell in sheet[1]:
             cell.font = bold
@@ -99,6 +101,17 @@ def write_pdf(rec: CustomerReconciliation, target: str | Path) -> None:
         story.append(t)
     else:
         story.append(Paragraph("No differences: the two ledgers agree.", styles["Normal"]))
+    paired = [m for m in r.matched if m.note]
+    if paired:  # matched under different numbers: say why, so the pairing can be checked
+        story += [Spacer(1, 6 * mm), Paragraph("Matched under different numbers", styles["Heading3"])]
+        rows = [["Ours", "Theirs", "Amount", "Why"]]
+        for m in paired:
+            rows.append([", ".join(m.ours), ", ".join(m.theirs), money_text(m.amount), Paragraph(_esc(m.note), small)])
+        t = Table(rows, colWidths=[30 * mm, 30 * mm, 30 * mm, 182 * mm], repeatRows=1)
+        t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"), ("FONTSIZE", (0, 0), (-1, -1), 8),
+                               ("ALIGN", (2, 0), (2, -1), "RIGHT"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black)]))
+        story.append(t)
     doc.build(story)
 
 

@@ -47,6 +47,20 @@ def our_entries(*, company: Company, customer: Customer, as_of: date, lookahead:
     with connection.cursor() as cursor:
         cursor.execute(sql, [company.pk, customer.pk, until.isoformat(), as_of.isoformat(), as_of.isoformat()])
         result = cursor.fetchall()
+    # the bills each credit note is against: what it is allocated to, net of reversed allocations
+    bills_sql = """SELECT cd.number, dd.number
+                     FROM ledger_allocation a
+                     JOIN ledger_openitem ci ON ci.id = a.credit_item_id JOIN ledger_document cd ON cd.id = ci.document_id
+                     JOIN ledger_openitem di ON di.id = a.debit_item_id JOIN ledger_document dd ON dd.id = di.document_id
+                    WHERE a.company_id = %s AND ci.customer_id = %s AND cd.kind = 'credit_note'
+                    GROUP BY cd.number, dd.number HAVING SUM(a.amount) > 0
+                    ORDER BY cd.number, dd.number"""
+    bills: dict[str, list[str]] = {}
+    if any(row[1] == "credit_note" for row in result):
+        with connection.cursor() as cursor:
+            cursor.execute(bills_sql, [company.pk, customer.pk])
+            for note, bill in cursor.fetchall():
+                bills.setdefault(note, []).append(bill)
     out: list[rc.OurEntry] = []
     for number, kind, on, side, amount, tds, discount, reference in result:
         on = on if isinstance(on, date) else date.fromisoformat(str(on))
@@ -62,7 +76,8 @@ def our_entries(*, company: Company, customer: Customer, as_of: date, lookahead:
             if disc_v:
                 out.append(rc.OurEntry(number, rc.DISCOUNT, on, -disc_v, reference or ""))
             continue
-        out.append(rc.OurEntry(number, _KIND.get(kind, kind), on, sign * value, reference or ""))
+        out.append(rc.OurEntry(number, _KIND.get(kind, kind), on, sign * value, reference or "",
+                               tuple(bills.get(number, ())) if kind == "credit_note" else ()))
     return out
 
 
@@ -90,8 +105,8 @@ class CustomerReconciliation:
             "as_of": r.as_of.isoformat(),
             "our_balance": self.money(r.our_balance),
             "their_balance": self.money(r.their_balance),
-            "matched": [{"ours": ", ".join(m.ours), "theirs": ", ".join(m.theirs), "amount": self.money(m.amount)}
-                        for m in r.matched],
+            "matched": [{"ours": ", ".join(m.ours), "theirs": ", ".join(m.theirs), "amount": self.money(m.amount),
+                         "how": m.how, "note": m.note} for m in r.matched],
             "differences": [{"kind": d.kind, "ours": d.ours, "theirs": d.theirs, "amount": self.money(d.amount),
                              "explanation": d.explanation} for d in r.differences],
             "unexplained": self.money(r.unexplained),
@@ -99,8 +114,12 @@ class CustomerReconciliation:
 
 
 def reconcile_customer(*, company: Company, code: str, their_file: str | Path, as_of: date, preset: str | None = None,
-                       mapping: str | None = None, data: bytes | None = None) -> CustomerReconciliation:
-    """Reconcile customer ``code``'s ledger of us (``their_file``) with ours as of ``as_of``."""
+                       mapping: str | None = None, data: bytes | None = None,
+                       windows: rc.Windows | None = None) -> CustomerReconciliation:
+    """Reconcile customer ``code``'s ledger of us (``their_file``) with ours as of ``as_of``.
+
+    ``windows``: the engine's date windows (``rc.Windows()``, e.g. ``note`` for a credit note and their
+    debit note), the defaults when not given."""
     from dues.integrations.their_ledger import read_their_ledger
 
     customer = Customer.objects.filter(company=company, code=code).first()
@@ -108,7 +127,7 @@ def reconcile_customer(*, company: Company, code: str, their_file: str | Path, a
         raise DuesError(f"no customer {code!r}")
     theirs = read_their_ledger(their_file, preset=preset, mapping=mapping, data=data)
     ours = our_entries(company=company, customer=customer, as_of=as_of)
-    result = rc.reconcile(ours, theirs, as_of=as_of)
+    result = rc.reconcile(ours, theirs, as_of=as_of, windows=windows or rc.Windows())
     book = our_balance(company=company, customer=customer, as_of=as_of)
     if result.our_balance != book:  # the entries must make the ledger balance; anything else is a bug
         raise DuesError(f"our entries of {code} add up to {result.our_balance}, the ledger says {book}")
