@@ -37,6 +37,15 @@ def frozen_clock(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: no figure cached by an earlier test, and no cull of a full
+    local-memory cache (300 entries) dropping what this test just cached."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Argon2 (the product's hasher, see test_roles) is slow by design; tests that create users use MD5."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
