@@ -6,7 +6,9 @@ a correction is posted on, the moment an activity or audit record is stamped) co
 ``DUES_NOW`` freezes the clock: an ISO date-time with its offset (``2031-02-28T23:30:00+05:30``) or a
 date (``2031-02-28``, meaning noon of that day in the desk's time zone). The test suite sets it for
 every test, and the ``dues`` command run as a subprocess inherits it, so no test depends on the day
-it runs; an operator can set it to replay a day's batch run.
+it runs; an operator can set it to replay a day's batch run. Each reading of a frozen clock is one
+microsecond after the one before (in a process), so records stamped one after another keep their order
+while "today" stays put (a million readings make one second).
 
 "Today" is the date in the desk's time zone (``DUES_TIME_ZONE``, Django's ``TIME_ZONE``), not UTC:
 at 23:30 in Kolkata it is already tomorrow in UTC terms only at 05:30.
@@ -14,11 +16,13 @@ at 23:30 in Kolkata it is already tomorrow in UTC terms only at 05:30.
 
 from __future__ import annotations
 
+import itertools
 import os
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 ENV = "DUES_NOW"
+_readings = itertools.count()
 
 
 class ClockError(ValueError):
@@ -51,7 +55,7 @@ def now() -> datetime:
     """This instant, timezone-aware (UTC unless frozen with an offset)."""
     text = os.environ.get(ENV, "")
     if text.strip():
-        return frozen(text)
+        return frozen(text) + timedelta(microseconds=next(_readings))
     return datetime.now(UTC)
 
 
