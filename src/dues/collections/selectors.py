@@ -124,7 +124,7 @@ def customer_profiles(company: Company, customer_ids) -> dict[int, Profile]:
 def policy_steps(company: Company) -> dict[int, list[DunningStep]]:
     """Every policy's steps in order, by policy id."""
     steps: dict[int, list[DunningStep]] = defaultdict(list)
-    for step in DunningStep.objects.filter(policy__company=company).order_by("policy_id", "order"):
+    for step in DunningStep.objects.filter(policy__company=company, active=True).order_by("policy_id", "order"):
         steps[step.policy_id].append(step)
     return steps
 
@@ -136,6 +136,24 @@ def segment_policies(company: Company) -> dict[str, int]:
 
 def default_policy_id(company: Company) -> int | None:
     return DunningPolicy.objects.filter(company=company, is_default=True).values_list("id", flat=True).first()
+
+
+def policy_minimums(company: Company) -> dict[int, Decimal]:
+    """Each policy's minimum overdue amount (below it nothing is sent), by policy id."""
+    return dict(DunningPolicy.objects.filter(company=company).values_list("id", "min_overdue"))
+
+
+def unapplied_credits(company: Company, customer_ids=None) -> dict[int, Decimal]:
+    """Each customer's unapplied credits (open credit items: receipts on account, credit notes not set
+    off), by customer id; one query."""
+    from django.db.models import Sum
+
+    qs = (OpenItem.objects.filter(company=company, side="C", residual__gt=0)
+          .exclude(document__status=Document.CANCELLED))
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=list(customer_ids))
+    return {cid: total for cid, total in qs.values("customer_id").annotate(total=Sum("residual"))
+            .values_list("customer_id", "total") if total}
 
 
 def contacts_by_customer(customer_ids) -> dict[int, list[Contact]]:
@@ -367,7 +385,7 @@ def message_templates_in_use(company: Company) -> list[dict]:
     from .models import MessageTemplate
 
     found: dict[str, dict] = {}
-    for template, channel, key in (DunningStep.objects.filter(policy__company=company)
+    for template, channel, key in (DunningStep.objects.filter(policy__company=company, active=True)
                                            .order_by("offset_days", "order")
                                            .values_list("template", "channel", "key")):
         row = found.setdefault(template, {"name": template, "channels": [], "steps": [], "languages": []})
