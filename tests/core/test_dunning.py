@@ -195,3 +195,10 @@ def test_a_channel_already_used_today_defers_the_new_steps():
                                                            ("call", DUE)]
     assert decisions[0].reason == ("deferred to the next run: one e-mail a day and the reminder-2 e-mail "
                                    "already went today")
+
+
+def test_an_overdue_item_never_gets_a_pre_due_reminder():
+    steps = [Step("pre-due", -3, "email", "pre-due"), Step("reminder-2", 7, "email", "reminder-2")]
+    assert [s.key for s in steps_at(steps, 0)] == ["pre-due"]
+    assert steps_at(steps, 2) == []  # past due, no step reached yet (say reminder-1 was removed)
+    assert evaluate("C001", steps, [item("INV-1", 2)], D) == []

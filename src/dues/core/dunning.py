@@ -130,8 +130,13 @@ def idempotency_key(customer: str, step_key: str, numbers: Iterable[str]) -> str
 
 
 def steps_at(steps: Sequence[Step], days_overdue: int) -> list[Step]:
-    """The steps an item ``days_overdue`` days past due is at (those with the largest offset reached)."""
-    reached = [s.offset_days for s in steps if s.offset_days <= days_overdue]
+    """The steps an item ``days_overdue`` days past due is at (those with the largest offset reached).
+
+    A step before the due date (negative offset) is for items not yet overdue only: an overdue item
+    never gets a "falls due shortly" reminder, even when the policy has no step for it yet.
+    """
+    reached = [s.offset_days for s in steps if s.offset_days <= days_overdue
+               and (s.offset_days >= 0 or days_overdue <= 0)]
     if not reached:
         return []
     top = max(reached)

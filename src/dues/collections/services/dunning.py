@@ -63,15 +63,19 @@ LETTER_KIND = {"escalation": "escalation", "final-notice": "final_notice"}  # te
 
 
 def run_lock_path(company) -> Path:
-    """The lock file of a SQLite database's dunning run (beside the database; in-memory: the temp dir)."""
+    """The lock file of a SQLite database's dunning run (beside the database; in-memory: the temp dir, one
+    per process, as an in-memory database is: test runs side by side must not refuse each other)."""
+    import os
     import tempfile
 
     from django.db import connection
 
     name = str(connection.settings_dict["NAME"])
-    base = Path(tempfile.gettempdir()) / "dues-memory-db" if name.startswith(":memory:") or "mode=memory" in name \
-        else Path(name).resolve().parent
+    memory = name.startswith(":memory:") or "mode=memory" in name
+    base = Path(tempfile.gettempdir()) / "dues-memory-db" if memory else Path(name).resolve().parent
     base.mkdir(parents=True, exist_ok=True)
+    if memory:
+        return base / f"memory-{os.getpid()}.dunning-{company.pk}.lock"
     return base / f"{Path(name).name}.dunning-{company.pk}.lock"
 
 
