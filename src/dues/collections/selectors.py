@@ -143,6 +143,20 @@ def policy_minimums(company: Company) -> dict[int, Decimal]:
     return dict(DunningPolicy.objects.filter(company=company).values_list("id", "min_overdue"))
 
 
+def policy_list(company: Company):
+    """The company's dunning policies, the default first, each with ``step_count`` (active steps) and
+    ``customer_count`` (customers given it as their own); segments and steps prefetched."""
+    from django.db.models import Count, Prefetch, Q
+
+    return (DunningPolicy.objects.filter(company=company)
+            .annotate(step_count=Count("steps", filter=Q(steps__active=True), distinct=True),
+                      customer_count=Count("customers", distinct=True))
+            .prefetch_related(Prefetch("steps", queryset=DunningStep.objects.filter(active=True).order_by("order"),
+                                       to_attr="active_steps"),
+                              Prefetch("segments", queryset=SegmentPolicy.objects.order_by("segment")))
+            .order_by("-is_default", "name"))
+
+
 def unapplied_credits(company: Company, customer_ids=None) -> dict[int, Decimal]:
     """Each customer's unapplied credits (open credit items: receipts on account, credit notes not set
     off), by customer id; one query."""
