@@ -7,6 +7,7 @@ import email
 import email.policy
 import http.server
 import json
+import re
 import socket
 import threading
 from datetime import date, timedelta
@@ -551,3 +552,15 @@ def test_existing_policies_get_the_default_minimum(company):
 
     assert policy_default(company).min_overdue == Decimal("500")
     assert DunningPolicy.objects.create(company=company, name="Other").min_overdue == Decimal("500")
+
+
+def test_a_merged_mail_calls_overdue_only_what_is_overdue(company, make_customer, post, smtp):
+    shop = make_customer("C056", name="Honest Subjects", email="ap@honest.example")
+    invoice(post, "INV-96", shop, "1000", 1)  # reminder-1
+    invoice(post, "INV-97", shop, "5000", -3)  # pre-due, merged into the reminder
+    assert by(run(company), "sent") == [("C056", "reminder-1")]
+    [mail] = smtp.messages
+    assert mail.msg["Subject"] == "Payment reminder: ₹1,000.00 overdue (C056)"
+    assert re.search(r"INV-97 .*\(not yet due\): ₹5,000\.00", mail.body)
+    assert re.search(r"INV-96 .*\(1 days overdue\): ₹1,000\.00", mail.body)
+    assert re.search(r"Total +₹6,000\.00", mail.body)
