@@ -564,3 +564,16 @@ def test_a_merged_mail_calls_overdue_only_what_is_overdue(company, make_customer
     assert re.search(r"INV-97 .*\(not yet due\): ₹5,000\.00", mail.body)
     assert re.search(r"INV-96 .*\(1 days overdue\): ₹1,000\.00", mail.body)
     assert re.search(r"Total +₹6,000\.00", mail.body)
+
+
+def test_a_retry_that_will_not_go_does_not_hold_back_the_new_step(company, make_customer, post, smtp):
+    shop = make_customer("C057", name="Paid Meanwhile", email="ap@paid.example")
+    invoice(post, "INV-98", shop, "8000", 1)
+    run(company, transports={"email": Failing()})
+    post("receipt", "RCT-98", shop, D, "8000", allocations=[("INV-98", Decimal("8000"))])
+    invoice(post, "INV-99", shop, "9000", 6)
+    nextday = run(company, D + timedelta(days=1))
+    assert by(nextday, "sent") == [("C057", "reminder-2")]  # INV-99's reminder: the paid retry is skipped
+    assert [a["reason"] for a in nextday if a["step"] == "reminder-1" and a["status"] == "skipped"] == [
+        "paid meanwhile: nothing left to send"]
+    assert len(smtp.messages) == 1 and "INV-99" in smtp.messages[0].body

@@ -348,7 +348,10 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
         covered_keys.setdefault(item_id, []).append(key)
     minimums = selectors.policy_minimums(company)
     credits = selectors.unapplied_credits(company, list(rows_by_customer))
-    busy = _busy_channels(company, on, retry)
+    # a retry that will go out (customer not on hold, something still open) uses its channel for the day
+    open_numbers = {cid: {r.number for r in rows} for cid, rows in rows_by_customer.items()}
+    busy = _busy_channels(company, on, [a for a in retry if not profiles[a.customer_id].hold
+                                        and open_numbers.get(a.customer_id, set()) & set(a.items)])
 
     # 1. evaluate every customer with open items
     decisions: list[tuple[int, dunning.Decision, dict[str, DunningStep]]] = []
