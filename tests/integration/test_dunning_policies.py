@@ -71,6 +71,9 @@ def test_steps_are_added_changed_and_removed_with_fields_named(company, standard
                  template="nope", min_overdue="x", cc="not-an-address")
     assert set(problems(bad)) == {"key", "days", "channel", "template", "min_overdue", "cc"}
     assert "one of email, sms" in problems(bad)["channel"] and "reminder-1" in problems(bad)["template"]
+    with pytest.raises(ValidationFailed) as no_days:
+        step_add(policy=standard, actor=manager, key="reminder-3", days=None, template="reminder-2")
+    assert problems(no_days) == {"days": "how many days from the due date? (negative: before it)"}
     with pytest.raises(ValidationFailed) as dup:
         step_add(policy=standard, actor=manager, key="reminder-1", days=2)
     assert problems(dup) == {"key": "the policy already has a step “reminder-1”"}

@@ -254,9 +254,12 @@ def policy_create(*, company, name: str, actor, copy_from: DunningPolicy | None 
     minimum = _amount(min_overdue, "min_overdue", found)
     _raise(found)
     with transaction.atomic():
-        policy = DunningPolicy.objects.create(company=company, name=name,
-                                              **({"min_overdue": minimum} if minimum is not None else
-                                                 {"min_overdue": copy_from.min_overdue} if copy_from else {}))
+        policy = DunningPolicy(company=company, name=name)  # the model's default minimum unless given or copied
+        if minimum is not None:
+            policy.min_overdue = minimum
+        elif copy_from is not None:
+            policy.min_overdue = copy_from.min_overdue
+        policy.save()
         if copy_from is not None:
             DunningStep.objects.bulk_create(
                 DunningStep(policy=policy, order=n, key=s.key, offset_days=s.offset_days, channel=s.channel,
@@ -312,8 +315,9 @@ def step_add(*, policy: DunningPolicy, actor, key: str, days, channel: str = "em
     key = (key or "").strip().lower()
     if not _STEP_KEY.match(key):
         found.append(Problem(f"“{key}” is not a step key: lower-case letters, digits and dashes, at most 40", "key"))
-    days_ = _days(days, found) if days is not None else found.append(Problem("how many days from the due date?",
-                                                                              "days"))
+    days_ = _days(days, found)
+    if days is None:
+        found.append(Problem("how many days from the due date? (negative: before it)", "days"))
     channel_ = _channel(channel, found)
     template_ = _template(template if template is not None else key, found)
     minimum = _amount(min_overdue if min_overdue is not None else "0", "min_overdue", found)
