@@ -102,7 +102,8 @@ def run_lock(company) -> Iterator[None]:
         return
     import fcntl
 
-    with open(run_lock_path(company), "a+") as handle:
+    path = run_lock_path(company)
+    with open(path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -110,6 +111,8 @@ def run_lock(company) -> Iterator[None]:
         try:
             yield
         finally:
+            if path.name.startswith("memory-"):  # an in-memory database's own lock: no litter per process
+                path.unlink(missing_ok=True)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
