@@ -119,3 +119,86 @@ def test_idempotency_key_is_stable_and_distinct():
 def test_unknown_channel_is_refused():
     with pytest.raises(ValueError, match="unknown channel"):
         Step("x", 1, "pigeon")
+
+
+# --- polite collections: the policy's minimum and one message a day (issue 10) ------------------------------
+
+
+def test_policy_minimum_holds_back_a_small_overdue_total():
+    from dues.core.dunning import plan
+
+    small = plan("C001", POLICY, [item("INV-1", 1, "34.00")], D, minimum=Decimal("500"))
+    assert [(d.step.key, d.status) for d in small] == [("reminder-1", SKIPPED)]
+    assert small[0].reason == "overdue 34.00 (net of disputes and unapplied credits) below the policy's minimum 500.00"
+    # the total counts, not each item: two small invoices together reach it
+    both = plan("C001", POLICY, [item("INV-1", 1, "300"), item("INV-2", 8, "300")], D, minimum=Decimal("500"))
+    assert [(d.step.key, d.status) for d in both] == [("reminder-1", "merged"), ("reminder-2", DUE)]
+    assert plan("C001", POLICY, [item("INV-1", 1, "500")], D, minimum=Decimal("500"))[0].status == DUE
+
+
+def test_policy_minimum_nets_disputes_and_unapplied_credits():
+    from dues.core.dunning import plan
+
+    disputed = [item("INV-1", 1, "2000", disputed_amount=Decimal("1600"))]
+    assert plan("C001", POLICY, disputed, D, minimum=Decimal("500"))[0].status == SKIPPED  # 400 undisputed
+    credited = plan("C001", POLICY, [item("INV-1", 1, "2000")], D, minimum=Decimal("500"), credits=Decimal("1600"))
+    assert credited[0].status == SKIPPED and "overdue 400.00" in credited[0].reason
+    assert plan("C001", POLICY, [item("INV-1", 1, "2000")], D, minimum=Decimal("500"),
+                credits=Decimal("1500"))[0].status == DUE
+
+
+def test_pre_due_reminder_respects_the_minimum_on_the_amount_falling_due():
+    from dues.core.dunning import plan
+
+    soon = plan("C001", POLICY, [item("INV-1", -3, "450")], D, minimum=Decimal("500"))
+    assert soon[0].status == SKIPPED and soon[0].reason == "amount falling due 450.00 below the policy's minimum 500.00"
+    assert plan("C001", POLICY, [item("INV-1", -3, "5000")], D, minimum=Decimal("500"))[0].status == DUE
+    # credits the overdue total did not use up count against what falls due
+    left = plan("C001", POLICY, [item("INV-1", -3, "5000")], D, minimum=Decimal("500"), credits=Decimal("4600"))
+    assert left[0].status == SKIPPED and "falling due 400.00" in left[0].reason
+
+
+def test_steps_due_together_go_as_one_message_of_the_strongest():
+    from dues.core.dunning import MERGED, plan
+
+    items = [item("INV-1", -3, "5000"), item("INV-2", 1, "1000"), item("INV-3", 15, "2000"), item("INV-4", 31, "20000")]
+    decisions = plan("C001", POLICY, items, D)
+    sent = [d for d in decisions if d.status == DUE]
+    assert [(d.step.key, d.step.channel) for d in sent] == [("call", "call_task"), ("escalation", "email")]
+    escalation = sent[1]
+    assert escalation.message_numbers == ["INV-4", "INV-3", "INV-2", "INV-1"]  # every item, earliest due first
+    assert escalation.message_amount == Decimal("28000") and escalation.numbers == ["INV-4"]
+    assert escalation.key == idempotency_key("C001", "escalation", ["INV-4"])  # the key keeps its meaning
+    merged = [d for d in decisions if d.status == MERGED]
+    assert [(d.step.key, d.numbers) for d in merged] == [("pre-due", ["INV-1"]), ("reminder-1", ["INV-2"]),
+                                                         ("statement", ["INV-3"])]
+    assert all(d.reason == "merged into the escalation e-mail of the day (one e-mail a day)" for d in merged)
+    assert escalation.merged == tuple(merged)
+
+
+def test_a_tie_on_offset_goes_to_the_later_step_and_other_channels_are_apart():
+    from dues.core.dunning import MERGED, plan
+
+    steps = [Step("sms-1", 1, "sms", "sms-reminder"), Step("nudge", 1, "email", "reminder-1"),
+             Step("firm", 1, "email", "reminder-2"), Step("sms-2", 5, "sms", "sms-reminder")]
+    decisions = plan("C001", steps, [item("INV-1", 1), item("INV-2", 5)], D)
+    assert sorted((d.step.key, d.status) for d in decisions) == [("firm", DUE), ("nudge", MERGED),
+                                                                 ("sms-1", MERGED), ("sms-2", DUE)]
+
+
+def test_a_channel_already_used_today_defers_the_new_steps():
+    from dues.core.dunning import plan
+
+    decisions = plan("C001", POLICY, [item("INV-1", 1), item("INV-2", 15)], D,
+                     busy={"email": "the reminder-2 e-mail"})
+    assert [(d.step.key, d.status) for d in decisions] == [("reminder-1", SKIPPED), ("statement", SKIPPED),
+                                                           ("call", DUE)]
+    assert decisions[0].reason == ("deferred to the next run: one e-mail a day and the reminder-2 e-mail "
+                                   "already went today")
+
+
+def test_an_overdue_item_never_gets_a_pre_due_reminder():
+    steps = [Step("pre-due", -3, "email", "pre-due"), Step("reminder-2", 7, "email", "reminder-2")]
+    assert [s.key for s in steps_at(steps, 0)] == ["pre-due"]
+    assert steps_at(steps, 2) == []  # past due, no step reached yet (say reminder-1 was removed)
+    assert evaluate("C001", steps, [item("INV-1", 2)], D) == []

@@ -7,6 +7,7 @@ import email
 import email.policy
 import http.server
 import json
+import re
 import socket
 import threading
 from datetime import date, timedelta
@@ -431,3 +432,147 @@ def test_statement_step_mails_the_statement_pdf(company, make_customer, post, sm
     assert attachment.get_filename() == "statement-C040-2026-11-30.pdf"
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(attachment.get_content())).pages)
     assert "12,34,567.50" in text and "INV-40" in text
+
+
+# --- collections a customer would not find rude (issue 10) ---------------------------------------------------
+
+
+def test_several_steps_due_together_go_as_one_mail_of_the_strongest(company, make_customer, post, smtp):
+    from dues.collections.models import Activity, DunningAction, DunningActionItem
+
+    busy = make_customer("C050", name="Busy Buyers", email="ap@busy.example")
+    invoice(post, "INV-50", busy, "5000", -3)  # pre-due
+    invoice(post, "INV-51", busy, "1000", 1)  # reminder-1
+    invoice(post, "INV-52", busy, "2000", 15)  # statement (+ call task)
+    invoice(post, "INV-53", busy, "20000", 31)  # escalation
+    actions = run(company)
+    sent = sorted((a["step"], a["channel"], tuple(a["items"]), a["amount"]) for a in actions if a["status"] == "sent")
+    assert sent == [("call", "call_task", ("INV-52",), "2000.00"),
+                    ("escalation", "email", ("INV-53", "INV-52", "INV-51", "INV-50"), "28000.00")]
+    [mail] = smtp.messages  # one e-mail, not four
+    assert mail.msg["Subject"].startswith("Escalation") or "₹28,000.00" in mail.msg["Subject"] + mail.body
+    for number in ("INV-50", "INV-51", "INV-52", "INV-53"):
+        assert number in mail.body
+    merged = {a["step"]: a["reason"] for a in actions if a["status"] == "skipped"}
+    assert merged == dict.fromkeys(("pre-due", "reminder-1", "statement"),
+                                   "merged into the escalation e-mail of the day (one e-mail a day)")
+    # recorded, so the timeline explains them, and their items count as covered at their own steps
+    rows = {a.step_key: (a.status, a.note) for a in DunningAction.objects.filter(customer=busy)}
+    assert rows["reminder-1"] == ("skipped", "merged into the escalation e-mail of the day (one e-mail a day)")
+    assert rows["escalation"][0] == "sent"
+    assert sorted(DunningActionItem.objects.filter(action__customer=busy).values_list("open_item__document__number",
+                                                                                       "step_key")) == [
+        ("INV-50", "pre-due"), ("INV-51", "reminder-1"), ("INV-52", "call"), ("INV-52", "statement"),
+        ("INV-53", "escalation")]
+    assert Activity.objects.filter(customer=busy, kind="email").count() == 1
+    # a re-run the same day sends nothing, and the next day none of the merged steps comes back
+    again = run(company)
+    assert by(again, "sent") == [] and len(smtp.messages) == 1
+    assert by(run(company, D + timedelta(days=1)), "sent") == [] and len(smtp.messages) == 1
+
+
+def test_a_second_run_the_same_day_defers_new_mail_to_the_next_run(company, make_customer, post, smtp):
+    from dues.collections.models import DunningAction
+
+    shop = make_customer("C051", name="Second Run Stores", email="ap@second.example")
+    invoice(post, "INV-60", shop, "8000", 1)
+    assert by(run(company), "sent") == [("C051", "reminder-1")]
+    # later that day an overdue invoice arrives (an import of old bills): no second e-mail today
+    invoice(post, "INV-61", shop, "9000", 7)
+    later = run(company)
+    assert by(later, "sent") == [] and len(smtp.messages) == 1
+    deferred = next(a for a in later if a["step"] == "reminder-2")
+    assert (deferred["status"], deferred["items"]) == ("skipped", ["INV-61"])
+    assert deferred["reason"] == ("deferred to the next run: one e-mail a day and the reminder-1 e-mail already "
+                                  "went today")
+    assert not DunningAction.objects.filter(step_key="reminder-2").exists()  # not recorded: it goes tomorrow
+    tomorrow = run(company, D + timedelta(days=1))
+    assert by(tomorrow, "sent") == [("C051", "reminder-2")] and len(smtp.messages) == 2
+    assert "INV-61" in smtp.messages[-1].body
+
+
+def test_a_retry_and_a_new_step_for_one_customer_send_one_mail(company, make_customer, post, smtp):
+    shop = make_customer("C052", name="Retry Mart", email="ap@retry.example")
+    invoice(post, "INV-70", shop, "8000", 1)
+    assert by(run(company, transports={"email": Failing()}), "failed") == [("C052", "reminder-1")]
+    invoice(post, "INV-71", shop, "9000", 6)  # reaches reminder-2 on the next day
+    nextday = run(company, D + timedelta(days=1))
+    assert by(nextday, "sent") == [("C052", "reminder-1")]  # the retry goes; the new step waits a day
+    assert [a["reason"][:25] for a in nextday if a["step"] == "reminder-2"] == ["deferred to the next run:"]
+    assert len(smtp.messages) == 1
+    assert by(run(company, D + timedelta(days=2)), "sent") == [("C052", "reminder-2")]
+
+
+def test_crash_after_creating_a_merged_mail_sends_it_once(company, make_customer, post, smtp):
+    from dues.collections.models import DunningAction
+    from dues.collections.transports import EmailTransport
+
+    busy = make_customer("C053", name="Crash Co", email="ap@crash.example")
+    invoice(post, "INV-80", busy, "1000", 1)
+    invoice(post, "INV-81", busy, "2000", 7)
+    with pytest.raises(Crash):
+        run(company, transports={"email": CrashAfter(EmailTransport(), ok=0)})
+    assert sorted(DunningAction.objects.values_list("step_key", "status")) == [("reminder-1", "skipped"),
+                                                                               ("reminder-2", "pending")]
+    rest = run(company)
+    assert by(rest, "sent") == [("C053", "reminder-2")]
+    [mail] = smtp.messages
+    assert "INV-80" in mail.body and "INV-81" in mail.body
+    assert by(run(company), "sent") == [] and len(smtp.messages) == 1
+
+
+def test_a_customer_owing_a_few_rupees_gets_no_reminder(company, make_customer, post, smtp, monkeypatch):
+    from dues.collections.models import DunningAction
+
+    tiny = make_customer("C054", name="Tiny Balance", email="ap@tiny.example")
+    invoice(post, "INV-90", tiny, "34.00", 3)
+    actions = run(company)
+    assert [(a["status"], a["reason"]) for a in actions] == [
+        ("skipped", "overdue 34.00 (net of disputes and unapplied credits) below the policy's minimum 500.00")]
+    assert smtp.messages == [] and not DunningAction.objects.exists()
+    # a pre-due reminder for a small bill neither; a big one goes
+    invoice(post, "INV-91", tiny, "400", -3)
+    assert by(run(company), "sent") == []
+    invoice(post, "INV-92", tiny, "4000", -3)
+    assert by(run(company), "sent") == [("C054", "pre-due")]
+
+
+def test_unapplied_credits_count_against_the_minimum(company, make_customer, post, outbox):
+    shop = make_customer("C055", name="Credit Side", email="ap@credit.example")
+    invoice(post, "INV-95", shop, "1000", 2)
+    post("receipt", "RCT-95", shop, D - timedelta(days=1), "700")  # on account, not applied
+    [action] = run(company)
+    assert (action["status"], action["reason"][:13]) == ("skipped", "overdue 300.0")
+
+
+def test_existing_policies_get_the_default_minimum(company):
+    from dues.collections.models import DunningPolicy
+    from dues.collections.services.policies import policy_default
+
+    assert policy_default(company).min_overdue == Decimal("500")
+    assert DunningPolicy.objects.create(company=company, name="Other").min_overdue == Decimal("500")
+
+
+def test_a_merged_mail_calls_overdue_only_what_is_overdue(company, make_customer, post, smtp):
+    shop = make_customer("C056", name="Honest Subjects", email="ap@honest.example")
+    invoice(post, "INV-96", shop, "1000", 1)  # reminder-1
+    invoice(post, "INV-97", shop, "5000", -3)  # pre-due, merged into the reminder
+    assert by(run(company), "sent") == [("C056", "reminder-1")]
+    [mail] = smtp.messages
+    assert mail.msg["Subject"] == "Payment reminder: ₹1,000.00 overdue (C056)"
+    assert re.search(r"INV-97 .*\(not yet due\): ₹5,000\.00", mail.body)
+    assert re.search(r"INV-96 .*\(1 days overdue\): ₹1,000\.00", mail.body)
+    assert re.search(r"Total +₹6,000\.00", mail.body)
+
+
+def test_a_retry_that_will_not_go_does_not_hold_back_the_new_step(company, make_customer, post, smtp):
+    shop = make_customer("C057", name="Paid Meanwhile", email="ap@paid.example")
+    invoice(post, "INV-98", shop, "8000", 1)
+    run(company, transports={"email": Failing()})
+    post("receipt", "RCT-98", shop, D, "8000", allocations=[("INV-98", Decimal("8000"))])
+    invoice(post, "INV-99", shop, "9000", 6)
+    nextday = run(company, D + timedelta(days=1))
+    assert by(nextday, "sent") == [("C057", "reminder-2")]  # INV-99's reminder: the paid retry is skipped
+    assert [a["reason"] for a in nextday if a["step"] == "reminder-1" and a["status"] == "skipped"] == [
+        "paid meanwhile: nothing left to send"]
+    assert len(smtp.messages) == 1 and "INV-99" in smtp.messages[0].body

@@ -144,7 +144,7 @@ def test_editor_preview_shows_real_figures_for_the_first_overdue_customer(compan
     url = reverse("web:template_edit", args=["reminder-1", "en"])
     page = client.get(url)
     assert page.status_code == 200
-    assert "Payment reminder: {{ total|money }}" in page.content.decode()
+    assert "Payment reminder: {{ overdue_total|money }}" in page.content.decode()
     response = client.post(url, {"action": "preview", "subject": "Due {{ total|money }} from {{ customer.name }}",
                                  "body": "{% for i in items %}{{ i.number }} {{ i.residual|amount }}\n{% endfor %}",
                                  "customer": ""}, HTTP_HX_REQUEST="true")

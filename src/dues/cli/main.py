@@ -60,6 +60,7 @@ def main() -> None:
         demo,
         documents,
         interest,
+        policy,
         reconcile,
         reports,
         statements,

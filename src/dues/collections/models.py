@@ -3,6 +3,8 @@ run (with their idempotency keys) and the activity log of every contact with a c
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import F, Q
 
@@ -10,6 +12,7 @@ from dues import clock
 from dues.core.dunning import CHANNELS
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
+DEFAULT_MIN_OVERDUE = Decimal("500.00")  # in the company's currency
 INTEREST_MODES = [("none", "none"), ("simple", "simple"), ("compound", "compound (monthly rests)"),
                   ("msmed", "MSMED Act (3 x RBI bank rate, monthly rests)")]
 LANGUAGES = [("en", "English"), ("hi", "Hindi"), ("mr", "Marathi"), ("gu", "Gujarati"), ("ta", "Tamil"),
@@ -25,6 +28,10 @@ class DunningPolicy(models.Model):
                                      help_text="overdue interest for the customers on this policy")
     interest_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0, help_text="per cent per year")
     interest_basis = models.CharField(max_length=8, choices=INTEREST_BASES, default="reducing")
+    min_overdue = models.DecimalField(**MONEY, default=DEFAULT_MIN_OVERDUE,
+                                      help_text="nothing is sent to a customer whose overdue total (net of disputes "
+                                                "and unapplied credits) is below it; before the due date, the amount "
+                                                "falling due")
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
@@ -32,6 +39,7 @@ class DunningPolicy(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["company", "name"], name="dunning_policy_name_unique"),
             models.UniqueConstraint(fields=["company"], condition=Q(is_default=True), name="dunning_policy_one_default"),
+            models.CheckConstraint(condition=Q(min_overdue__gte=0), name="dunning_policy_min_nonneg"),
         ]
 
     def __str__(self) -> str:
@@ -49,6 +57,8 @@ class DunningStep(models.Model):
     template = models.CharField(max_length=60)
     min_overdue = models.DecimalField(**MONEY, default=0)
     cc = models.CharField(max_length=500, blank=True, help_text="addresses to copy; @ar_manager copies the AR managers")
+    active = models.BooleanField(default=True, help_text="a removed step that has sent messages is kept, inactive, "
+                                                         "for their history")
 
     class Meta:
         ordering = ["policy", "order"]

@@ -128,7 +128,7 @@ def customer_profiles(company: Company, customer_ids) -> dict[int, Profile]:
 def policy_steps(company: Company) -> dict[int, list[DunningStep]]:
     """Every policy's steps in order, by policy id."""
     steps: dict[int, list[DunningStep]] = defaultdict(list)
-    for step in DunningStep.objects.filter(policy__company=company).order_by("policy_id", "order"):
+    for step in DunningStep.objects.filter(policy__company=company, active=True).order_by("policy_id", "order"):
         steps[step.policy_id].append(step)
     return steps
 
@@ -140,6 +140,38 @@ def segment_policies(company: Company) -> dict[str, int]:
 
 def default_policy_id(company: Company) -> int | None:
     return DunningPolicy.objects.filter(company=company, is_default=True).values_list("id", flat=True).first()
+
+
+def policy_minimums(company: Company) -> dict[int, Decimal]:
+    """Each policy's minimum overdue amount (below it nothing is sent), by policy id."""
+    return dict(DunningPolicy.objects.filter(company=company).values_list("id", "min_overdue"))
+
+
+def policy_list(company: Company):
+    """The company's dunning policies, the default first, each with ``step_count`` (active steps) and
+    ``customer_count`` (customers given it as their own); segments and steps prefetched."""
+    from django.db.models import Count, Prefetch, Q
+
+    return (DunningPolicy.objects.filter(company=company)
+            .annotate(step_count=Count("steps", filter=Q(steps__active=True), distinct=True),
+                      customer_count=Count("customers", distinct=True))
+            .prefetch_related(Prefetch("steps", queryset=DunningStep.objects.filter(active=True).order_by("order"),
+                                       to_attr="active_steps"),
+                              Prefetch("segments", queryset=SegmentPolicy.objects.order_by("segment")))
+            .order_by("-is_default", "name"))
+
+
+def unapplied_credits(company: Company, customer_ids=None) -> dict[int, Decimal]:
+    """Each customer's unapplied credits (open credit items: receipts on account, credit notes not set
+    off), by customer id; one query."""
+    from django.db.models import Sum
+
+    qs = (OpenItem.objects.filter(company=company, side="C", residual__gt=0)
+          .exclude(document__status=Document.CANCELLED))
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=list(customer_ids))
+    return {cid: total for cid, total in qs.values("customer_id").annotate(total=Sum("residual"))
+            .values_list("customer_id", "total") if total}
 
 
 def contacts_by_customer(customer_ids) -> dict[int, list[Contact]]:
@@ -371,7 +403,7 @@ def message_templates_in_use(company: Company) -> list[dict]:
     from .models import MessageTemplate
 
     found: dict[str, dict] = {}
-    for template, channel, key in (DunningStep.objects.filter(policy__company=company)
+    for template, channel, key in (DunningStep.objects.filter(policy__company=company, active=True)
                                            .order_by("offset_days", "order")
                                            .values_list("template", "channel", "key")):
         row = found.setdefault(template, {"name": template, "channels": [], "steps": [], "languages": []})

@@ -28,6 +28,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "allocations.change": frozenset({ADMIN, AR_MANAGER, COLLECTOR}),
     "writeoffs.post": frozenset({ADMIN, AR_MANAGER}),
     "collections.act": frozenset({ADMIN, AR_MANAGER, COLLECTOR}),
+    "collections.policies": frozenset({ADMIN, AR_MANAGER}),  # edit dunning policies and assign them to segments
     "reports.view": frozenset({ADMIN, AR_MANAGER, COLLECTOR, BILLING, AUDITOR, SALES}),
     "audit.view": frozenset({ADMIN, AR_MANAGER, AUDITOR}),
     "settings.change": frozenset({ADMIN}),

@@ -9,6 +9,7 @@ from .views import (
     customers,
     dashboard,
     documents,
+    dunning_policies,
     imports,
     message_templates,
     receipts,
@@ -36,6 +37,8 @@ urlpatterns = [
     path("dunning/preview/", collections.dunning_preview, name="dunning_preview"),
     path("collections/templates/", message_templates.templates, name="templates"),
     path("collections/templates/<slug:name>/<slug:lang>/", message_templates.template_edit, name="template_edit"),
+    path("collections/policies/", dunning_policies.policies, name="policies"),
+    path("collections/policies/<int:pk>/", dunning_policies.policy_edit, name="policy_edit"),
     # documents: lists, one document's page, cancel (the cancel route first: <path:number> would swallow it)
     path("invoices/", documents.invoice_list, name="invoices"),
     path("receipts/", documents.receipt_list, name="receipts"),

@@ -5,6 +5,10 @@
 1. retries the actions left pending (a crash between creating and sending) or failed earlier;
 2. evaluates every customer with open debit items (one query for all of them) against its policy
    (the customer's own, else its segment's, else the company default) with ``dues.core.dunning``;
+   (``dunning.plan``: the policy's minimum overdue amount, and one message a day per customer and
+   channel: several e-mail steps due together go as one e-mail of the strongest step listing all
+   their items, the weaker ones are recorded as skipped "merged into ..."; a channel that already
+   had its message for the date, in an earlier run or as a retry in this one, gets no other);
 3. creates the new actions, each with its idempotency key (customer + step + sorted item set)
    and the (item, step) pairs it covers, in one transaction, BEFORE anything is sent;
 4. sends each one and marks it sent only after the transport accepted it (a failure marks it
@@ -62,15 +66,19 @@ LETTER_KIND = {"escalation": "escalation", "final-notice": "final_notice"}  # te
 
 
 def run_lock_path(company) -> Path:
-    """The lock file of a SQLite database's dunning run (beside the database; in-memory: the temp dir)."""
+    """The lock file of a SQLite database's dunning run (beside the database; in-memory: the temp dir, one
+    per process, as an in-memory database is: test runs side by side must not refuse each other)."""
+    import os
     import tempfile
 
     from django.db import connection
 
     name = str(connection.settings_dict["NAME"])
-    base = Path(tempfile.gettempdir()) / "dues-memory-db" if name.startswith(":memory:") or "mode=memory" in name \
-        else Path(name).resolve().parent
+    memory = name.startswith(":memory:") or "mode=memory" in name
+    base = Path(tempfile.gettempdir()) / "dues-memory-db" if memory else Path(name).resolve().parent
     base.mkdir(parents=True, exist_ok=True)
+    if memory:
+        return base / f"memory-{os.getpid()}.dunning-{company.pk}.lock"
     return base / f"{Path(name).name}.dunning-{company.pk}.lock"
 
 
@@ -97,7 +105,8 @@ def run_lock(company) -> Iterator[None]:
         return
     import fcntl
 
-    with open(run_lock_path(company), "a+") as handle:
+    path = run_lock_path(company)
+    with open(path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -105,6 +114,8 @@ def run_lock(company) -> Iterator[None]:
         try:
             yield
         finally:
+            if path.name.startswith("memory-"):  # an in-memory database's own lock: no litter per process
+                path.unlink(missing_ok=True)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -334,6 +345,12 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
     covered_keys: dict[int, list[str]] = {}
     for item_id, key in selectors.covered_pairs(company):
         covered_keys.setdefault(item_id, []).append(key)
+    minimums = selectors.policy_minimums(company)
+    credits = selectors.unapplied_credits(company, list(rows_by_customer))
+    # a retry that will go out (customer not on hold, something still open) uses its channel for the day
+    open_numbers = {cid: {r.number for r in rows} for cid, rows in rows_by_customer.items()}
+    busy = _busy_channels(company, on, [a for a in retry if not profiles[a.customer_id].hold
+                                        and open_numbers.get(a.customer_id, set()) & set(a.items)])
 
     # 1. evaluate every customer with open items
     decisions: list[tuple[int, dunning.Decision, dict[str, DunningStep]]] = []
@@ -345,12 +362,14 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
                  for s in models_by_key.values()]
         covered = {(key, r.number) for r in rows for key in covered_keys.get(r.id, ())}
         items = [dunning.Item(r.number, r.due_date, r.residual, r.disputed, r.id in promised) for r in rows]
-        for decision in dunning.evaluate(profile.code, steps, items, on, hold=profile.hold, covered=covered):
+        for decision in dunning.plan(profile.code, steps, items, on, hold=profile.hold, covered=covered,
+                                     minimum=minimums.get(policy_id, Decimal(0)),
+                                     credits=credits.get(customer_id, Decimal(0)), busy=busy.get(customer_id)):
             decisions.append((customer_id, decision, models_by_key))
 
-    due = [(cid, d, m) for cid, d, m in decisions if d.status == dunning.DUE]
+    due = [(cid, d, m) for cid, d, m in decisions if d.status in (dunning.DUE, dunning.MERGED)]
     for _cid, d, _m in decisions:
-        if d.status == dunning.SKIPPED:
+        if d.status == dunning.SKIPPED or (dry_run and d.status == dunning.MERGED):
             result.actions.append(ActionResult(d.customer, d.step.key, d.step.channel, d.numbers, d.amount,
                                                "skipped", d.reason))
 
@@ -360,17 +379,24 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
                                                list(action.items), action.amount, "pending",
                                                f"dry run: would retry ({action.status}, {action.attempts} attempt(s))"))
         for _cid, d, _m in due:
-            result.actions.append(ActionResult(d.customer, d.step.key, d.step.channel, d.numbers, d.amount, "pending",
-                                               "dry run: would send"))
+            if d.status == dunning.DUE:
+                result.actions.append(ActionResult(d.customer, d.step.key, d.step.channel, d.message_numbers,
+                                                   d.message_amount, "pending", "dry run: would send"))
         return result
 
-    # 2. create the new actions with their keys before anything is sent
+    # 2. create the new actions with their keys before anything is sent (merged ones recorded as skipped)
     created = _create_actions(company, on, actor, due, rows_by_customer)
+    for action in created:
+        if action.status == DunningAction.SKIPPED:
+            result.actions.append(ActionResult(profiles[action.customer_id].code, action.step_key, action.channel,
+                                               list(action.items), action.amount, "skipped", action.note))
+    made = [a.id for a in created]
+    created = [a for a in created if a.status == DunningAction.PENDING]
 
     # 3. send: the retries first, then the new ones
     already = DunningAction.objects.filter(company=company, date=on, status__in=[DunningAction.SENT,
                                                                                  DunningAction.SKIPPED])
-    already = list(already.exclude(id__in=[a.id for a in created]).select_related("customer").order_by("id"))
+    already = list(already.exclude(id__in=made).select_related("customer").order_by("id"))
     contacts = selectors.contacts_by_customer({a.customer_id for a in retry + created})
     run = _Run(company, on, actor, transports)
     todo = retry + created
@@ -404,7 +430,22 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
     return result
 
 
+def _busy_channels(company, on: date, retry: list[DunningAction]) -> dict[int, dict[str, str]]:
+    """customer id -> message channel -> what already went (or goes, as a retry) to them for ``on``."""
+    busy: dict[int, dict[str, str]] = {}
+    today = DunningAction.objects.filter(company=company, date=on, status=DunningAction.SENT,
+                                         channel__in=dunning.MESSAGE_CHANNELS).order_by("id")
+    for action in [*today, *retry]:
+        if action.channel in dunning.MESSAGE_CHANNELS:
+            what = f"the {action.step_key} {dunning.CHANNEL_NAMES[action.channel]}"
+            if action.status != DunningAction.SENT:
+                what += f" of {action.date.strftime('%d-%m-%Y')} ({action.status}, retried now)"
+            busy.setdefault(action.customer_id, {}).setdefault(action.channel, what)
+    return busy
+
+
 def _create_actions(company, on: date, actor, due, rows_by_customer) -> list[DunningAction]:
+    """Create the due actions (pending) and the merged ones (skipped, with why), keyed, in one transaction."""
     if not due:
         return []
     who = actor_name(actor)
@@ -414,8 +455,12 @@ def _create_actions(company, on: date, actor, due, rows_by_customer) -> list[Dun
         fresh = [(cid, d, m) for cid, d, m in due if d.key not in existing]
         actions = DunningAction.objects.bulk_create([
             DunningAction(company=company, customer_id=cid, step=m[d.step.key], step_key=d.step.key, date=on,
+                          items=d.message_numbers, amount=d.message_amount, channel=d.step.channel,
+                          idempotency_key=d.key, created_by=who)
+            if d.status == dunning.DUE else
+            DunningAction(company=company, customer_id=cid, step=m[d.step.key], step_key=d.step.key, date=on,
                           items=d.numbers, amount=d.amount, channel=d.step.channel, idempotency_key=d.key,
-                          created_by=who)
+                          created_by=who, status=DunningAction.SKIPPED, note=d.reason[:300])
             for cid, d, m in fresh])
         if any(a.pk is None for a in actions):  # a database that cannot return ids from a bulk insert
             actions = list(DunningAction.objects.filter(company=company, idempotency_key__in=[d.key for _c, d, _m in fresh])
@@ -429,7 +474,11 @@ def _create_actions(company, on: date, actor, due, rows_by_customer) -> list[Dun
         DunningActionItem.objects.bulk_create(links)
         audit_append_many([AuditEntry(who, "create", "dunning_action", d.key, company.pk, None,
                                       {"customer": d.customer, "step": d.step.key, "channel": d.step.channel,
-                                       "items": d.numbers, "amount": f"{d.amount:.2f}", "date": on.isoformat()})
+                                       "items": d.message_numbers, "amount": f"{d.message_amount:.2f}",
+                                       "date": on.isoformat()}
+                                      | ({"merged": [{"step": m.step.key, "items": m.numbers} for m in d.merged]}
+                                         if d.merged else {})
+                                      | ({"status": "skipped", "reason": d.reason} if d.status == dunning.MERGED else {}))
                            for _cid, d, _m in fresh])
     step_of = {d.key: m[d.step.key] for _cid, d, m in fresh}
     for action in actions:

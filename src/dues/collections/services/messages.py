@@ -102,6 +102,8 @@ def message_context(company, profile: selectors.Profile, contacts: list, rows: l
                     "phone": (contact.phone if contact else "") or profile.phone},
         "items": items,
         "total": sum((i["residual"] for i in items), ZERO),
+        # what is past due among them (a message carrying a merged pre-due step also lists items not yet due)
+        "overdue_total": sum((i["residual"] for i in items if i["due_date"] < on), ZERO),
         "outstanding": sum((r.residual for r in rows), ZERO),
         "ageing": [(label.replace("_", " "), value) for label, value in ageing.items() if value],
         "days_overdue": max((i["days_overdue"] for i in items), default=0),

@@ -59,7 +59,7 @@ def _known(name: str, lang: str) -> None:
 def _channel(company: Company, name: str) -> str:
     from dues.collections.models import DunningStep
 
-    found = (DunningStep.objects.filter(policy__company=company, template=name)
+    found = (DunningStep.objects.filter(policy__company=company, template=name, active=True)
              .values_list("channel", flat=True).first())
     return found or "email"
 
