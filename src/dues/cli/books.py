@@ -68,7 +68,8 @@ def lock(obj, date, clear):
 
 @cli.command("settings")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
-              help="change a setting: name, locale, gstin, state_code, gstin_checksum (error|warn)")
+              help="change a setting: name, locale, gstin, state_code, gstin_checksum (error|warn), "
+                   "interest_gst (on|off: GST on overdue interest, at the original supply's rate)")
 @click.pass_obj
 def settings_cmd(obj, pairs):
     """Show the company's settings, or change them (each change is audited)."""
