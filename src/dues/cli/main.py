@@ -60,6 +60,7 @@ def main() -> None:
         demo,
         documents,
         interest,
+        ledger,
         reconcile,
         reports,
         statements,
