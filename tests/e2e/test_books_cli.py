@@ -80,9 +80,15 @@ def test_interest_with_gst_and_the_trial_balance(dues, tmp_path):
     assert "Interest on overdue receivables" in table and "debits equal credits" in table and "Total" in table
 
     # an entry that does not balance (written behind the services' back) fails it, exit 1
-    url = dues.env["DUES_DATABASE_URL"]
-    sql = "INSERT INTO ledger_journalline (entry_id, account_id, customer_id, debit, credit) " \
-          "SELECT entry_id, account_id, NULL, 10, 0 FROM ledger_journalline ORDER BY id LIMIT 1"
+    execute(dues.env["DUES_DATABASE_URL"],
+            "INSERT INTO ledger_journalline (entry_id, account_id, customer_id, debit, credit) "
+            "SELECT entry_id, account_id, NULL, 10, 0 FROM ledger_journalline ORDER BY id LIMIT 1")
+    broken = dues("ledger", "trial-balance", "--as-of", "2026-03-31", ok=False)
+    assert broken.returncode == 1 and "does not balance" in broken.stderr and "difference 10.00" in broken.stderr
+
+
+def execute(url: str, sql: str) -> None:
+    """Run one SQL statement on the CLI's database, behind the services' back."""
     if url.startswith("sqlite"):
         import sqlite3
 
@@ -93,5 +99,13 @@ def test_interest_with_gst_and_the_trial_balance(dues, tmp_path):
 
         with psycopg.connect(url) as db:
             db.execute(sql)
-    broken = dues("ledger", "trial-balance", "--as-of", "2026-03-31", ok=False)
-    assert broken.returncode == 1 and "does not balance" in broken.stderr and "difference 10.00" in broken.stderr
+
+
+def test_init_again_adds_the_interest_account_to_an_older_chart(dues):
+    """Failed before: `dues init` on an existing company changed nothing, so an older chart lacked 4200."""
+    execute(dues.env["DUES_DATABASE_URL"], "DELETE FROM companies_account WHERE role = 'interest_income'")
+    again = dues("init", "--company", "Test Traders Pvt Ltd").stdout
+    assert "already exists" in again and "added to its chart: 4200 Interest on overdue receivables" in again
+    assert "added" not in dues("init", "--company", "Test Traders Pvt Ltd").stdout
+    tb = json.loads(dues("ledger", "trial-balance", "--as-of", "2026-03-31", "--format", "json").stdout)
+    assert "4200" in {a["code"] for a in tb["accounts"]}
