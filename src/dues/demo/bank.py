@@ -2,7 +2,7 @@
 credits waiting on the cash workbench.
 
 Month by month, every receipt the demo booked reaches the bank the way it would: NEFT, RTGS, IMPS and
-UPI the same day, a cheque one to three working days after it was deposited (so the cheques of the
+UPI the same day, a cheque one or two working days after it was deposited (so the cheques of the
 last days are still in clearing: genuinely outstanding on the bank reconciliation). Those lines are
 linked to their receipts, as cash application leaves them. The last days also bring credits nobody
 has booked yet, drawn from the open invoices the way customers really pay (the exact invoice, net of
@@ -60,10 +60,11 @@ def _working_day(d: date) -> date:
 
 
 def _cleared_on(rng: random.Random, on: date, mode: str) -> date:
-    """When the bank credits a receipt: electronic the same day, a cheque after 1 to 3 working days (CTS)."""
+    """When the bank credits a receipt: electronic the same day, a cheque (CTS clearing) mostly the next
+    working day, sometimes the one after."""
     if mode != "cheque":
         return on
-    return _working_day(on + timedelta(days=rng.randint(1, 3)))
+    return _working_day(on + timedelta(days=rng.choices((1, 2), weights=(7, 3))[0]))
 
 
 def receipt_rows(company, today: date, rng: random.Random) -> tuple[list[Row], int]:
