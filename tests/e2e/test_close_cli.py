@@ -76,7 +76,12 @@ def test_bank_reconciliation_and_close_refuses_then_locks(dues, tmp_path):
     assert [c["name"] for c in pack["checks"]] == ["ar_ledger", "bank_lines", "unapplied_cash", "bank_reconciliation",
                                                    "audit_chain"]
     assert pack["checks"][0]["figures"]["sub_ledger"] == pack["checks"][0]["figures"]["control_account"] == "15750.00"
-    assert json.loads(dues("close", "month", "2026-10", "--format", "json").stdout)["lock_date"] is None
+    # without --lock it fails too (exit 1, naming the check), so a scheduled close can alert
+    checked = dues("close", "month", "2026-10", "--format", "json", ok=False)
+    assert checked.returncode == 1 and "bank_lines" in checked.stderr
+    assert json.loads(checked.stdout)["lock_date"] is None
+    table = dues("close", "month", "2026-10", ok=False)
+    assert table.returncode == 1 and "FAIL" in table.stdout and "does not close" in table.stderr
 
     # book the receipt for it: the month closes and locks
     f = tmp_path / "late.csv"

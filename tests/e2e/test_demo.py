@@ -122,3 +122,43 @@ def test_demo_defaults_to_its_own_file_under_dues_home(tmp_path):
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert (tmp_path / "demo.sqlite3").exists()
     assert not (tmp_path / "dues.sqlite3").exists()
+
+
+def _run(tmp_path, url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dues.cli.main", "--db", url, *args], env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_demo_bank_reconciles_like_a_real_company(demo_db):
+    """Failed before: the demo's bank held ten days of lines, so every receipt was 'not cleared' and the
+    reconciliation still said it tied. Now its receipts are cleared by its bank lines, the last cheques are in
+    clearing, the unbooked credits wait for the workbench, and last month closes."""
+    from datetime import date, timedelta
+
+    tmp_path, url = demo_db
+    rec = json.loads(_dues(tmp_path, url, "reconcile", "bank", "--account", "BANK1", "--as-of", TODAY,
+                           "--format", "json").stdout)
+    assert rec["ties"] and rec["unexplained"] == "0.00" and rec["bank_balance_source"] == "statement"
+    assert rec["statements_from"] < "2025-05-01" and rec["statements_to"] >= "2026-03-28"
+    assert rec["before_statements"] == rec["not_in_bank"] == "0.00"
+    matched, uncleared = rec["matched"], rec["in_book_not_in_bank"]
+    assert len(matched) > 500 and {m["how"] for m in matched} == {"link"}
+    today = date.fromisoformat(TODAY)
+    for item in uncleared:  # only cheques of the last days, still in clearing
+        assert item["status"] == "in_transit" and date.fromisoformat(item["date"]) >= today - timedelta(days=3)
+    assert len(uncleared) < 0.02 * len(matched)
+    kinds = {x["kind"] for x in rec["in_bank_not_in_book"]}
+    assert kinds <= {"unapplied_credit", "bank_charges"} and "bank_charges" in kinds
+    statement = {s["label"]: s["amount"] for s in rec["statement"]}
+    assert statement["Balance as per bank"] == rec["bank_balance"] == rec["adjusted_book_balance"]
+
+    # last month closes clean (exit 0); this month's credits wait on the workbench, so it does not (exit 1)
+    previous = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    closed = json.loads(_dues(tmp_path, url, "close", "month", previous, "--format", "json").stdout)
+    assert closed["ok"], closed["failing"]
+    [bank] = closed["checks"][3]["items"]
+    assert bank["ties"] and bank["not_in_bank"] == []
+    current = _run(tmp_path, url, "close", "month", TODAY[:7], "--format", "json")
+    assert current.returncode == 1 and json.loads(current.stdout)["failing"] == ["bank_lines"]
+    trial = _run(tmp_path, url, "ledger", "trial-balance", "--as-of", TODAY, "--format", "json")
+    assert trial.returncode == 0 and json.loads(trial.stdout)["balanced"]

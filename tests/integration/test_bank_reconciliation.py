@@ -104,3 +104,32 @@ def test_a_cancelled_receipt_cancels_out_and_unknown_accounts_are_named(company,
     assert [b.number for b in rec.book_only] == ["RCT-3"] and rec.ties
     with pytest.raises(DuesError, match="no bank account 'NOPE'"):
         bank_reconciliation(company=company, account="NOPE", as_of=date(2026, 10, 31))
+
+
+def test_a_receipt_the_bank_never_booked_is_unexplained_not_uncleared(company, make_customer, post):
+    """Failed before: every book item missing from the bank was "not cleared", so the statement always tied."""
+    from dues.reconciliation.close import close_month
+
+    account = build_month(company, make_customer, post)
+    # booked before the first statement (3 October): in its opening balance, explains itself
+    post("receipt", "RCT-0", make_customer("C004"), "2026-09-28", "4000.00", mode="neft", reference="N4000")
+    rec = bank_reconciliation(company=company, account=account, as_of=date(2026, 10, 31))
+    assert [(b.number, b.status) for b in rec.book_only] == [("RCT-0", "before_statements"), ("RCT-3", "in_transit")]
+    assert rec.ties and "before the first statement" in rec.warnings[0]
+    assert rec.before_statements == Decimal("4000.00") and rec.not_cleared == Decimal("25000.00")
+
+    # keyed in on the 12th, never reached the bank although the statement runs to the 31st
+    post("receipt", "RCT-5", make_customer("C005"), "2026-10-12", "5000.00", mode="neft", reference="N5000")
+    rec = bank_reconciliation(company=company, account=account, as_of=date(2026, 10, 31))
+    assert [(b.number, b.status) for b in rec.book_only] == [
+        ("RCT-0", "before_statements"), ("RCT-5", "not_in_bank"), ("RCT-3", "in_transit")]
+    assert (rec.not_cleared, rec.not_found, rec.unexplained, rec.ties) == (
+        Decimal("25000.00"), Decimal("5000.00"), Decimal("-5000.00"), False)
+    lines = dict(rec.statement_lines())
+    assert lines["Less: deposited, not yet cleared by the bank"] == Decimal("-25000.00")
+    assert lines["Unexplained: in the book, never booked by the bank"] == Decimal("-5000.00")
+    data = rec.as_json()
+    assert (data["not_in_bank"], data["not_cleared"], data["ties"]) == ("5000.00", "25000.00", False)
+    check = close_month(company=company, month="2026-10").check("bank_reconciliation")
+    assert not check.ok and "RCT-5" in check.message and check.items[0]["not_in_bank"] == ["12-10-2026 RCT-5 5000.00"]
+    assert check.items[0]["uncleared"] == ["30-10-2026 RCT-3 25000.00"]

@@ -40,6 +40,9 @@ def init(obj, name, gstin, state, currency, fy_start, locale):
     except ValueError as exc:
         raise DuesError(str(exc)) from exc
     migrate()
+    from dues.companies.models import Account
+
+    chart = set(Account.objects.values_list("pk", flat=True))
     company, created = company_init(name=name, gstin=gstin, state_code=state, currency=currency.upper(),
                                     fy_start=(month, day), locale=locale, actor=obj.user)
     policy_default(company, obj.user)  # the default dunning policy
@@ -47,7 +50,10 @@ def init(obj, name, gstin, state, currency, fy_start, locale):
         out.print(f"created company [bold]{company.name}[/bold] ({company.currency}, fiscal year from "
                   f"{company.fy_start_day:02d}-{company.fy_start_month:02d}) with its chart of accounts")
     else:
-        out.print(f"database is up to date; company [bold]{company.name}[/bold] already exists (left unchanged)")
+        added = Account.objects.filter(company=company).exclude(pk__in=chart).order_by("code")
+        out.print(f"database is up to date; company [bold]{company.name}[/bold] already exists (left unchanged"
+                  + ("; added to its chart: " + ", ".join(f"{a.code} {a.name}" for a in added) if added else "")
+                  + ")")
 
 
 @cli.command()
@@ -68,7 +74,8 @@ def lock(obj, date, clear):
 
 @cli.command("settings")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
-              help="change a setting: name, locale, gstin, state_code, gstin_checksum (error|warn)")
+              help="change a setting: name, locale, gstin, state_code, gstin_checksum (error|warn), "
+                   "interest_gst (on|off: GST on overdue interest, at the original supply's rate)")
 @click.pass_obj
 def settings_cmd(obj, pairs):
     """Show the company's settings, or change them (each change is audited)."""

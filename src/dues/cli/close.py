@@ -22,8 +22,9 @@ def close() -> None:
 @click.pass_obj
 def month(obj, month, lock, fmt, output):
     """Check MONTH: AR sub-ledger = AR control, bank lines applied or explained, unapplied cash,
-    bank reconciliations tie, audit chain intact. With --lock, lock the period when all pass
-    (refused, exit 1, naming the failing checks, when one fails).
+    bank reconciliations tie, audit chain intact. Exits 1 naming the failing checks when one fails
+    (with or without --lock), so a scheduled close can alert. With --lock, lock the period when all
+    pass (refused when one fails).
     """
     from dues.core.errors import DuesError
     from dues.reconciliation import close as closing
@@ -51,4 +52,10 @@ def month(obj, month, lock, fmt, output):
         _, moved = closing.close_month_lock(company=company, result=result, actor=obj.user)
         click.echo(f"locked through {result.end:%d-%m-%Y}" if moved else
                    f"already locked through {company.lock_date:%d-%m-%Y}", err=fmt == "json" and not output)
+    if not result.ok:  # exit 1 so that a scheduled close alerts
+        from .errors import err
+
+        err.print(f"[red]error[/red] {result.month} does not close: check(s) failed: " + ", ".join(
+            f"{c.name} ({c.message})" for c in result.checks if not c.ok))
+        return 1
     return 0

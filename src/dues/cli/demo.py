@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
 from dues import clock
@@ -117,7 +119,16 @@ def _print_summary(company, summary, as_of, seconds: float, db_url: str | None) 
     share = summary.overdue / owed * 100 if owed else 0
     out.print(f"outstanding [bold]{money(summary.outstanding)}[/bold] (net of unapplied credits "
               f"{money(summary.unapplied)}); overdue {money(summary.overdue)} ({share:.0f}% of what is owed)")
+    for rec in summary.banks:
+        cheques = sum(1 for b in rec.in_transit if b.amount > 0)
+        out.print(f"bank {rec.account.code}: {len(rec.matched)} receipts cleared by the bank, {cheques} deposited "
+                  f"and not yet cleared, {len(rec.bank_only)} bank line(s) not in the book (for the cash "
+                  f"workbench); the reconciliation {'ties' if rec.ties else 'does NOT tie'} "
+                  f"(book {money(rec.book_balance)}, bank {money(rec.bank_balance)})")
     prefix = f"dues --db {db_url}" if db_url else "dues"
     out.print("\ntry next:" if db_url else "\ntry next (with the same --db or DUES_DATABASE_URL):")
-    for command in ("ageing", "ageing --by salesperson", "outstanding C0001", "audit verify"):
+    month = as_of.replace(day=1) - timedelta(days=1)
+    for command in ("ageing", "ageing --by salesperson", "outstanding C0001", "audit verify",
+                    f"reconcile bank --account BANK1 --as-of {as_of.isoformat()}", f"close month {month:%Y-%m}",
+                    "ledger trial-balance"):
         out.print(f"  {prefix} {command}")

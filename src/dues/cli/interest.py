@@ -74,6 +74,10 @@ def interest_cmd(obj, customer_code, on, start, terms, do_post, number, fmt):
     if fmt == "json":
         data = computed.as_json()
         data["posted"] = document.number if document else None
+        if document:
+            data["debit_note"] = {"number": document.number, "amount": f"{document.amount:.2f}",
+                                  "interest": f"{document.taxable_value:.2f}", "cgst": f"{document.cgst:.2f}",
+                                  "sgst": f"{document.sgst:.2f}", "igst": f"{document.igst:.2f}"}
         print_json(data)
         return 0
     if computed.terms is None:
@@ -90,7 +94,10 @@ def interest_cmd(obj, customer_code, on, start, terms, do_post, number, fmt):
         table(title, ["item", "due", "amount", "outstanding", "days", "interest"], rows, right=[2, 3, 4, 5])
     out.print(f"interest due: {money_text(computed.total, company.locale)}" if rows else f"{title}: nothing due")
     if document:
-        out.print(f"posted debit note {document.number} for {money_text(document.amount, company.locale)}")
+        tax = document.cgst + document.sgst + document.igst
+        out.print(f"posted debit note {document.number} for {money_text(document.amount, company.locale)}"
+                  + (f" (interest {money_text(document.taxable_value, company.locale)} + GST "
+                     f"{money_text(tax, company.locale)})" if tax else ""))
     return 0
 
 

@@ -60,6 +60,7 @@ def main() -> None:
         demo,
         documents,
         interest,
+        ledger,
         policy,
         reconcile,
         reports,

@@ -114,9 +114,9 @@ def bank(obj, account, as_of, fmt, output):
         table(f"Bank reconciliation {rec.account.code} as of {rec.as_of.isoformat()}", ["", "amount"],
               [[label, money_text(v)] for label, v in rec.statement_lines()], right=[1])
         if rec.book_only:
-            table("In the book, not in the bank", ["date", "document", "reference", "amount"],
-                  [[b.date.isoformat(), b.number, b.reference, money_text(b.amount)] for b in rec.book_only],
-                  right=[3])
+            table("In the book, not in the bank", ["date", "document", "reference", "amount", "status"],
+                  [[b.date.isoformat(), b.number, b.reference, money_text(b.amount), b.status.replace("_", " ")]
+                   for b in rec.book_only], right=[3])
         if rec.bank_only:
             table("In the bank, not in the book", ["date", "kind", "reference", "amount", "narration"],
                   [[b.date.isoformat(), b.kind, b.reference, money_text(b.amount), b.narration[:60]]

@@ -24,6 +24,8 @@ class Company(models.Model):
         max_length=5, default=GSTIN_STRICT,
         choices=[(GSTIN_STRICT, "a wrong check character is an error"), (GSTIN_WARN, "only a warning")],
     )
+    interest_gst = models.BooleanField(
+        default=False, help_text="charge GST on overdue interest (at the rate of the original supply)")
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
@@ -41,7 +43,7 @@ class Company(models.Model):
             "name": self.name, "gstin": self.gstin, "state_code": self.state_code, "currency": self.currency,
             "locale": self.locale, "fy_start": f"{self.fy_start_month:02d}-{self.fy_start_day:02d}",
             "lock_date": self.lock_date.isoformat() if self.lock_date else None,
-            "gstin_checksum": self.gstin_checksum,
+            "gstin_checksum": self.gstin_checksum, "interest_gst": "on" if self.interest_gst else "off",
         }
 
 

@@ -27,6 +27,7 @@ DEFAULT_CHART = [
     ("3100", "Opening Balance Adjustment", Account.EQUITY, roles.OPENING),
     ("4100", "Sales", Account.INCOME, roles.SALES),
     ("4110", "Sales Returns", Account.INCOME, roles.SALES_RETURNS),
+    ("4200", "Interest on overdue receivables", Account.INCOME, roles.INTEREST_INCOME),
     ("5100", "Discount Allowed", Account.EXPENSE, roles.DISCOUNT),
     ("5110", "Bank Charges", Account.EXPENSE, roles.BANK_CHARGES),
     ("5120", "Bad Debts Written Off", Account.EXPENSE, roles.WRITE_OFF),
@@ -64,6 +65,7 @@ def company_init(*, name: str, gstin: str = "", state_code: str = "", currency: 
     """
     existing = Company.objects.order_by("id").first()
     if existing:
+        chart_complete(existing, actor=actor)
         return existing, False
     gstin, state_code = _check_settings(gstin=gstin, state_code=state_code, currency=currency, fy_start=fy_start)
     company = Company.objects.create(
@@ -78,11 +80,36 @@ def company_init(*, name: str, gstin: str = "", state_code: str = "", currency: 
     return company, True
 
 
+def chart_complete(company: Company, *, actor=None) -> list[Account]:
+    """Add the accounts of the default chart whose role the company's chart lacks (an upgrade adds them).
+
+    An account's code already taken by another account gets the next free number (4200 -> 4201).
+    Returns the accounts added (each audited).
+    """
+    have = dict(Account.objects.filter(company=company).values_list("role", "code"))
+    codes = set(Account.objects.filter(company=company).values_list("code", flat=True))
+    added = []
+    for code, aname, kind, role in DEFAULT_CHART:
+        if role in have:
+            continue
+        while code in codes:
+            code = str(int(code) + 1) if code.isdigit() else code + "-1"
+        account = Account.objects.create(company=company, code=code, name=aname, kind=kind, role=role)
+        codes.add(code)
+        added.append(account)
+        audit_append(actor=actor, action="create", object_type="account", object_id=account.code,
+                     company_id=company.pk, after={"code": code, "name": aname, "kind": kind, "role": role})
+    return added
+
+
+ON_OFF = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+
+
 @transaction.atomic
 def company_update(*, company: Company, actor=None, **changes) -> Company:
     """Change company settings (name, locale, GSTIN check mode, ...); the change is audited."""
     require(actor, "settings.change", "change company settings")
-    allowed = {"name", "locale", "gstin_checksum", "gstin", "state_code"}
+    allowed = {"name", "locale", "gstin_checksum", "gstin", "state_code", "interest_gst"}
     unknown = set(changes) - allowed
     if unknown:
         raise DuesError(f"cannot change {', '.join(sorted(unknown))} here")
@@ -94,6 +121,11 @@ def company_update(*, company: Company, actor=None, **changes) -> Company:
             currency=company.currency, fy_start=(company.fy_start_month, company.fy_start_day))
     if changes.get("gstin_checksum", Company.GSTIN_STRICT) not in (Company.GSTIN_STRICT, Company.GSTIN_WARN):
         raise DuesError("gstin_checksum is 'error' or 'warn'")
+    if "interest_gst" in changes and not isinstance(changes["interest_gst"], bool):
+        word = str(changes["interest_gst"]).strip().lower()
+        if word not in ON_OFF:
+            raise DuesError(f"interest_gst is 'on' or 'off', got {changes['interest_gst']!r}")
+        changes["interest_gst"] = ON_OFF[word]
     for key, value in changes.items():
         setattr(company, key, value)
     company.full_clean()

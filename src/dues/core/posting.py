@@ -19,6 +19,7 @@ from .money import ZERO
 AR = "ar_control"
 SALES = "sales"
 SALES_RETURNS = "sales_returns"
+INTEREST_INCOME = "interest_income"
 CGST = "cgst_output"
 SGST = "sgst_output"
 IGST = "igst_output"

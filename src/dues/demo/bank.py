@@ -1,38 +1,110 @@
-"""The demo's bank statement: the last days of HDFC credits waiting to be applied on the cash workbench.
+"""The demo's bank: a year of HDFC statements in which the company's receipts clear, and the last days'
+credits waiting on the cash workbench.
 
-Credits are drawn from the demo's open invoices, the way customers really pay: the exact invoice,
-net of 2% TDS on the taxable value, two invoices in one transfer, a UPI payment from a short name,
-a cheque; plus bank interest (not a customer) and the bank's own charges. The file goes through the
-same import as a real one (``dues import bank``); nothing is applied, so the workbench has work.
+Month by month, every receipt the demo booked reaches the bank the way it would: NEFT, RTGS, IMPS and
+UPI the same day, a cheque one or two working days after it was deposited (so the cheques of the
+last days are still in clearing: genuinely outstanding on the bank reconciliation). Those lines are
+linked to their receipts, as cash application leaves them. The last days also bring credits nobody
+has booked yet, drawn from the open invoices the way customers really pay (the exact invoice, net of
+2% TDS on the taxable value, two invoices in one transfer, a UPI payment from a short name, a part
+payment, a cheque), plus bank interest and the bank's own charges, not booked either. Each month's
+file goes through the same import as a real one (``dues import bank``).
 """
 
 from __future__ import annotations
 
 import random
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-
-from babel.numbers import format_decimal
 
 from dues.core.money import ZERO
 
 OPENING = Decimal("1843250.75")
 TDS_RATE = Decimal("0.02")
 CENT = Decimal("0.01")
+ACCOUNT_NUMBER = "50200012345678"
+IFSC = "HDFC0001234"
 
 
 def _inr(value: Decimal) -> str:
-    """1234567.5 -> '12,34,567.50' (the way HDFC writes amounts: Indian grouping, no symbol)."""
-    return format_decimal(value, format="#,##,##0.00", locale="en_IN")
+    """1234567.5 -> '12,34,567.50' (the way HDFC writes amounts: Indian grouping, no symbol).
+
+    Done by hand: babel's formatter is the demo's slowest step over a year of lines.
+    """
+    text = f"{abs(value):.2f}"
+    whole, cents = text.split(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    return ("-" if value < 0 else "") + ",".join([*groups, tail]) + "." + cents
 
 
-def statement_csv(company, today: date, *, seed: int = 7, credits: int = 24) -> bytes:
-    """An HDFC-layout CSV statement of the last ten days ending ``today`` (running balance consistent)."""
+@dataclass
+class Row:
+    when: date
+    narration: str
+    reference: str
+    debit: Decimal
+    credit: Decimal
+    receipt_id: int | None = None  # the booked receipt this credit is
+
+
+def _working_day(d: date) -> date:
+    return d + timedelta(days=1) if d.weekday() == 6 else d
+
+
+def _cleared_on(rng: random.Random, on: date, mode: str) -> date:
+    """When the bank credits a receipt: electronic the same day, a cheque (CTS clearing) mostly the next
+    working day, sometimes the one after."""
+    if mode != "cheque":
+        return on
+    return _working_day(on + timedelta(days=rng.choices((1, 2), weights=(7, 3))[0]))
+
+
+def receipt_rows(company, today: date, rng: random.Random) -> tuple[list[Row], int]:
+    """A bank credit for every posted receipt that has reached the bank by ``today``; and how many are still in clearing."""
+    from dues.ledger.models import Document
+
+    rows, clearing = [], 0
+    for pk, on, amount, mode, ref, name in (
+            Document.objects.filter(company=company, kind=Document.RECEIPT, status=Document.POSTED, amount__gt=0)
+            .exclude(mode="cash").order_by("date", "pk")
+            .values_list("pk", "date", "amount", "mode", "reference", "customer__name")):
+        when = _cleared_on(rng, on, mode)
+        if when > today:
+            clearing += 1
+            continue
+        name = name.upper()
+        amount = Decimal(amount).quantize(CENT)
+        if mode == "cheque":  # "CHQ 123456 Saraswat Bank": the bank's line carries the cheque number
+            number = (ref.split() + ["0"])[1]
+            text, ref = f"CHQ DEP-MICR CTS-{number}-{name}", number
+        elif mode == "upi":
+            short = name.split()[0]
+            text = f"UPI/{ref}/{short}/{short.lower()}@okaxis/Axis Bank"
+        elif mode == "imps":
+            text = f"IMPS-{ref}-{name}-UTIB-XXXX{rng.randint(1000, 9999)}"
+        else:
+            text = f"{mode.upper()} CR-{ref[:4]}0{rng.randint(100000, 999999)}-{name}-{ref}"
+        rows.append(Row(when, text, ref, ZERO, amount, pk))
+    return rows, clearing
+
+
+def unbooked_rows(company, today: date, rng: random.Random, credits: int = 24) -> list[Row]:
+    """The last days' credits nobody has booked (for the cash workbench), bank interest and charges.
+
+    They fall in the current month (from the 1st at the earliest), so the months before close clean.
+    """
     from django.db.models import F
 
     from dues.ledger.models import OpenItem
 
-    rng = random.Random(seed)
     # invoices nobody has paid anything of yet: how a payment usually meets an invoice
     items = list(OpenItem.objects.filter(company=company, side="D", residual=F("amount"), reversal_of__isnull=True,
                                          document__kind="invoice", document__status="posted")
@@ -42,13 +114,14 @@ def statement_csv(company, today: date, *, seed: int = 7, credits: int = 24) -> 
         by_customer.setdefault(item.customer_id, []).append(item)
     payers = [v for v in by_customer.values()]
     rng.shuffle(payers)
-    rows: list[tuple[date, str, str, Decimal, Decimal]] = []  # date, narration, reference, debit, credit
-    start = today - timedelta(days=9)
+    rows: list[Row] = []
+    start = max(today - timedelta(days=9), today.replace(day=1))
+    span = (today - start).days
     for n, open_items in enumerate(payers[:credits]):
         customer = open_items[0].customer
         first = open_items[0]
         style = n % 6
-        when = start + timedelta(days=rng.randint(0, 9))
+        when = start + timedelta(days=rng.randint(0, span))
         utr = f"{rng.randint(10**11, 10**12 - 1)}"
         name = customer.name.upper()
         if style == 0:  # the exact invoice, NEFT
@@ -73,29 +146,80 @@ def statement_csv(company, today: date, *, seed: int = 7, credits: int = 24) -> 
         else:  # a cheque
             amount = first.residual
             text = f"CHQ DEP {rng.randint(100000, 999999)} {name} CLG"
-        rows.append((when, text, utr, ZERO, amount.quantize(CENT)))
+        rows.append(Row(when, text, utr, ZERO, amount.quantize(CENT)))
     quarter_start = today - timedelta(days=91)
-    rows.append((today - timedelta(days=3), f"INT.PD:{quarter_start:%d-%m-%Y} TO {today - timedelta(days=3):%d-%m-%Y}",
-                 "", ZERO, Decimal("4127.00")))
-    rows.append((today - timedelta(days=1), "CHRG: NEFT/RTGS CHARGES INCL GST", "", Decimal("354.00"), ZERO))
-    rows.sort(key=lambda r: (r[0], r[2]))
+    paid = max(today - timedelta(days=3), start)
+    rows.append(Row(paid, f"INT.PD:{quarter_start:%d-%m-%Y} TO {paid:%d-%m-%Y}", "", ZERO, Decimal("4127.00")))
+    rows.append(Row(max(today - timedelta(days=1), start), "CHRG: NEFT/RTGS CHARGES INCL GST", "",
+                    Decimal("354.00"), ZERO))
+    return rows
 
-    lines = [f"{company.name}", "Statement of account", "Account No :50200012345678", "IFSC :HDFC0001234",
-             f"Statement From : {start:%d/%m/%Y} To : {today:%d/%m/%Y}", "",
+
+def statement_csv(company, rows: list[Row], opening: Decimal, start: date, end: date) -> tuple[bytes, Decimal]:
+    """One HDFC-layout CSV statement of ``rows`` (in order, running balance from ``opening``); and its closing."""
+    lines = [f"{company.name}", "Statement of account", f"Account No :{ACCOUNT_NUMBER}", f"IFSC :{IFSC}",
+             f"Statement From : {start:%d/%m/%Y} To : {end:%d/%m/%Y}", "",
              "Date,Narration,Chq./Ref.No.,Value Dt,Withdrawal Amt.,Deposit Amt.,Closing Balance"]
-    balance = OPENING
-    for when, text, ref, debit, credit in rows:
-        balance += credit - debit
-        d = f"{when:%d/%m/%y}"
-        lines.append(",".join([d, f'"{text}"', ref, d, f'"{_inr(debit)}"' if debit else "",
-                               f'"{_inr(credit)}"' if credit else "", f'"{_inr(balance)}"']))
-    return ("\n".join(lines) + "\n").encode()
+    balance = opening
+    for r in rows:
+        balance += r.credit - r.debit
+        d = f"{r.when:%d/%m/%y}"
+        lines.append(",".join([d, f'"{r.narration}"', r.reference, d, f'"{_inr(r.debit)}"' if r.debit else "",
+                               f'"{_inr(r.credit)}"' if r.credit else "", f'"{_inr(balance)}"']))
+    return ("\n".join(lines) + "\n").encode(), balance
 
 
-def import_demo_statement(company, today: date, *, actor, seed: int = 7):
-    """Import the demo statement through the real bank import; returns its result."""
+@dataclass
+class DemoBank:
+    statements: int
+    lines: int
+    cleared: int     # receipts the bank has credited (lines linked to them)
+    clearing: int    # cheques deposited, not yet credited by ``today``
+    unbooked: int    # credits and debits in the bank the book does not have yet
+
+
+def import_demo_statements(company, today: date, *, actor, seed: int = 7) -> DemoBank:
+    """Import the demo year's statements month by month through the real bank import and link each
+    receipt's line to it (what cash application leaves behind)."""
+    from django.db import connection
+
+    from dues.audit.services import AuditEntry, actor_name, audit_append_many
+    from dues.banking.models import BankLine
     from dues.banking.services import bank_statement_import
 
-    data = statement_csv(company, today, seed=seed)
-    return bank_statement_import(company=company, path=f"hdfc-{today:%Y%m%d}.csv", data=data, preset="hdfc",
-                                 actor=actor)
+    unbooked = unbooked_rows(company, today, random.Random(seed))
+    cleared, clearing = receipt_rows(company, today, random.Random(seed + 1))
+    months: dict[tuple[int, int], list[Row]] = defaultdict(list)
+    for r in cleared + unbooked:
+        months[(r.when.year, r.when.month)].append(r)
+    balance, lines, links = OPENING, 0, []
+    for (y, m) in sorted(months):
+        rows = sorted(months[(y, m)], key=lambda r: (r.when, r.receipt_id is None, r.receipt_id or 0, r.reference))
+        first = date(y, m, 1)
+        last = min(today, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+        data, balance = statement_csv(company, rows, balance, first, last)
+        result = bank_statement_import(company=company, path=f"hdfc-{y}{m:02d}.csv", data=data, preset="hdfc",
+                                       actor=actor)
+        imported = list(BankLine.objects.filter(statement_id__in=result.statement_ids).order_by("row", "pk"))
+        if len(imported) != len(rows):  # pragma: no cover - the demo's lines are all new
+            raise RuntimeError(f"demo statement {y}-{m:02d}: {len(imported)} lines imported of {len(rows)}")
+        lines += len(imported)
+        for line, r in zip(imported, rows, strict=True):
+            if r.receipt_id is not None:
+                line.status, line.applied_amount, line.receipt_id = BankLine.APPLIED, line.amount, r.receipt_id
+                links.append(line)
+    with connection.cursor() as cursor:  # one statement per line, prepared once (bulk_update is slow here)
+        cursor.executemany(f'UPDATE "{BankLine._meta.db_table}" SET status = %s, applied_amount = amount, '  # noqa: S608
+                           'receipt_id = %s WHERE id = %s',
+                           [(BankLine.APPLIED, line.receipt_id, line.pk) for line in links])
+    audit_append_many([AuditEntry(actor_name(actor), "apply", "bank_statement", str(sid), company.pk, None,
+                                  {"lines_linked_to_receipts": n})
+                       for sid, n in sorted(_count_by_statement(links).items())])
+    return DemoBank(len(months), lines, len(links), clearing, len(unbooked))
+
+
+def _count_by_statement(lines) -> dict[int, int]:
+    out: dict[int, int] = defaultdict(int)
+    for line in lines:
+        out[line.statement_id] += 1
+    return out

@@ -854,7 +854,7 @@ def build_demo(plan: DemoPlan, *, actor: str = "demo",
     from dues.ledger.services import allocation_create, document_cancel, documents_post
     from dues.users.services import user_add
 
-    from .bank import import_demo_statement
+    from .bank import import_demo_statements
 
     step = advance or (lambda n, what: None)
     company, _ = company_init(name=COMPANY_NAME, gstin=COMPANY_GSTIN, state_code=COMPANY_STATE, currency="INR",
@@ -903,7 +903,7 @@ def build_demo(plan: DemoPlan, *, actor: str = "demo",
     for username, role, person in DEMO_USERS:
         if not user_model.objects.filter(username=username).exists():
             user_add(username=username, role=role, password=ADMIN_PASSWORD, person_name=person, actor=actor)
-    import_demo_statement(company, plan.today, actor=actor)
+    import_demo_statements(company, plan.today, actor=actor, seed=plan.seed)
     return company
 
 
@@ -923,6 +923,7 @@ class DemoSummary:
     outstanding: Decimal
     overdue: Decimal
     unapplied: Decimal
+    banks: list = field(default_factory=list)  # dues.reconciliation.bank.BankReconciliation per account, as of today
 
 
 def demo_summary(company, today: date) -> DemoSummary:
@@ -938,6 +939,8 @@ def demo_summary(company, today: date) -> DemoSummary:
         counts[kind][0] += 1
         counts[kind][1] += Decimal(amount)
         cancelled += status == Document.CANCELLED
+    from dues.reconciliation.bank import bank_reconciliations
+
     report = ageing(company=company, as_of=today)
     totals = report.totals
     overdue = sum((v for k, v in totals.buckets.items() if k != NOT_DUE), ZERO)
@@ -947,7 +950,8 @@ def demo_summary(company, today: date) -> DemoSummary:
         documents=[(kind, n, _paise(amount)) for kind, (n, amount) in counts.items() if n],
         cancelled=cancelled, allocations=Allocation.objects.filter(company=company).count(),
         audit_records=AuditRecord.objects.count(), ageing=report, outstanding=_paise(totals.total),
-        overdue=_paise(overdue), unapplied=_paise(totals.unapplied))
+        overdue=_paise(overdue), unapplied=_paise(totals.unapplied),
+        banks=bank_reconciliations(company=company, as_of=today))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from dues.users.permissions import require, require_post
 from .models import Allocation, Document, DocumentLine, JournalEntry, JournalLine, OpenItem
 
 D = Document
+INCOME_ROLES = (posting.SALES, posting.INTEREST_INCOME)
 
 
 @dataclass
@@ -77,6 +78,7 @@ class DocumentDraft:
     opening_side: str = "D"
     allocations: Sequence[tuple[str, Decimal]] = ()
     allocation_field: str = "allocations"
+    income_role: str = posting.SALES  # an invoice or debit note: what it earns (sales, interest income)
     row: int | None = None
     source: str = ""
 
@@ -128,6 +130,9 @@ def _prepare(company: Company, draft: DocumentDraft, who: str, problems: list[Pr
     # an opening balance brought forward keeps its bill's original due date, which may be earlier
     if draft.due_date and draft.due_date < draft.date and draft.kind != D.OPENING:
         bad("due_date", f"{draft.due_date.isoformat()} is before the document date {draft.date.isoformat()}")
+    if draft.income_role not in INCOME_ROLES or (draft.income_role != posting.SALES
+                                                 and draft.kind not in (D.INVOICE, D.DEBIT_NOTE)):
+        bad("income_role", f"{draft.income_role!r} is not an income account an invoice or debit note can credit")
     if draft.kind == D.OPENING and draft.opening_side not in ("D", "C"):
         bad("amount", "an opening balance is a debit (owed to us) or a credit (advance)")
     if len(problems) > start:
@@ -173,7 +178,7 @@ def _prepare(company: Company, draft: DocumentDraft, who: str, problems: list[Pr
 
     kind = draft.kind
     if kind in (D.INVOICE, D.DEBIT_NOTE):
-        lines = posting.invoice_lines(amount, taxable, tax)
+        lines = posting.invoice_lines(amount, taxable, tax, income_role=draft.income_role)
     elif kind == D.CREDIT_NOTE:
         lines = posting.credit_note_lines(amount, taxable, tax)
     elif kind == D.RECEIPT:
@@ -334,6 +339,10 @@ def documents_post(*, company: Company, drafts: Sequence[DocumentDraft], actor=N
 def _persist(company, prepared: list[_Prepared], touched: list[_Debit], who: str, action: str,
              batch) -> list[Document]:
     accounts = accounts_by_role(company)
+    missing = sorted({ln.role for p in prepared for ln in p.lines} - set(accounts))
+    if missing:
+        raise DuesError(f"the chart of accounts has no account for {', '.join(missing)}: run `dues init` to add "
+                        "the accounts of the default chart")
     now = clock.now()
     docs = [p.document for p in prepared]
     for doc, pk in zip(docs, bulk.reserve_ids(Document._meta.db_table, len(docs)), strict=True):

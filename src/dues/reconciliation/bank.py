@@ -10,16 +10,27 @@ in memory:
 3. by amount (same direction), a date window (the bank books it from 3 days before to 10 days after
    the book), preferring the same reference (UTR / cheque number), then the nearest date.
 
-What is left is "in the book, not in the bank" (deposits not yet cleared, withdrawals not yet
-debited) and "in the bank, not in the book" (unapplied credits, ignored or returned credits, bank
-charges, other debits). The statement::
+What is left is "in the book, not in the bank" and "in the bank, not in the book" (unapplied credits,
+ignored or returned credits, bank charges, other debits: the AR desk books no payments). An item in
+the book and not in the bank explains a difference only when it can still be on its way:
+
+- ``in_transit``: dated within the bank's booking window (10 days) before the last day the imported
+  statements cover: deposited, not yet credited (a cheque in clearing), or paid, not yet debited;
+- ``before_statements``: dated before the first imported statement: in its opening balance;
+- ``not_in_bank``: anything else: the statements cover its day and ten more, and the bank never
+  booked it (a receipt keyed in that never arrived, a wrong amount, a statement missing). It is
+  listed but explains nothing: the reconciliation does not tie.
+
+The statement::
 
     book balance
   + bank balance brought forward (the first imported statement's opening balance: not in the book)
-  − book items not in the bank (signed: money in positive)
+  − book items before the first statement (in that opening balance)
+  − book items in transit (signed: money in positive)
   + bank items not in the book (signed)
   + amount differences of matched pairs (bank − book)
-  = adjusted book balance;  unexplained = bank balance − adjusted book balance;  ties when zero.
+  = adjusted book balance;  unexplained = bank balance − adjusted book balance;  ties when zero
+    (so book items not in the bank and a gap in the statements both show as unexplained).
 
 The bank balance on the date is the statement's own stated balance (the last statement ending on or
 before the date, plus any lines after it) when there is one, else the computed one (brought forward
@@ -63,10 +74,17 @@ class BookItem:
     narration: str
     reverses_id: int | None = None
     document_id: int | None = None
+    status: str = ""  # when not in the bank: in_transit, before_statements, not_in_bank
 
     def as_json(self) -> dict:
-        return {"entry": self.entry_id, "date": self.date.isoformat(), "document": self.number,
-                "reference": self.reference, "amount": _m(self.amount), "narration": self.narration}
+        out = {"entry": self.entry_id, "date": self.date.isoformat(), "document": self.number,
+               "reference": self.reference, "amount": _m(self.amount), "narration": self.narration}
+        if self.status:
+            out["status"] = self.status
+        return out
+
+
+IN_TRANSIT, BEFORE_STATEMENTS, NOT_IN_BANK = "in_transit", "before_statements", "not_in_bank"
 
 
 @dataclass
@@ -117,6 +135,19 @@ class BankReconciliation:
     bank_only: list[BankItem] = field(default_factory=list)
     cancelled_in_book: list[tuple[BookItem, BookItem]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    statements_from: date | None = None  # the first day the imported statements cover
+    statements_to: date | None = None    # the last day they cover, up to ``as_of``
+
+    def _book_sum(self, status: str) -> Decimal:
+        return sum((b.amount for b in self.book_only if b.status == status), ZERO)
+
+    @property
+    def in_transit(self) -> list[BookItem]:
+        return [b for b in self.book_only if b.status == IN_TRANSIT]
+
+    @property
+    def not_in_bank(self) -> list[BookItem]:
+        return [b for b in self.book_only if b.status == NOT_IN_BANK]
 
     @property
     def bank_balance(self) -> Decimal:
@@ -124,7 +155,17 @@ class BankReconciliation:
 
     @property
     def not_cleared(self) -> Decimal:
-        return sum((b.amount for b in self.book_only), ZERO)
+        """In the book, on its way to the bank (or from it): what legitimately explains a difference."""
+        return self._book_sum(IN_TRANSIT)
+
+    @property
+    def before_statements(self) -> Decimal:
+        return self._book_sum(BEFORE_STATEMENTS)
+
+    @property
+    def not_found(self) -> Decimal:
+        """In the book, never booked by the bank although its statements cover the day: explains nothing."""
+        return self._book_sum(NOT_IN_BANK)
 
     @property
     def not_booked(self) -> Decimal:
@@ -136,8 +177,8 @@ class BankReconciliation:
 
     @property
     def adjusted_book_balance(self) -> Decimal:
-        return (self.book_balance + self.brought_forward - self.not_cleared + self.not_booked
-                + self.match_differences)
+        return (self.book_balance + self.brought_forward - self.before_statements - self.not_cleared
+                + self.not_booked + self.match_differences)
 
     @property
     def unexplained(self) -> Decimal:
@@ -149,21 +190,26 @@ class BankReconciliation:
 
     def statement_lines(self) -> list[tuple[str, Decimal]]:
         """The bank reconciliation statement, line by line (label, amount), ending in the bank balance."""
-        dep = sum((b.amount for b in self.book_only if b.amount > 0), ZERO)
-        wdl = sum((b.amount for b in self.book_only if b.amount < 0), ZERO)
+        dep = sum((b.amount for b in self.in_transit if b.amount > 0), ZERO)
+        wdl = sum((b.amount for b in self.in_transit if b.amount < 0), ZERO)
         cr = sum((b.amount for b in self.bank_only if b.amount > 0), ZERO)
         dr = sum((b.amount for b in self.bank_only if b.amount < 0), ZERO)
         lines = [("Balance as per book", self.book_balance),
-                 ("Add: bank balance brought forward (before the book)", self.brought_forward),
-                 ("Less: deposited, not yet cleared by the bank", -dep),
+                 ("Add: bank balance brought forward (before the book)", self.brought_forward)]
+        if self.before_statements:
+            lines.append(("Less: booked before the first statement (in its opening balance)",
+                          -self.before_statements))
+        lines += [("Less: deposited, not yet cleared by the bank", -dep),
                  ("Add: paid out in the book, not yet debited by the bank", -wdl),
                  ("Add: credited by the bank, not in the book", cr),
                  ("Less: debited by the bank, not in the book", dr)]
         if self.match_differences:
             lines.append(("Add: differences on matched entries (bank − book)", self.match_differences))
         lines.append(("Adjusted book balance", self.adjusted_book_balance))
-        if self.unexplained:
-            lines.append(("Unexplained", self.unexplained))
+        if self.not_found:
+            lines.append(("Unexplained: in the book, never booked by the bank", -self.not_found))
+        if self.unexplained + self.not_found:
+            lines.append(("Unexplained: other", self.unexplained + self.not_found))
         lines.append(("Balance as per bank", self.bank_balance))
         return lines
 
@@ -174,7 +220,10 @@ class BankReconciliation:
             "bank_balance": _m(self.bank_balance),
             "bank_balance_source": "statement" if self.stated_bank_balance is not None else "computed",
             "computed_bank_balance": _m(self.computed_bank_balance),
+            "statements_from": self.statements_from.isoformat() if self.statements_from else None,
+            "statements_to": self.statements_to.isoformat() if self.statements_to else None,
             "not_cleared": _m(self.not_cleared), "not_booked": _m(self.not_booked),
+            "before_statements": _m(self.before_statements), "not_in_bank": _m(self.not_found),
             "match_differences": _m(self.match_differences),
             "adjusted_book_balance": _m(self.adjusted_book_balance),
             "unexplained": _m(self.unexplained), "ties": self.ties,
@@ -259,6 +308,31 @@ def _balances(account: BankAccount, as_of: date, lines: list[BankItem], warnings
     return brought, computed, stated
 
 
+def _coverage(account: BankAccount, as_of: date) -> tuple[date | None, date | None]:
+    """(first day, last day up to ``as_of``) the account's imported statements cover; (None, None) if none."""
+    from django.db.models import Max, Min
+
+    days = BankStatement.objects.filter(bank_account=account).aggregate(
+        first=Min("period_start"), first_line=Min("bank_lines__booking_date"))
+    first = min((d for d in (days["first"], days["first_line"]) if d), default=None)
+    if first is None or first > as_of:
+        return first, None
+    upto = BankStatement.objects.filter(bank_account=account, period_start__lte=as_of).aggregate(
+        end=Max("period_end"))["end"]
+    last_line = BankLine.objects.filter(bank_account=account, booking_date__lte=as_of).aggregate(
+        d=Max("booking_date"))["d"]
+    last = max((d for d in (upto, last_line) if d), default=None)
+    return first, min(last, as_of) if last else None
+
+
+def _classify(item: BookItem, first: date | None, last: date | None) -> str:
+    if first is None or item.date < first:
+        return BEFORE_STATEMENTS
+    if last is None or item.date > last - LATE:
+        return IN_TRANSIT
+    return NOT_IN_BANK
+
+
 def bank_reconciliation(*, company, account: BankAccount | str, as_of: date) -> BankReconciliation:
     """Reconcile one bank account's book against its statement lines as of ``as_of``."""
     if isinstance(account, str):
@@ -274,6 +348,7 @@ def bank_reconciliation(*, company, account: BankAccount | str, as_of: date) -> 
     brought, computed, stated = _balances(account, as_of, bank, warnings)
     rec = BankReconciliation(account, as_of, sum((b.amount for b in book), ZERO), brought, computed, stated,
                              warnings=warnings)
+    rec.statements_from, rec.statements_to = _coverage(account, as_of)
 
     # 1. by link: the receipt posted for a bank line
     originals = {b.document_id: b for b in book if b.document_id and b.reverses_id is None}
@@ -306,6 +381,7 @@ def bank_reconciliation(*, company, account: BankAccount | str, as_of: date) -> 
     for b in rest:
         candidates = [x for x in pool.get(b.amount, ()) if b.date - EARLY <= x.date <= b.date + LATE]
         if not candidates:
+            b.status = _classify(b, rec.statements_from, rec.statements_to)
             rec.book_only.append(b)
             continue
         same = [x for x in candidates if _same_ref(b, x)]
@@ -318,6 +394,13 @@ def bank_reconciliation(*, company, account: BankAccount | str, as_of: date) -> 
             line.kind = _kind(line)
             rec.bank_only.append(line)
     rec.matched.sort(key=lambda m: (m.bank.date, m.bank.line_id))
+    early = [b for b in rec.book_only if b.status == BEFORE_STATEMENTS]
+    if early and rec.statements_from:
+        rec.warnings.append(f"{len(early)} book item(s) dated before the first statement "
+                            f"({rec.statements_from:%d-%m-%Y}) are taken as in its opening balance")
+    if rec.statements_to and rec.statements_to < as_of:
+        rec.warnings.append(f"the imported statements end on {rec.statements_to:%d-%m-%Y}: book items after "
+                            "it cannot be checked yet")
     return rec
 
 
@@ -357,8 +440,9 @@ def write_xlsx(rec: BankReconciliation, target) -> None:
     sheet("Matched", ["Book date", "Document", "Bank date", "Bank reference", "Amount", "Difference", "How"],
           [[m.book.date, m.book.number, m.bank.date, m.bank.reference, m.bank.amount, m.difference, m.how]
            for m in rec.matched], (4, 5))
-    sheet("Not cleared", ["Date", "Document", "Reference", "Amount", "Narration"],
-          [[b.date, b.number, b.reference, b.amount, b.narration] for b in rec.book_only], (3,))
+    sheet("Not cleared", ["Date", "Document", "Reference", "Amount", "Narration", "Status"],
+          [[b.date, b.number, b.reference, b.amount, b.narration, b.status.replace("_", " ")] for b in rec.book_only],
+          (3,))
     sheet("Not in book", ["Date", "Kind", "Reference", "Amount", "Narration", "Note"],
           [[b.date, b.kind, b.reference, b.amount, b.narration, b.note] for b in rec.bank_only], (3,))
     wb.save(target)

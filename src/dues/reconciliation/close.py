@@ -155,10 +155,26 @@ def close_month(*, company, month: str) -> MonthClose:
     rec_check = Check("bank_reconciliation", "Bank reconciliation ties for every bank account", not bad,
                       {"accounts": str(len(recs)), "not_tying": str(len(bad))},
                       [{"account": r.account.code, "book_balance": _m(r.book_balance), "bank_balance": _m(r.bank_balance),
+                        "brought_forward": _m(r.brought_forward), "before_statements": _m(r.before_statements),
                         "not_cleared": _m(r.not_cleared), "not_booked": _m(r.not_booked),
-                        "unexplained": _m(r.unexplained), "ties": r.ties} for r in recs])
-    rec_check.message = ("no bank account yet" if not recs else "every account ties" if not bad else
-                         "does not tie: " + ", ".join(f"{r.account.code} by {_m(r.unexplained)}" for r in bad))
+                        "match_differences": _m(r.match_differences), "unexplained": _m(r.unexplained),
+                        "ties": r.ties,
+                        "uncleared": [f"{b.date:%d-%m-%Y} {b.number} {_m(b.amount)}" for b in r.in_transit],
+                        "not_in_bank": [f"{b.date:%d-%m-%Y} {b.number} {_m(b.amount)}" for b in r.not_in_bank]}
+                       for r in recs])
+
+    def why(r) -> str:
+        text = f"{r.account.code} by {_m(r.unexplained)}"
+        if r.not_in_bank:
+            text += (f" ({len(r.not_in_bank)} book item(s) the bank never booked, e.g. "
+                     f"{r.not_in_bank[0].number} of {r.not_in_bank[0].date:%d-%m-%Y})")
+        return text
+
+    rec_check.message = ("no bank account yet" if not recs else
+                         "every account ties: " + "; ".join(
+                             f"{r.account.code}: book {_m(r.book_balance)}, bank {_m(r.bank_balance)}, "
+                             f"{len(r.matched)} cleared, {len(r.in_transit)} not yet cleared" for r in recs)
+                         if not bad else "does not tie: " + ", ".join(why(r) for r in bad))
     verified = audit_verify()
     audit = Check("audit_chain", "The audit chain verifies", verified.ok,
                   {"records": str(verified.records), "head_seq": str(verified.head_seq)})
@@ -229,7 +245,8 @@ def write_xlsx(result: MonthClose, target, *, company_name: str = "") -> None:
         rows = [[label, amount] for label, amount in r.statement_lines()]
         rows.append(["", None])
         rows.append(["In the book, not in the bank", None])
-        rows += [[f"{b.date:%d-%m-%Y} {b.number} {b.reference}".strip(), b.amount] for b in r.book_only]
+        rows += [[f"{b.date:%d-%m-%Y} {b.number} {b.reference} ({b.status.replace('_', ' ')})", b.amount]
+                 for b in r.book_only]
         rows.append(["In the bank, not in the book", None])
         rows += [[f"{b.date:%d-%m-%Y} {b.kind} {b.reference} {b.narration}"[:120], b.amount] for b in r.bank_only]
         sheet(f"Bank {r.account.code}", [f"{r.account.code} as of {r.as_of:%d-%m-%Y}", "Amount"], rows, (1,))
@@ -292,7 +309,8 @@ def write_pdf(result: MonthClose, target, *, company_name: str = "") -> None:
         story.append(grid([["", "Amount"]] + [[label, money_text(v)] for label, v in r.statement_lines()],
                           [130 * mm, 50 * mm], right=(1,)))
         extra = [["Date", "Item", "Amount"]]
-        extra += [[f"{b.date:%d-%m-%Y}", Paragraph(esc(f"not cleared: {b.number} {b.reference}"), small),
+        extra += [[f"{b.date:%d-%m-%Y}", Paragraph(esc(f"{b.status.replace('_', ' ')}: {b.number} {b.reference}"),
+                                                   small),
                    money_text(b.amount)] for b in r.book_only]
         extra += [[f"{b.date:%d-%m-%Y}", Paragraph(esc(f"{b.kind.replace('_', ' ')}: {b.reference} {b.narration}"),
                                                    small), money_text(b.amount)] for b in r.bank_only]

@@ -81,6 +81,7 @@ class ItemCharge:
     amount: Decimal
     residual: Decimal
     result: Any  # dues.core.interest.ItemInterest
+    document: Any = None  # the overdue invoice / debit note (its GST is the interest's, when GST is charged)
 
     @property
     def interest(self) -> Decimal:
@@ -156,7 +157,7 @@ def interest_compute(company, customer, on: date, terms=None, start: date | None
         if outcome.interest:
             residual = item.amount - sum((a for d, a in paid.get(item.id, [])), ZERO)
             result.items.append(ItemCharge(item.document.number, item.document.kind, item.due_date, item.amount,
-                                           residual, outcome))
+                                           residual, outcome, item.document))
     return result
 
 
@@ -166,18 +167,83 @@ def interest_label(terms) -> str:
     return how + (", on the whole amount from the due date" if terms.basis == "due_date" else "")
 
 
+# GST rates in force (per cent); a rate derived from an invoice's totals within 0.05 of one is taken as it
+GST_SLABS = tuple(Decimal(r) for r in ("0", "0.1", "0.25", "1", "1.5", "3", "5", "6", "7.5", "12", "18", "28", "40"))
+
+
+def supply_rates(documents) -> dict[int, list[tuple[Decimal, Decimal]]]:
+    """The GST of each original supply, as ``[(rate %, taxable value at that rate), ...]`` by document id.
+
+    An itemised invoice: its lines' rates, weighted by their taxable values. An invoice known by its
+    totals only (an import's taxable value and tax): the rate those imply, snapped to the GST slab
+    within 0.05 (per-line rounding moves it a little); a blend of rates without lines stays the
+    blended rate, which charges the same tax as apportioning the interest to each rate. An opening
+    balance carries no tax detail: ``[]`` (interest on it is charged without GST).
+    """
+    from collections import defaultdict
+
+    from dues.ledger.models import DocumentLine
+
+    ids = [d.pk for d in documents]
+    by_line: dict[int, dict[Decimal, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for doc_id, rate, value in DocumentLine.objects.filter(document_id__in=ids).values_list(
+            "document_id", "gst_rate", "taxable_value"):
+        by_line[doc_id][Decimal(rate).normalize()] += Decimal(value)
+    out: dict[int, list[tuple[Decimal, Decimal]]] = {}
+    for d in documents:
+        if d.pk in by_line:
+            out[d.pk] = sorted((r, v) for r, v in by_line[d.pk].items() if v > 0)
+            continue
+        taxable, tax = Decimal(d.taxable_value), Decimal(d.cgst + d.sgst + d.igst)
+        if taxable <= 0:
+            out[d.pk] = []
+            continue
+        rate = tax * 100 / taxable
+        slab = min(GST_SLABS, key=lambda s: abs(s - rate))
+        out[d.pk] = [(slab if abs(slab - rate) <= Decimal("0.05") else rate.quantize(Decimal("0.001")), taxable)]
+    return out
+
+
+def _interest_lines(company, computed: CustomerInterest) -> list:
+    """The debit note's lines: each item's interest at its supply's GST rate(s), split pro rata by taxable value."""
+    from dues.core.money import allocate
+    from dues.ledger.services import LineDraft
+
+    rates = supply_rates([i.document for i in computed.items])
+    lines = []
+    for i in computed.items:
+        parts = rates.get(i.document.pk) or [(ZERO, Decimal(1))]
+        amounts = allocate(i.interest, [w for _, w in parts], company.currency) if len(parts) > 1 else [i.interest]
+        for (rate, _), amount in zip(parts, amounts, strict=True):
+            if amount:
+                lines.append(LineDraft(f"Interest on {i.number}, {i.result.days} days overdue"
+                                       + (f" (GST {rate_text(rate)}%)" if len(parts) > 1 else ""), amount,
+                                       Decimal(1), rate))
+    return lines
+
+
 def interest_post(*, company, customer, on: date, actor, number: str | None = None, start: date | None = None):
     """Charge the customer's overdue interest up to ``on`` by a debit note (due on ``on``).
+
+    The interest is income of its own (the chart's "Interest on overdue receivables"), not sales. With
+    the company setting ``interest_gst`` on, GST is charged on it at the rate of each original supply
+    (interest on a delayed payment is part of the value of that supply), CGST + SGST or IGST like any
+    invoice, line by line.
 
     The debit note goes through ``document_post`` (audited by the ledger); an ``InterestCharge``
     records up to which day interest is charged, so the next computation starts after it.
     """
+    from dues.companies.models import Account
+    from dues.companies.services import chart_complete
+    from dues.core.posting import INTEREST_INCOME
     from dues.ledger.services import DocumentDraft, document_post
 
     from ..models import InterestCharge
 
     require(actor, "invoices.post", "post an interest debit note")
     with transaction.atomic():
+        if not Account.objects.filter(company=company, role=INTEREST_INCOME).exists():
+            chart_complete(company, actor=actor)  # a database from before the account existed
         computed = interest_compute(company, customer, on, start=start)
         if computed.terms is None:
             raise DuesError(f"{customer.code} has no interest terms (set them on the customer or the policy)")
@@ -190,7 +256,10 @@ def interest_post(*, company, customer, on: date, actor, number: str | None = No
                        f"to {on.strftime('%d-%m-%Y')}: {lines}")[:500]
         draft = DocumentDraft(kind="debit_note", number=number or f"INT-{customer.code}-{on:%Y%m%d}",
                               customer=customer, date=on, due_date=on, amount=total, taxable_value=total,
-                              tax=ZERO, description=description)
+                              tax=ZERO, description=description, income_role=INTEREST_INCOME)
+        if company.interest_gst:
+            draft.amount, draft.taxable_value, draft.tax = ZERO, None, None
+            draft.lines = _interest_lines(company, computed)
         document = document_post(draft, company=company, actor=actor)
         InterestCharge.objects.create(company=company, customer=customer, document=document, through=on,
                                       amount=total, mode=terms.mode, rate=terms.annual_rate,
