@@ -505,7 +505,7 @@ def test_a_retry_and_a_new_step_for_one_customer_send_one_mail(company, make_cus
 
 def test_crash_after_creating_a_merged_mail_sends_it_once(company, make_customer, post, smtp):
     from dues.collections.models import DunningAction
-    from dues.collections.transports import EmailTransport
+    from dues.messaging.transports import EmailTransport
 
     busy = make_customer("C053", name="Crash Co", email="ap@crash.example")
     invoice(post, "INV-80", busy, "1000", 1)
