@@ -131,17 +131,21 @@ def worklist_cmd(obj, collector, on, limit, fmt):
 @click.option("--outcome", type=click.Choice(["reached", "no_answer", "promised", "disputed", "refused",
                                               "wrong_contact"]), required=True)
 @click.option("--notes", default="")
-@click.option("--follow-up", "follow_up", help="next follow-up date, YYYY-MM-DD")
+@click.option("--follow-up", "follow_up", help="next follow-up date, YYYY-MM-DD (brings the customer onto "
+                                               "that day's worklist)")
+@click.option("--date", "on", help="the day of the contact, YYYY-MM-DD (default today; not in the future)")
 @click.pass_obj
-def activity_cmd(obj, customer_code, kind, outcome, notes, follow_up):
-    """Log a contact with a customer and its outcome."""
+def activity_cmd(obj, customer_code, kind, outcome, notes, follow_up, on):
+    """Log a contact with a customer and its outcome (a call made yesterday: --date yesterday's date)."""
     from dues.collections.services.activities import activity_log
 
     customer = _customer(obj.company(), customer_code)
     a = activity_log(customer=customer, kind=kind, outcome=outcome, notes=notes,
-                     next_follow_up=parse_date(follow_up) if follow_up else None, actor=obj.user)
+                     next_follow_up=parse_date(follow_up) if follow_up else None,
+                     on=parse_date(on) if on else None, actor=obj.user)
     follow = f", follow up on {a.next_follow_up.strftime('%d-%m-%Y')}" if a.next_follow_up else ""
-    out.print(f"logged {a.kind} with {customer.code}: {a.get_outcome_display()}{follow}")
+    out.print(f"logged {a.kind} with {customer.code} on {a.on.strftime('%d-%m-%Y')}: "
+              f"{a.get_outcome_display()}{follow}")
 
 
 @cli.group()

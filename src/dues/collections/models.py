@@ -153,14 +153,24 @@ class Activity(models.Model):
     next_follow_up = models.DateField(null=True, blank=True)
     action = models.ForeignKey(DunningAction, null=True, blank=True, on_delete=models.PROTECT, related_name="activities")
     created_by = models.CharField(max_length=150)
-    at = models.DateTimeField(default=clock.now, editable=False)
+    on = models.DateField(default=clock.today,
+                          help_text="the day of the contact (a call logged the day after is still on the day of the call)")
+    at = models.DateTimeField(default=clock.now, editable=False, help_text="when it was recorded")
 
     class Meta:
         verbose_name_plural = "activities"
-        indexes = [models.Index(fields=["company", "customer", "at"]), models.Index(fields=["company", "next_follow_up"])]
+        indexes = [models.Index(fields=["company", "customer", "at"]), models.Index(fields=["company", "next_follow_up"]),
+                   models.Index(fields=["company", "customer", "on"], name="activity_contact_on")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id} {self.outcome}"
+
+    @property
+    def recorded_later(self) -> bool:
+        """Logged on another day than the contact (e.g. a visit written up the next morning)."""
+        from django.utils import timezone
+
+        return timezone.localtime(self.at).date() != self.on
 
 
 class PromiseToPay(models.Model):

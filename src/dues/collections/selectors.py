@@ -158,11 +158,11 @@ def customer_hold(customer: Customer) -> bool:
 
 
 def activities(company: Company, customer: Customer | None = None):
-    """The activity log, newest first (a queryset: paginate it)."""
+    """The activity log, the latest contact date first, then the latest recorded (a queryset: paginate it)."""
     qs = Activity.objects.filter(company=company).select_related("customer", "action")
     if customer is not None:
         qs = qs.filter(customer=customer)
-    return qs.order_by("-at", "-id")
+    return qs.order_by("-on", "-at", "-id")
 
 
 # --- promises, disputes and the worklist -------------------------------------------------------------------
@@ -241,6 +241,15 @@ def disputed_amount(document: Document) -> Decimal:
 CONTACT_KINDS = ("call", "email", "sms", "whatsapp", "visit", "meeting", "letter")
 
 
+def contacts(company: Company):
+    """The activities that are contacts with the customer: calls, mails, messages, visits, meetings,
+    letters, and a dispute opened (the customer told us); not tasks, nor messages that failed."""
+    from django.db.models import Q
+
+    return (Activity.objects.filter(company=company).filter(Q(kind__in=CONTACT_KINDS) | Q(outcome="disputed"))
+            .exclude(outcome="failed"))
+
+
 def worklist(company: Company, collector: str | None = None, on: date | None = None,
              customer_ids=None) -> list:
     """The worklist for ``on`` (default today), highest priority first (``dues.core.worklist.Entry``).
@@ -252,7 +261,6 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     from datetime import timedelta
 
     from django.db.models import Case, Count, DecimalField, F, Max, Min, Q, Sum, Value, When
-    from django.utils import timezone
 
     from dues.core import worklist as core
 
@@ -290,12 +298,11 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     if not facts:
         return []
 
-    # 3. the last contact (tasks and failed messages are not contacts)
-    last = (Activity.objects.filter(company=company, customer_id__in=list(facts), kind__in=CONTACT_KINDS,
-                                   at__date__lte=on)
-            .exclude(outcome="failed").values("customer_id").annotate(last=Max("at")))
+    # 3. the last contact on or before ``on``, by the day of the contact
+    last = (contacts(company).filter(customer_id__in=list(facts), on__lte=on)
+            .values("customer_id").annotate(last=Max("on")))
     for r in last:
-        facts[r["customer_id"]]["last_contact"] = timezone.localtime(r["last"]).date()
+        facts[r["customer_id"]]["last_contact"] = r["last"]
     names = {r[0]: r[1:] for r in Customer.objects.filter(id__in=list(facts)).values_list("id", "code", "name",
                                                                                           "collector")}
     return core.rank([core.Facts(cid, *names[cid], **values) for cid, values in facts.items()], on)
@@ -319,21 +326,26 @@ def next_promises(company: Company, customer_ids) -> dict[int, tuple[date, Decim
 def timeline(company: Company, customer: Customer):
     """One stream of the customer's activities, dunning messages, promises and disputes, newest first.
 
-    A union queryset of (``type``, ``id``, ``when``) rows: paginate it, then load the page's objects
-    with ``timeline_objects``.
+    Each is placed on its own day (an activity on the day of the contact, a message on its run date,
+    a promise on the day it was taken, a dispute on the day it was opened), then by when it was
+    recorded: a call logged the day after sits on the day of the call.
+    A union queryset of (``type``, ``id``, ``day``, ``stamp``) rows: paginate it, then load the page's
+    objects with ``timeline_objects``.
     """
     from django.db.models import CharField, F, Value
 
     from .models import DunningAction
 
-    def part(model, label: str, when: str):
+    def part(model, label: str, day: str, stamp: str):
         return (model.objects.filter(company=company, customer=customer)
-                .annotate(type=Value(label, output_field=CharField()), when=F(when)).values_list("type", "id", "when"))
+                .annotate(type=Value(label, output_field=CharField()), day=F(day), stamp=F(stamp))
+                .values_list("type", "id", "day", "stamp"))
 
-    return (part(Activity, "activity", "at")
-            .union(part(DunningAction, "message", "created_at"), part(PromiseToPay, "promise", "created_at"),
-                   part(Dispute, "dispute", "created_at"), all=True)
-            .order_by("-when", "-id"))
+    return (part(Activity, "activity", "on", "at")
+            .union(part(DunningAction, "message", "date", "created_at"),
+                   part(PromiseToPay, "promise", "taken_on", "created_at"),
+                   part(Dispute, "dispute", "opened_on", "created_at"), all=True)
+            .order_by("-day", "-stamp", "-id"))
 
 
 def timeline_objects(rows) -> list[tuple[str, object]]:
@@ -345,7 +357,7 @@ def timeline_objects(rows) -> list[tuple[str, object]]:
               "promise": PromiseToPay.objects.prefetch_related("invoices"),
               "dispute": Dispute.objects.select_related("document", "credit_note")}
     found = {t: qs.in_bulk([r[1] for r in rows if r[0] == t]) for t, qs in models.items()}
-    return [(t, found[t][pk]) for t, pk, _when in rows if pk in found[t]]
+    return [(t, found[t][pk]) for t, pk, *_when in rows if pk in found[t]]
 
 
 def escalated_customers(company: Company):

