@@ -8,6 +8,7 @@ at night at a fiscal-year end)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -114,3 +115,69 @@ def test_the_timeline_places_each_event_on_its_own_day(company, books):
     assert events[:2] == [("activity", today_call.pk), ("activity", late_visit.pk)]  # recorded last, called before
     assert set(events[2:4]) == {("promise", p.pk), ("activity", p.activity_id)}
     assert set(events[4:]) == {("dispute", d.pk), ("activity", d.customer.activities.get(outcome="disputed").pk)}
+
+
+# --- promise statuses as of a date -------------------------------------------------------------------------------
+
+
+def stored(p):
+    p.refresh_from_db()
+    return p.status, p.received, p.settled_on
+
+
+def test_looking_ahead_does_not_write_the_future_into_the_past(company, books):
+    from dues.collections.selectors import worklist
+    from dues.collections.services.promises import promise_add, promises_refresh
+
+    p = promise_add(customer=books.acme, amount="50000", promised_date=day(1), invoices=["INV-2"], taken_on=day(-2),
+                    grace_days=1, actor="test")  # deadline tomorrow + 1
+    ahead = worklist(company, on=day(5))
+    assert ahead[0].facts.code == "C001" and ahead[0].reasons[0].startswith("broken promise")
+    assert promises_refresh(company, on=day(5), actor="test") == 0  # a look ahead writes nothing
+    assert stored(p) == ("open", Decimal(0), None)
+    assert promises_refresh(company, actor="test") == 0  # today it is still open
+    assert stored(p) == ("open", Decimal(0), None)
+    today = {e.facts.code: e for e in worklist(company, on=day(0))}
+    assert today["C001"].facts.broken_promises == 0
+    assert [e.facts.code for e in worklist(company, on=day(1))][:1] == ["C001"]  # due tomorrow
+    assert "promise of 50,000.00 due today: +300" in worklist(company, on=day(1))[0].reasons
+
+
+def test_a_bounced_cheque_reopens_the_promise_or_breaks_it_after_the_deadline(company, books, post):
+    from dues.collections.selectors import promise_judgements
+    from dues.collections.services.promises import promise_add, promises_refresh
+    from dues.ledger.services import document_cancel
+
+    kept_then_open = promise_add(customer=books.acme, amount="100000", promised_date=day(2), invoices=["INV-1"],
+                                 taken_on=day(-3), actor="test")
+    kept_then_broken = promise_add(customer=books.zen, amount="10000", promised_date=day(-8), taken_on=day(-12),
+                                   grace_days=2, actor="test")  # on account, deadline 6 days ago
+    cheque = post("receipt", "RCT-1", books.acme, day(-1), "100000", mode="cheque", reference="CHQ1",
+                  allocations=[("INV-1", Decimal("100000"))])
+    other = post("receipt", "RCT-2", books.zen, day(-9), "10000", mode="cheque", reference="CHQ2")
+    assert promises_refresh(company, actor="test") == 2
+    assert stored(kept_then_open) == ("kept", Decimal("100000"), day(-1))
+    assert stored(kept_then_broken) == ("kept", Decimal("10000"), day(-9))
+
+    document_cancel(document=cheque, on=day(0), reason="cheque returned unpaid", actor="test")
+    document_cancel(document=other, on=day(0), reason="cheque returned unpaid", actor="test")
+    assert promises_refresh(company, actor="test") == 2
+    assert stored(kept_then_open) == ("open", Decimal(0), None)
+    assert stored(kept_then_broken) == ("broken", Decimal(0), day(-5))
+    # yesterday they were kept, and still are when looked at as of yesterday
+    judged = promise_judgements([kept_then_open, kept_then_broken], day(-1))
+    assert [(j.status, j.settled_on) for j in judged.values()] == [("kept", day(-1)), ("kept", day(-9))]
+
+
+def test_an_allocation_from_before_the_promise_undone_after_it_is_no_integrity_error(company, books, post):
+    from dues.collections.services.promises import promise_add, promises_refresh
+    from dues.ledger.models import Allocation
+    from dues.ledger.services import allocation_reverse
+
+    post("receipt", "RCT-1", books.acme, day(-10), "30000", mode="neft", reference="UTR1",
+         allocations=[("INV-1", Decimal("30000"))])
+    p = promise_add(customer=books.acme, amount="100000", promised_date=day(3), invoices=["INV-1"],
+                    taken_on=day(-5), actor="test")
+    allocation_reverse(allocation=Allocation.objects.get(), on=day(-2), reason="belongs to INV-2", actor="test")
+    assert promises_refresh(company, actor="test") == 0  # the reversal nets nothing counted: still open, 0
+    assert stored(p) == ("open", Decimal(0), None)

@@ -168,14 +168,112 @@ def activities(company: Company, customer: Customer | None = None):
 # --- promises, disputes and the worklist -------------------------------------------------------------------
 
 
-def promises(company: Company, status: str | None = None, customer: Customer | None = None):
-    """Promises to pay, the latest promised date first (a queryset: paginate it)."""
-    qs = PromiseToPay.objects.filter(company=company).select_related("customer").prefetch_related("invoices")
-    if status:
-        qs = qs.filter(status=status)
+def promises(company: Company, status: str | None = None, customer: Customer | None = None,
+             on: date | None = None):
+    """Promises to pay, the latest promised date first (a queryset: paginate it).
+
+    Without ``on``: their stored status (today's, see ``promises_refresh``). With ``on``: the
+    promises taken by then, annotated with ``received_on`` and ``status_on`` as of that date
+    (``promises_as_of``), and ``status`` filters on that.
+    """
+    if on is None:
+        qs = PromiseToPay.objects.filter(company=company)
+        if status:
+            qs = qs.filter(status=status)
+    else:
+        qs = promises_as_of(company, on)
+        if status:
+            qs = qs.filter(status_on=status)
+    qs = qs.select_related("customer").prefetch_related("invoices")
     if customer is not None:
         qs = qs.filter(customer=customer)
     return qs.order_by("-promised_date", "-id")
+
+
+def promises_as_of(company: Company, on: date, qs=None):
+    """The promises taken on or before ``on``, each annotated with what it had received and its status
+    as of ``on`` (``received_on``, ``status_on``): a pure function of the promise, the receipts and
+    allocations effective by ``on``, and ``on`` (``dues.core.promises``), in SQL for any number.
+
+    Received: for a promise naming invoices, the receipt allocations to those invoices effective from
+    the day it was taken to its deadline and by ``on``, less the reversals of those allocations
+    effective by ``on`` (an undone allocation, or a cancelled receipt, whose reversal is dated on its
+    own day); for a promise on account, the customer's receipts dated in that window and by ``on``
+    (cash + TDS + bank charges) not cancelled by ``on``. Never below zero: a reversal only ever nets
+    an allocation counted with it.
+    """
+    from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+    from django.db.models.functions import Coalesce
+
+    from dues.ledger.models import Allocation
+
+    money = DecimalField(max_digits=24, decimal_places=4)
+    window = Q(reverses__isnull=True, effective_date__gte=OuterRef("taken_on"),
+               effective_date__lte=OuterRef("deadline"))
+    undone = Q(reverses__isnull=False, reverses__effective_date__gte=OuterRef("taken_on"),
+               reverses__effective_date__lte=OuterRef("deadline"))
+    allocated = (Allocation.objects.filter(debit_item__document__promises=OuterRef("pk"),
+                                           credit_item__document__kind=Document.RECEIPT, effective_date__lte=on)
+                 .filter(window | undone)
+                 .values("company_id").annotate(s=Sum("amount")).values("s"))
+    paid = (Document.objects.filter(customer_id=OuterRef("customer_id"), kind=Document.RECEIPT,
+                                    date__gte=OuterRef("taken_on"), date__lte=OuterRef("deadline"))
+            .filter(date__lte=on)
+            .exclude(status=Document.CANCELLED, cancelled_on__lte=on)
+            .values("customer_id").annotate(s=Sum(F("amount") + F("tds") + F("bank_charges"))).values("s"))
+    named = Exists(PromiseToPay.invoices.through.objects.filter(promisetopay_id=OuterRef("pk")))
+    zero = Value(Decimal(0), output_field=money)
+    received = Case(When(named, then=Coalesce(Subquery(allocated, output_field=money), zero)),
+                    default=Coalesce(Subquery(paid, output_field=money), zero), output_field=money)
+    status = Case(When(received_on__gte=F("amount"), then=Value(PromiseToPay.KEPT)),
+                  When(deadline__lt=on, received_on__gt=0, then=Value(PromiseToPay.PARTLY_KEPT)),
+                  When(deadline__lt=on, then=Value(PromiseToPay.BROKEN)),
+                  default=Value(PromiseToPay.OPEN))
+    base = PromiseToPay.objects.filter(company=company) if qs is None else qs
+    return base.filter(taken_on__lte=on).annotate(received_on=received).annotate(status_on=status)
+
+
+def promise_judgements(promises, on: date) -> dict:
+    """Promise id -> ``dues.core.promises.Judged`` (status, received, the day it settled) as of ``on``.
+
+    Two queries for any number of promises (their receipt allocations with the day each was undone;
+    the receipts of the on-account ones with the day each was cancelled); the judging is the pure
+    ``dues.core.promises.judge``. For lists and the stored refresh (the day a promise settled is a
+    running total over its payments); counts and sums over many promises use ``promises_as_of``.
+    """
+    from django.db.models import F
+
+    from dues.core.promises import judge
+    from dues.ledger.models import Allocation
+
+    promises = list(promises)
+    ids = [p.pk for p in promises]
+    invoices: dict[int, set[int]] = defaultdict(set)
+    for pid, doc_id in PromiseToPay.invoices.through.objects.filter(promisetopay_id__in=ids).values_list(
+            "promisetopay_id", "document_id"):
+        invoices[pid].add(doc_id)
+    docs = {d for found in invoices.values() for d in found}
+    allocations: dict[int, list] = defaultdict(list)
+    for doc_id, effective, amount, undone in (
+            Allocation.objects.filter(debit_item__document_id__in=docs, reverses__isnull=True,
+                                      credit_item__document__kind=Document.RECEIPT, effective_date__lte=on)
+            .values_list("debit_item__document_id", "effective_date", "amount", "reversed_by__effective_date")):
+        if undone is None or undone > on:
+            allocations[doc_id].append((effective, amount))
+    on_account = {p.customer_id for p in promises if not invoices.get(p.pk)}
+    receipts: dict[int, list] = defaultdict(list)
+    for customer_id, day, amount, cancelled in (
+            Document.objects.filter(customer_id__in=on_account, kind=Document.RECEIPT, date__lte=on)
+            .annotate(total=F("amount") + F("tds") + F("bank_charges"))
+            .values_list("customer_id", "date", "total", "cancelled_on")):
+        if cancelled is None or cancelled > on:
+            receipts[customer_id].append((day, amount))
+    found = {}
+    for p in promises:
+        named = invoices.get(p.pk)
+        payments = [x for d in named for x in allocations[d]] if named else receipts[p.customer_id]
+        found[p.pk] = judge(p.amount, p.taken_on, p.deadline, payments, on)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +294,10 @@ class PromiseReportRow:
                 "partly_kept": self.partly_kept, "broken": self.broken, "open": self.open}
 
 
-def promises_report(company: Company, date_from: date | None = None, date_to: date | None = None) \
-        -> list[PromiseReportRow]:
-    """Promised against received, by promised date and by who took the promise (one grouped query)."""
+def promises_report(company: Company, date_from: date | None = None, date_to: date | None = None,
+                    on: date | None = None) -> list[PromiseReportRow]:
+    """Promised against received as of ``on`` (default today), by promised date and by who took the
+    promise (one grouped query over ``promises_as_of``)."""
     from django.db.models import Count, Q, Sum
 
     qs = PromiseToPay.objects.filter(company=company)
@@ -206,12 +305,12 @@ def promises_report(company: Company, date_from: date | None = None, date_to: da
         qs = qs.filter(promised_date__gte=date_from)
     if date_to:
         qs = qs.filter(promised_date__lte=date_to)
-    rows = (qs.values("promised_date", "taken_by")
-            .annotate(n=Count("id"), promised=Sum("amount"), got=Sum("received"),
-                      kept=Count("id", filter=Q(status=PromiseToPay.KEPT)),
-                      partly=Count("id", filter=Q(status=PromiseToPay.PARTLY_KEPT)),
-                      broken=Count("id", filter=Q(status=PromiseToPay.BROKEN)),
-                      still_open=Count("id", filter=Q(status=PromiseToPay.OPEN)))
+    rows = (promises_as_of(company, on or clock.today(), qs).values("promised_date", "taken_by")
+            .annotate(n=Count("id"), promised=Sum("amount"), got=Sum("received_on"),
+                      kept=Count("id", filter=Q(status_on=PromiseToPay.KEPT)),
+                      partly=Count("id", filter=Q(status_on=PromiseToPay.PARTLY_KEPT)),
+                      broken=Count("id", filter=Q(status_on=PromiseToPay.BROKEN)),
+                      still_open=Count("id", filter=Q(status_on=PromiseToPay.OPEN)))
             .order_by("promised_date", "taken_by"))
     return [PromiseReportRow(r["promised_date"], r["taken_by"], r["n"], r["promised"] or Decimal(0),
                              r["got"] or Decimal(0), r["kept"], r["partly"], r["broken"], r["still_open"])
@@ -284,11 +383,14 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     facts: dict[int, dict] = {r["customer_id"]: {"overdue": r["total"], "weighted_overdue": r["weighted"],
                                                  "oldest_days": (on - r["oldest"]).days} for r in overdue}
 
-    # 2. promises: broken in the window (count, latest deadline) and the amount falling due today
+    # 2. promises as of ``on`` (never their stored status: that is today's): broken in the window
+    # (count, latest deadline) and the amount falling due that day
     since = on - timedelta(days=core.BROKEN_WINDOW_DAYS)
-    broken_q = Q(status=PromiseToPay.BROKEN, deadline__gte=since, deadline__lt=on)
-    today_q = Q(status=PromiseToPay.OPEN, promised_date=on)
-    promised = (PromiseToPay.objects.filter(company=company, customer__in=customers).filter(broken_q | today_q)
+    broken_q = Q(status_on=PromiseToPay.BROKEN, deadline__gte=since, deadline__lt=on)
+    today_q = Q(status_on=PromiseToPay.OPEN, promised_date=on)
+    near = PromiseToPay.objects.filter(company=company, customer__in=customers).filter(
+        Q(deadline__gte=since, deadline__lt=on) | Q(promised_date=on))
+    promised = (promises_as_of(company, on, near).filter(broken_q | today_q)
                 .values("customer_id")
                 .annotate(broken=Count("id", filter=broken_q), last_broken=Max("deadline", filter=broken_q),
                           due_today=Sum("amount", filter=today_q)))

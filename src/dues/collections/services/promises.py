@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from django.db import transaction
 
+from dues import clock
 from dues.audit.services import AuditEntry, actor_name, audit_append, audit_append_many
 from dues.users.permissions import require
 
@@ -62,57 +62,48 @@ def promise_add(*, customer, amount, promised_date: date, actor, invoices=(), ta
     return promise
 
 
-def promises_refresh(company, on: date, actor=None) -> int:
-    """Set every open promise's received amount and status from the receipts; returns how many settled.
+def promises_refresh(company, on: date | None = None, actor=None) -> int:
+    """Store every promise's status as of today; returns how many changed status.
 
-    Received: for a promise naming invoices, the receipt allocations to them effective from the day
-    it was taken to its deadline (and not after ``on``), reversals netted; for a promise on the
-    account, the customer's posted receipts dated in that window (cash + TDS + bank charges).
-    Kept when received reaches the amount; after the deadline, partly kept when something came,
-    else broken. Three UPDATE statements whatever the number of promises; settled promises stay settled.
+    The stored ``status``, ``received`` and ``settled_on`` are only ever today's (what the promise
+    board's tabs and the dunning run read): the status as of any date is computed, never stored
+    (``selectors.promises_as_of``, ``selectors.promise_judgements``). So a refresh for any other day
+    than today, later or earlier, writes nothing and returns 0: looking ahead at a future worklist
+    does not mark promises broken, and looking back does not undo today's statuses.
+
+    Every promise is judged again, settled ones too: a receipt that kept a promise and is cancelled
+    (a bounced cheque), or an allocation undone, reopens it, or breaks it when its deadline has
+    passed. One query finds the promises whose status or received amount changed; only those are
+    written (one UPDATE per promise that changed, each status change an audit record).
     """
-    from django.db.models import Case, DecimalField, Exists, F, OuterRef, Subquery, Sum, Value, When
-    from django.db.models.functions import Coalesce
-
-    from dues.ledger.models import Allocation, Document
-
-
-    money = DecimalField(max_digits=24, decimal_places=4)
-    allocated = (Allocation.objects.filter(debit_item__document__promises=OuterRef("pk"),
-                                           credit_item__document__kind=Document.RECEIPT,
-                                           effective_date__gte=OuterRef("taken_on"),
-                                           effective_date__lte=OuterRef("deadline"))
-                 .filter(effective_date__lte=on)
-                 .values("company_id").annotate(s=Sum("amount")).values("s"))
-    paid = (Document.objects.filter(customer_id=OuterRef("customer_id"), kind=Document.RECEIPT,
-                                    status=Document.POSTED, date__gte=OuterRef("taken_on"),
-                                    date__lte=OuterRef("deadline"))
-            .filter(date__lte=on)
-            .values("customer_id").annotate(s=Sum(F("amount") + F("tds") + F("bank_charges"))).values("s"))
-    named = Exists(PromiseToPay.invoices.through.objects.filter(promisetopay_id=OuterRef("pk")))
-    zero = Value(Decimal(0), output_field=money)
-    with transaction.atomic():
-        open_ones = PromiseToPay.objects.filter(company=company, status=PromiseToPay.OPEN)
-        open_ones.update(received=Case(When(named, then=Coalesce(Subquery(allocated, output_field=money), zero)),
-                                       default=Coalesce(Subquery(paid, output_field=money), zero), output_field=money))
-        open_ones.filter(received__lt=0).update(received=0)
-        status = Case(When(received__gte=F("amount"), then=Value(PromiseToPay.KEPT)),
-                      When(deadline__lt=on, received__gt=0, then=Value(PromiseToPay.PARTLY_KEPT)),
-                      When(deadline__lt=on, then=Value(PromiseToPay.BROKEN)),
-                      default=Value(PromiseToPay.OPEN))
-        settling = open_ones.filter(_settles(on))
-        changed = list(settling.annotate(new=status).values_list("id", "customer__code", "amount", "received", "new"))
-        if changed:
-            PromiseToPay.objects.filter(id__in=[c[0] for c in changed]).update(status=status, settled_on=on)
-            audit_append_many([AuditEntry(actor_name(actor), "update", "promise_to_pay", str(pid), company.pk,
-                                          {"status": PromiseToPay.OPEN},
-                                          {"status": new, "customer": code, "amount": f"{amount:.2f}",
-                                           "received": f"{received:.2f}", "on": on.isoformat()})
-                               for pid, code, amount, received, new in changed])
-    return len(changed)
-
-
-def _settles(on: date):
     from django.db.models import F, Q
 
-    return Q(received__gte=F("amount")) | Q(deadline__lt=on)
+    from .. import selectors
+
+    today = clock.today()
+    if on is not None and on != today:
+        return 0
+    with transaction.atomic():
+        changed = list(selectors.promises_as_of(company, today,
+                                                PromiseToPay.objects.select_for_update(of=("self",)).filter(company=company))
+                       .filter(~Q(status=F("status_on")) | ~Q(received=F("received_on")))
+                       .select_related("customer"))
+        if not changed:
+            return 0
+        judged = selectors.promise_judgements(changed, today)
+        entries = []
+        for promise in changed:
+            j = judged[promise.pk]
+            before = {"status": promise.status, "received": f"{promise.received:.2f}",
+                      "settled_on": promise.settled_on.isoformat() if promise.settled_on else None}
+            if promise.status != j.status:
+                entries.append(AuditEntry(actor_name(actor), "update", "promise_to_pay", str(promise.pk), company.pk,
+                                          before,
+                                          {"status": j.status, "customer": promise.customer.code,
+                                           "amount": f"{promise.amount:.2f}", "received": f"{j.received:.2f}",
+                                           "settled_on": j.settled_on.isoformat() if j.settled_on else None,
+                                           "on": today.isoformat()}))
+            promise.status, promise.received, promise.settled_on = j.status, j.received, j.settled_on
+        PromiseToPay.objects.bulk_update(changed, ["status", "received", "settled_on"])
+        audit_append_many(entries)
+    return len(entries)
