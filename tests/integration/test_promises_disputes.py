@@ -301,7 +301,7 @@ def test_worklist_runs_a_fixed_number_of_queries(company, books, make_customer, 
         c = make_customer(f"X{n:03d}")
         post("invoice", f"XI-{n}", c, days(-60), "1000", due_date=days(-30))
         promise(c, "500", 0)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         assert len(worklist(company, on=D)) == 23
 
 

@@ -181,3 +181,61 @@ def test_an_allocation_from_before_the_promise_undone_after_it_is_no_integrity_e
     allocation_reverse(allocation=Allocation.objects.get(), on=day(-2), reason="belongs to INV-2", actor="test")
     assert promises_refresh(company, actor="test") == 0  # the reversal nets nothing counted: still open, 0
     assert stored(p) == ("open", Decimal(0), None)
+
+
+# --- follow-ups ----------------------------------------------------------------------------------------------------
+
+
+def test_a_follow_up_brings_the_customer_onto_that_days_worklist_first(company, books, make_customer):
+    from dues.collections.services.activities import activity_log
+    from dues.collections.services.promises import promise_add
+
+    orb = make_customer("C003", name="Orbit Tools", collector="Meena")  # owes nothing
+    activity_log(customer=orb, kind="call", outcome="reached", notes="send the revised PO", on=day(-3),
+                 next_follow_up=day(0), actor="test")
+    activity_log(customer=books.zen, kind="email", outcome="no_answer", on=day(-4), next_follow_up=day(-2),
+                 actor="test")
+    # a promise's own follow-up (its promised date) is the "promise due" reason, not a second one
+    promise_add(customer=books.acme, amount="1000", promised_date=day(0), taken_on=day(-1), actor="test")
+
+    from dues.collections.selectors import worklist
+
+    entries = worklist(company, on=day(0))
+    # the follow-ups first (C002's missed one and its overdue invoice ahead of C003's), then C001
+    assert [e.facts.code for e in entries] == ["C002", "C003", "C001"]
+    e2, e3, e1 = entries
+    assert e3.reasons[0] == f"follow-up due today (call on {day(-3).isoformat()}: send the revised PO): +2500"
+    assert e3.facts.follow_up == day(0) and e3.as_json()["follow_up"] == day(0).isoformat()
+    assert e2.reasons[0] == f"follow-up due {day(-2).isoformat()}, 2 days ago (email on {day(-4).isoformat()}): +2500"
+    assert not any("follow-up" in r for r in e1.reasons) and "promise of 1,000.00 due today: +300" in e1.reasons
+    # the day before, C003's follow-up was not due and it owed nothing: not on the list
+    assert "C003" not in [e.facts.code for e in worklist(company, on=day(-1))]
+
+    # the collector calls C003 back: followed up, off the list; C002's missed one stays until a contact
+    activity_log(customer=orb, kind="call", outcome="reached", actor="test")
+    assert [e.facts.code for e in worklist(company, on=day(0))] == ["C002", "C001"]
+    # looking back at today's list from tomorrow: C003 was called back today, nothing is due
+    assert "C003" not in [e.facts.code for e in worklist(company, on=day(1))]
+
+
+# --- the collector by login ----------------------------------------------------------------------------------------
+
+
+def test_the_worklist_takes_the_collectors_login_or_name_and_refuses_an_unknown_one(company, books):
+    from django.contrib.auth import get_user_model
+
+    from dues.collections.selectors import worklist
+    from dues.core.errors import DuesError
+    from dues.users.models import UserRole
+
+    pooja = get_user_model().objects.create_user("pooja", password="x-long-pass-1")
+    UserRole.objects.create(user=pooja, role="collector", person_name="Pooja Shah")
+    ravi = get_user_model().objects.create_user("ravi", password="x-long-pass-1")
+    UserRole.objects.create(user=ravi, role="collector", person_name="Ravi")
+
+    assert [e.facts.code for e in worklist(company, collector="pooja")] == ["C001"]
+    assert [e.facts.code for e in worklist(company, collector="Pooja Shah")] == ["C001"]
+    assert [e.facts.code for e in worklist(company, collector="meena")] == ["C002"]
+    assert worklist(company, collector="ravi") == []  # a collector with nobody to chase
+    with pytest.raises(DuesError, match="no collector 'Nobody'"):
+        worklist(company, collector="Nobody")

@@ -91,7 +91,8 @@ def _customer(company, code: str):
 
 
 @cli.command("worklist")
-@click.option("--collector", help="only this collector's customers (as on the customer record)")
+@click.option("--collector", help="only this collector's customers: their login (pooja) or the name on the "
+                                   "customer records; an unknown one is an error")
 @click.option("--date", "on", help="the day to plan, YYYY-MM-DD (default today)")
 @click.option("--limit", type=int, default=0, help="show the first N only (default all)")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -99,8 +100,9 @@ def _customer(company, code: str):
 def worklist_cmd(obj, collector, on, limit, fmt):
     """Who to contact first on --date: customers by priority score, each with the reasons for it.
 
-    Broken promises not yet followed up come first, then promises due that day, then overdue
-    amounts weighted by age, and how long since the last contact. Promises are judged as of --date
+    That day's follow-ups come first (and missed ones, until someone contacts the customer), then
+    broken promises not yet followed up, promises due that day, overdue amounts weighted by age, and
+    how long since the last contact. Promises are judged as of --date
     (today's stored statuses are refreshed first; another date writes nothing).
     """
     from dues.collections.selectors import worklist

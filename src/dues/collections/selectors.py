@@ -353,9 +353,10 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
              customer_ids=None) -> list:
     """The worklist for ``on`` (default today), highest priority first (``dues.core.worklist.Entry``).
 
-    Three queries whatever the number of customers: overdue by customer with the age weighting in
-    SQL, promises by customer (broken lately, due today), and the last contact by customer.
-    ``collector`` narrows to the customers whose collector it is (case-insensitive).
+    Five queries whatever the number of customers: overdue by customer with the age weighting in
+    SQL, promises by customer as of ``on`` (broken lately, due that day), the follow-ups due, the last
+    contact by customer, their names. ``collector`` narrows to the customers whose collector it is:
+    the name on the customers or a collector's login (``collector_names``; unknown: ``DuesError``).
     """
     from datetime import timedelta
 
@@ -367,7 +368,10 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     money = DecimalField(max_digits=24, decimal_places=4)
     customers = Customer.objects.filter(company=company)
     if collector:
-        customers = customers.filter(collector__iexact=collector.strip())
+        wanted = Q()
+        for name in collector_names(company, collector):
+            wanted |= Q(collector__iexact=name)
+        customers = customers.filter(wanted)
     if customer_ids is not None:
         customers = customers.filter(id__in=list(customer_ids))
 
@@ -397,10 +401,14 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     for r in promised:
         found = facts.setdefault(r["customer_id"], {})
         found.update(broken_promises=r["broken"], last_broken=r["last_broken"], due_today=r["due_today"] or Decimal(0))
+
+    # 3. follow-ups due: the earliest per customer
+    for cid, (follow_up, note) in follow_ups_due(company, on, customers).items():
+        facts.setdefault(cid, {}).update(follow_up=follow_up, follow_up_note=note)
     if not facts:
         return []
 
-    # 3. the last contact on or before ``on``, by the day of the contact
+    # 4. the last contact on or before ``on``, by the day of the contact
     last = (contacts(company).filter(customer_id__in=list(facts), on__lte=on)
             .values("customer_id").annotate(last=Max("on")))
     for r in last:
@@ -408,6 +416,67 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     names = {r[0]: r[1:] for r in Customer.objects.filter(id__in=list(facts)).values_list("id", "code", "name",
                                                                                           "collector")}
     return core.rank([core.Facts(cid, *names[cid], **values) for cid, values in facts.items()], on)
+
+
+def follow_ups_due(company: Company, on: date, customers=None) -> dict[int, tuple[date, str]]:
+    """Customer id -> (date, what set it) of their earliest follow-up due on ``on`` (one query).
+
+    A follow-up is due from its date (``Activity.next_follow_up``) for ``FOLLOW_UP_WINDOW_DAYS`` days
+    until someone contacts the customer after the activity that set it (a contact on a later day, or
+    recorded later the same day). The follow-up a promise sets on its promised date is left to the
+    promise ("due today", then "broken").
+    """
+    from datetime import timedelta
+
+    from django.db.models import Exists, OuterRef, Q
+
+    from dues.core.worklist import FOLLOW_UP_WINDOW_DAYS
+
+    later = contacts(company).filter(customer_id=OuterRef("customer_id"), on__lte=on).filter(
+        Q(on__gt=OuterRef("on")) | Q(on=OuterRef("on"), id__gt=OuterRef("id")))
+    promise_day = PromiseToPay.objects.filter(activity_id=OuterRef("id"), promised_date=OuterRef("next_follow_up"))
+    due = (Activity.objects.filter(company=company, on__lte=on, next_follow_up__lte=on,
+                                   next_follow_up__gte=on - timedelta(days=FOLLOW_UP_WINDOW_DAYS))
+           .exclude(outcome="failed").filter(~Exists(later), ~Exists(promise_day)))
+    if customers is not None:
+        due = due.filter(customer__in=customers)
+    found: dict[int, tuple[date, str]] = {}
+    for cid, follow_up, kind, day, subject, notes in due.order_by("customer_id", "next_follow_up", "id").values_list(
+            "customer_id", "next_follow_up", "kind", "on", "subject", "notes"):
+        if cid not in found:
+            what = " ".join((notes or subject).split())
+            what = what if len(what) <= 60 else what[:59] + "…"
+            found[cid] = (follow_up, f"{kind} on {day.isoformat()}{': ' + what if what else ''}")
+    return found
+
+
+def collector_names(company: Company, text: str) -> list[str]:
+    """The collector names (as on the customers, lower case) a ``--collector`` filter means.
+
+    ``text`` itself, and when it is a login, that user's desk name (``UserRole.person_name``, else
+    their full name): ``pooja`` means the customers whose collector is "Pooja Shah". A text that is
+    neither a login, nor a desk user's name, nor the collector of any customer is a ``DuesError``
+    (not an empty list).
+    """
+    from django.contrib.auth import get_user_model
+
+    from dues.core.errors import DuesError
+    from dues.users.models import UserRole
+
+    text = text.strip()
+    names = {text.lower()}
+    user = get_user_model().objects.filter(username__iexact=text).first()
+    if user is not None:
+        role = UserRole.objects.filter(user=user).first()
+        names.add(((role.person_name if role else "") or user.get_full_name() or user.get_username()).lower())
+        return sorted(names)
+    if UserRole.objects.filter(person_name__iexact=text).exists() or \
+            Customer.objects.filter(company=company, collector__iexact=text).exists():
+        return sorted(names)
+    known = sorted({c for c in Customer.objects.filter(company=company).exclude(collector="")
+                   .values_list("collector", flat=True)}, key=str.lower)
+    raise DuesError(f"no collector {text!r}: not a login, nor the collector of any customer"
+                    f"{' (collectors: ' + ', '.join(known) + ')' if known else ''}")
 
 
 # --- web: the worklist's promise column and the customer timeline ---------------------------------------------
