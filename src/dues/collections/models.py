@@ -176,9 +176,11 @@ class Activity(models.Model):
 class PromiseToPay(models.Model):
     """A customer's promise to pay an amount by a date (for some invoices, or on account).
 
-    Its status follows the receipts (``services.promises_refresh``): kept when what was received
-    after it was taken reaches the amount; once the promised date plus the grace days has passed,
-    partly kept when something came, else broken.
+    Its status follows the receipts: kept when what was received after it was taken reaches the
+    amount; once the promised date plus the grace days has passed, partly kept when something came,
+    else broken. The status as of any date is worked out (``dues.core.promises``,
+    ``selectors.promises_as_of``); ``status``, ``received`` and ``settled_on`` stored here are
+    today's, written only by ``services.promises.promises_refresh`` for today.
     """
 
     OPEN, KEPT, PARTLY_KEPT, BROKEN = "open", "kept", "partly_kept", "broken"
