@@ -86,10 +86,6 @@ def test_contacts_in_the_future_are_refused(company, books):
     with pytest.raises(ValidationFailed) as err:
         activity_log(customer=books.acme, kind="call", outcome="reached", on=day(1), actor="test")
     assert [p.field for p in err.value.problems] == ["on"] and "in the future" in str(err.value)
-    with pytest.raises(ValidationFailed) as err:
-        activity_log(customer=books.acme, kind="call", outcome="reached", on=day(-1), next_follow_up=day(-2),
-                     actor="test")
-    assert [p.field for p in err.value.problems] == ["next_follow_up"]
     with pytest.raises(ValidationFailed):
         promise_add(customer=books.acme, amount="1", promised_date=day(3), taken_on=day(1), actor="test")
     with pytest.raises(ValidationFailed):

@@ -40,8 +40,6 @@ def activity_log(*, customer, kind: str, outcome: str = "", notes: str = "", nex
     if outcome and outcome not in OUTCOMES:
         found.append(Problem(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}", "outcome"))
     on = contact_date(on, found)
-    if next_follow_up is not None and next_follow_up < on:
-        found.append(Problem(f"the follow-up date is before the contact ({on.isoformat()})", "next_follow_up"))
     raise_problems(found)
     activity = Activity.objects.create(company_id=customer.company_id, customer=customer, kind=kind, outcome=outcome,
                                        subject=subject[:300], notes=notes.strip(), next_follow_up=next_follow_up,
