@@ -310,3 +310,12 @@ def test_the_nav_and_the_customer_page_lead_to_collections(client, people, book)
     # ?log=1 opens the timeline's log form
     assert '<details class="panel timeline__log" open>' in text(as_(client, people["collector"])
                                                                  .get("/customers/C001/timeline/?log=1"))
+
+
+def test_worklist_collector_by_login_and_an_unknown_one_is_said(client, people, book):
+    desk = as_(client, people["ar_manager"])
+    by_login = text(desk.get("/worklist/?collector=u_collector"))
+    assert "Acme Fasteners" in by_login and "Zenith Polymers" not in by_login
+    unknown = text(desk.get("/worklist/?collector=Nobody"))
+    assert "no collector &#x27;Nobody&#x27;: not a login, nor the collector of any customer" in unknown
+    assert "Acme Fasteners" not in unknown
