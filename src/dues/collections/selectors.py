@@ -253,17 +253,19 @@ def promise_judgements(promises, on: date) -> dict:
             "promisetopay_id", "document_id"):
         invoices[pid].add(doc_id)
     docs = {d for found in invoices.values() for d in found}
+    since = min((p.taken_on for p in promises), default=on)  # nothing before the first promise counts
     allocations: dict[int, list] = defaultdict(list)
     for doc_id, effective, amount, undone in (
             Allocation.objects.filter(debit_item__document_id__in=docs, reverses__isnull=True,
-                                      credit_item__document__kind=Document.RECEIPT, effective_date__lte=on)
+                                      credit_item__document__kind=Document.RECEIPT, effective_date__gte=since,
+                                      effective_date__lte=on)
             .values_list("debit_item__document_id", "effective_date", "amount", "reversed_by__effective_date")):
         if undone is None or undone > on:
             allocations[doc_id].append((effective, amount))
     on_account = {p.customer_id for p in promises if not invoices.get(p.pk)}
     receipts: dict[int, list] = defaultdict(list)
     for customer_id, day, amount, cancelled in (
-            Document.objects.filter(customer_id__in=on_account, kind=Document.RECEIPT, date__lte=on)
+            Document.objects.filter(customer_id__in=on_account, kind=Document.RECEIPT, date__gte=since, date__lte=on)
             .annotate(total=F("amount") + F("tds") + F("bank_charges"))
             .values_list("customer_id", "date", "total", "cancelled_on")):
         if cancelled is None or cancelled > on:
