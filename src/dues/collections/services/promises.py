@@ -73,9 +73,14 @@ def promises_refresh(company, on: date | None = None, actor=None) -> int:
 
     Every promise is judged again, settled ones too: a receipt that kept a promise and is cancelled
     (a bounced cheque), or an allocation undone, reopens it, or breaks it when its deadline has
-    passed. One query finds the promises whose status or received amount changed; only those are
-    written (one UPDATE per promise that changed, each status change an audit record).
+    passed. One query finds the promises whose status or received amount changed (in SQL); the day
+    a newly kept one was kept is judged in Python (``promise_judgements``, two queries); the changes
+    are written one UPDATE per distinct (status, received, settled on), so a day when many promises
+    break costs one statement per deadline, not one per promise. Each status change is audited.
     """
+    from collections import defaultdict
+    from datetime import timedelta
+
     from django.db.models import F, Q
 
     from .. import selectors
@@ -84,26 +89,34 @@ def promises_refresh(company, on: date | None = None, actor=None) -> int:
     if on is not None and on != today:
         return 0
     with transaction.atomic():
-        changed = list(selectors.promises_as_of(company, today,
-                                                PromiseToPay.objects.select_for_update(of=("self",)).filter(company=company))
+        locked = PromiseToPay.objects.select_for_update(of=("self",)).filter(company=company)
+        changed = list(selectors.promises_as_of(company, today, locked)
                        .filter(~Q(status=F("status_on")) | ~Q(received=F("received_on")))
                        .select_related("customer"))
         if not changed:
             return 0
-        judged = selectors.promise_judgements(changed, today)
+        kept = selectors.promise_judgements([p for p in changed if p.status_on == PromiseToPay.KEPT], today)
+        writes: dict[tuple, list[int]] = defaultdict(list)
         entries = []
         for promise in changed:
-            j = judged[promise.pk]
-            before = {"status": promise.status, "received": f"{promise.received:.2f}",
-                      "settled_on": promise.settled_on.isoformat() if promise.settled_on else None}
-            if promise.status != j.status:
+            status, received = promise.status_on, promise.received_on
+            if status == PromiseToPay.KEPT:
+                settled = kept[promise.pk].settled_on
+            else:
+                settled = promise.deadline + timedelta(days=1) if status != PromiseToPay.OPEN else None
+            writes[(status, received, settled)].append(promise.pk)
+            if promise.status != status:
                 entries.append(AuditEntry(actor_name(actor), "update", "promise_to_pay", str(promise.pk), company.pk,
-                                          before,
-                                          {"status": j.status, "customer": promise.customer.code,
-                                           "amount": f"{promise.amount:.2f}", "received": f"{j.received:.2f}",
-                                           "settled_on": j.settled_on.isoformat() if j.settled_on else None,
+                                          {"status": promise.status, "received": f"{promise.received:.2f}",
+                                           "settled_on": promise.settled_on.isoformat() if promise.settled_on
+                                           else None},
+                                          {"status": status, "customer": promise.customer.code,
+                                           "amount": f"{promise.amount:.2f}", "received": f"{received:.2f}",
+                                           "settled_on": settled.isoformat() if settled else None,
                                            "on": today.isoformat()}))
-            promise.status, promise.received, promise.settled_on = j.status, j.received, j.settled_on
-        PromiseToPay.objects.bulk_update(changed, ["status", "received", "settled_on"])
+        for (status, received, settled), ids in writes.items():
+            for start in range(0, len(ids), 500):
+                PromiseToPay.objects.filter(pk__in=ids[start:start + 500]).update(
+                    status=status, received=received, settled_on=settled)
         audit_append_many(entries)
     return len(entries)
