@@ -72,3 +72,20 @@ def test_indian_grouping():
     assert _inr(Decimal("12345678.5")) == "1,23,45,678.50"
     assert _inr(Decimal("999")) == "999.00"
     assert _inr(Decimal("-100000")) == "-1,00,000.00"
+
+
+def test_a_follow_up_due_outranks_everything_else():
+    worst = facts("C001", overdue=Decimal("10") ** 12, weighted_overdue=Decimal("4") * Decimal("10") ** 12,
+                  oldest_days=400, broken_promises=1, last_broken=ON - timedelta(days=1), due_today=Decimal("5"))
+    follow = facts("C002", follow_up=ON, follow_up_note="call on 2026-11-27: send the revised PO",
+                   last_contact=ON - timedelta(days=3))
+    late = facts("C003", follow_up=ON - timedelta(days=1), follow_up_note="visit on 2026-11-20",
+                 last_contact=ON - timedelta(days=10))
+    ahead = facts("C004", follow_up=ON + timedelta(days=1), last_contact=ON - timedelta(days=3))
+    ranked = rank([worst, follow, late, ahead], ON)
+    assert [e.facts.code for e in ranked] == ["C003", "C002", "C001"]  # C004's is not due yet: nothing to chase
+    assert ranked[1].reasons == ["follow-up due today (call on 2026-11-27: send the revised PO): +2500",
+                                 "last contact 3 days ago: +6"]
+    assert ranked[0].reasons[0] == "follow-up due 2026-11-29, 1 day ago (visit on 2026-11-20): +2500"
+    assert ranked[2].score == 1000 + 300 + 600 + 120 < ranked[1].score
+    assert ranked[1].as_json()["follow_up"] == "2026-11-30"

@@ -85,9 +85,10 @@ def test_promises_disputes_and_the_worklist(dues, tmp_path):
     # C003 pays (cash + TDS) inside the grace; C001 does not
     (tmp_path / "receipts.csv").write_text(RECEIPTS, encoding="utf-8")
     dues("import", "receipts", tmp_path / "receipts.csv")
+    # as of 06-12: C001's deadline (05-12) passed unpaid, broken the day after; C003 kept the day it paid
     promises = dues.json("promises", "--date", "2026-12-06")
     assert sorted((p["customer"], p["status"], p["received"], p["settled_on"]) for p in promises) == [
-        ("C001", "broken", "0.00", "2026-12-06"), ("C003", "kept", "90000.00", "2026-12-06")]
+        ("C001", "broken", "0.00", "2026-12-06"), ("C003", "kept", "90000.00", "2026-12-02")]
     assert [p["id"] for p in dues.json("promises", "--status", "broken")] == [p1["id"]]
     assert [p["id"] for p in dues.json("promises", "--status", "kept")] == [p2["id"]]
     report = dues.json("promises", "--report")
@@ -100,11 +101,18 @@ def test_promises_disputes_and_the_worklist(dues, tmp_path):
     assert work[0]["reasons"][0] == "broken promise (deadline 2026-12-05), not followed up: +1000"
     assert work[0]["overdue"] == "1352567.50" and work[1]["oldest_days"] == 36
     assert [w["customer"] for w in dues.json("worklist", "--date", "2026-12-06", "--collector", "Arjun")] == []
+    unknown = dues("worklist", "--collector", "Pooja", ok=False)
+    assert unknown.returncode != 0 and "no collector 'Pooja'" in unknown.stderr and "Arjun, Meena" in unknown.stderr
     table = dues("worklist", "--date", "2026-12-06").stdout
     assert "Worklist for 06-12-2026" in table and "13,52,567.50" in table
 
     # a call is logged; the dispute is rejected and INV-2 can be dunned again
-    dues("activity", "C001", "--outcome", "reached", "--notes", "will pay next week", "--follow-up", "2026-12-10")
+    dues("activity", "C001", "--outcome", "reached", "--notes", "will pay next week", "--follow-up", "2026-12-10",
+         "--date", "2026-12-06")
+    # the follow-up brings C001 to the top of 10-12's list, whatever else is due
+    [first, *_] = dues.json("worklist", "--date", "2026-12-10")
+    assert (first["customer"], first["follow_up"], first["last_contact"]) == ("C001", "2026-12-10", "2026-12-06")
+    assert first["reasons"][0] == "follow-up due today (call on 2026-12-06: will pay next week): +2500"
     assert dues.json("dispute", "resolve", str(d["id"]), "--reject", "--date", "2026-12-06")["status"] == "rejected"
     assert dues.json("disputes", "--status", "active") == []
     [closed] = dues.json("disputes")

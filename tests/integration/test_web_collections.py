@@ -184,12 +184,14 @@ def test_the_timeline_is_one_stream_newest_first(client, people, book):
     from dues.collections.services.policies import policy_default
 
     manager = people["ar_manager"]
-    activity_log(customer=book.acme, kind="call", outcome="no_answer", notes="rang twice", actor=manager)
+    # each event on its own day (the clock is frozen: the record stamps are all the same instant)
+    activity_log(customer=book.acme, kind="call", outcome="no_answer", notes="rang twice", actor=manager, on=day(-3))
     step = DunningStep.objects.filter(policy=policy_default(book.acme.company)).order_by("order").first()
     DunningAction.objects.create(company=book.acme.company, customer=book.acme, step=step, step_key=step.key,
-                                 date=day(0), items=["INV-101"], amount=Decimal("118000"), channel="email",
+                                 date=day(-2), items=["INV-101"], amount=Decimal("118000"), channel="email",
                                  idempotency_key="k1", status="sent", created_by="test")
-    promise_add(customer=book.acme, amount="59000", promised_date=day(7), actor=manager, invoices=["INV-102"])
+    promise_add(customer=book.acme, amount="59000", promised_date=day(7), actor=manager, invoices=["INV-102"],
+                taken_on=day(-1))
     dispute_open(company=book.acme.company, invoice="INV-101", amount="18000", reason="damaged", owner="dispatch",
                  actor=manager)
     promise_add(customer=book.zen, amount="1", promised_date=day(1), actor=manager)  # another customer's
@@ -308,3 +310,12 @@ def test_the_nav_and_the_customer_page_lead_to_collections(client, people, book)
     # ?log=1 opens the timeline's log form
     assert '<details class="panel timeline__log" open>' in text(as_(client, people["collector"])
                                                                  .get("/customers/C001/timeline/?log=1"))
+
+
+def test_worklist_collector_by_login_and_an_unknown_one_is_said(client, people, book):
+    desk = as_(client, people["ar_manager"])
+    by_login = text(desk.get("/worklist/?collector=u_collector"))
+    assert "Acme Fasteners" in by_login and "Zenith Polymers" not in by_login
+    unknown = text(desk.get("/worklist/?collector=Nobody"))
+    assert "no collector &#x27;Nobody&#x27;: not a login, nor the collector of any customer" in unknown
+    assert "Acme Fasteners" not in unknown

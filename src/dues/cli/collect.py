@@ -91,7 +91,8 @@ def _customer(company, code: str):
 
 
 @cli.command("worklist")
-@click.option("--collector", help="only this collector's customers (as on the customer record)")
+@click.option("--collector", help="only this collector's customers: their login (pooja) or the name on the "
+                                   "customer records; an unknown one is an error")
 @click.option("--date", "on", help="the day to plan, YYYY-MM-DD (default today)")
 @click.option("--limit", type=int, default=0, help="show the first N only (default all)")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -99,15 +100,17 @@ def _customer(company, code: str):
 def worklist_cmd(obj, collector, on, limit, fmt):
     """Who to contact first on --date: customers by priority score, each with the reasons for it.
 
-    Broken promises not yet followed up come first, then promises due that day, then overdue
-    amounts weighted by age, and how long since the last contact. Promises are refreshed first.
+    That day's follow-ups come first (and missed ones, until someone contacts the customer), then
+    broken promises not yet followed up, promises due that day, overdue amounts weighted by age, and
+    how long since the last contact. Promises are judged as of --date
+    (today's stored statuses are refreshed first; another date writes nothing).
     """
     from dues.collections.selectors import worklist
     from dues.collections.services.promises import promises_refresh
 
     company = obj.company()
     day = _day(on)
-    promises_refresh(company, day, actor=obj.user)
+    promises_refresh(company, actor=obj.user)
     entries = worklist(company, collector=collector, on=day)
     if limit:
         entries = entries[:limit]
@@ -131,17 +134,21 @@ def worklist_cmd(obj, collector, on, limit, fmt):
 @click.option("--outcome", type=click.Choice(["reached", "no_answer", "promised", "disputed", "refused",
                                               "wrong_contact"]), required=True)
 @click.option("--notes", default="")
-@click.option("--follow-up", "follow_up", help="next follow-up date, YYYY-MM-DD")
+@click.option("--follow-up", "follow_up", help="next follow-up date, YYYY-MM-DD (brings the customer onto "
+                                               "that day's worklist)")
+@click.option("--date", "on", help="the day of the contact, YYYY-MM-DD (default today; not in the future)")
 @click.pass_obj
-def activity_cmd(obj, customer_code, kind, outcome, notes, follow_up):
-    """Log a contact with a customer and its outcome."""
+def activity_cmd(obj, customer_code, kind, outcome, notes, follow_up, on):
+    """Log a contact with a customer and its outcome (a call made yesterday: --date yesterday's date)."""
     from dues.collections.services.activities import activity_log
 
     customer = _customer(obj.company(), customer_code)
     a = activity_log(customer=customer, kind=kind, outcome=outcome, notes=notes,
-                     next_follow_up=parse_date(follow_up) if follow_up else None, actor=obj.user)
+                     next_follow_up=parse_date(follow_up) if follow_up else None,
+                     on=parse_date(on) if on else None, actor=obj.user)
     follow = f", follow up on {a.next_follow_up.strftime('%d-%m-%Y')}" if a.next_follow_up else ""
-    out.print(f"logged {a.kind} with {customer.code}: {a.get_outcome_display()}{follow}")
+    out.print(f"logged {a.kind} with {customer.code} on {a.on.strftime('%d-%m-%Y')}: "
+              f"{a.get_outcome_display()}{follow}")
 
 
 @cli.group()
@@ -176,34 +183,41 @@ def promise_add_cmd(obj, customer_code, amount, promised, invoices, grace, taken
               f"{p.promised_date.strftime('%d-%m-%Y')} (grace {p.grace_days} days)")
 
 
-def _promise_json(p) -> dict:
+def _promise_json(p, judged=None) -> dict:
+    """A promise as JSON: its stored (today's) status, or ``judged`` (``dues.core.promises.Judged``) as of a date."""
+    status, received, settled = (judged.status, judged.received, judged.settled_on) if judged else \
+        (p.status, p.received, p.settled_on)
     return {"id": p.pk, "customer": p.customer.code, "amount": f"{p.amount:.2f}",
             "promised_date": p.promised_date.isoformat(), "grace_days": p.grace_days,
             "deadline": p.deadline.isoformat(), "taken_on": p.taken_on.isoformat(), "taken_by": p.taken_by,
-            "invoices": sorted(d.number for d in p.invoices.all()), "status": p.status,
-            "received": f"{p.received:.2f}", "settled_on": p.settled_on.isoformat() if p.settled_on else None}
+            "invoices": sorted(d.number for d in p.invoices.all()), "status": status,
+            "received": f"{received:.2f}", "settled_on": settled.isoformat() if settled else None}
 
 
 @cli.command("promises")
 @click.option("--status", type=click.Choice(["open", "kept", "partly_kept", "broken"]))
 @click.option("--customer", "customer_code", help="one customer's promises")
-@click.option("--date", "on", help="refresh the statuses as of this date (default today)")
+@click.option("--date", "on", help="the statuses as of this date (default today)")
 @click.option("--report", is_flag=True, help="promised against received, by promised date and collector")
 @click.option("--from", "date_from", help="report: promised dates from")
 @click.option("--to", "date_to", help="report: promised dates up to")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
 def promises_cmd(obj, status, customer_code, on, report, date_from, date_to, fmt):
-    """Promises to pay with their status (kept / partly kept / broken from the receipts; refreshed first)."""
-    from dues.collections.selectors import promises, promises_report
+    """Promises to pay with their status as of --date (kept / partly kept / broken from the receipts).
+
+    Today's statuses are refreshed and stored first; for another date they are worked out as of that
+    date and nothing is written.
+    """
+    from dues.collections.selectors import promise_judgements, promises, promises_report
     from dues.collections.services.promises import promises_refresh
 
     company = obj.company()
     day = _day(on)
-    settled = promises_refresh(company, day, actor=obj.user)
+    settled = promises_refresh(company, actor=obj.user) if day == clock.today() else 0
     if report:
         rows = promises_report(company, parse_date(date_from) if date_from else None,
-                               parse_date(date_to) if date_to else None)
+                               parse_date(date_to) if date_to else None, on=day)
         if fmt == "json":
             print_json([r.as_json() for r in rows])
             return
@@ -217,11 +231,11 @@ def promises_cmd(obj, status, customer_code, on, report, date_from, date_to, fmt
                 fmt_money(r.received), r.kept, r.partly_kept, r.broken, r.open] for r in rows],
               right=[2, 3, 4, 5, 6, 7, 8])
         return
-    qs = promises(company, status, _customer(company, customer_code) if customer_code else None)
+    found = list(promises(company, status, _customer(company, customer_code) if customer_code else None, on=day))
+    judged = promise_judgements(found, day)
     if fmt == "json":
-        print_json([_promise_json(p) for p in qs])
+        print_json([_promise_json(p, judged[p.pk]) for p in found])
         return
-    found = list(qs)
     if not found:
         out.print(f"No {status.replace('_', ' ') + ' ' if status else ''}promises to pay")
         return
@@ -229,7 +243,8 @@ def promises_cmd(obj, status, customer_code, on, report, date_from, date_to, fmt
           ["id", "customer", "amount", "by", "grace", "invoices", "taken by", "status", "received"],
           [[p.pk, p.customer.code, money_text(p.amount, company.locale), p.promised_date.strftime("%d-%m-%Y"),
             p.grace_days, ", ".join(sorted(d.number for d in p.invoices.all())) or "(account)", p.taken_by,
-            p.get_status_display(), money_text(p.received, company.locale)] for p in found], right=[0, 2, 4, 8])
+            judged[p.pk].status.replace("_", " "), money_text(judged[p.pk].received, company.locale)]
+           for p in found], right=[0, 2, 4, 8])
     if settled:
         out.print(f"{settled} promise(s) settled by this refresh")
 

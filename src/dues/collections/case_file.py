@@ -103,9 +103,9 @@ def render_case_history(company, customer, on: date | None = None) -> bytes:
               fmt.amount(a.amount), a.status] for a in actions],
             [22, 28, 22, 58, 30, 20], 4, "No messages sent by the dunning run.")
 
-    activities = Activity.objects.filter(company=company, customer=customer).order_by("-at", "-id")[:MAX_ROWS]
+    activities = Activity.objects.filter(company=company, customer=customer).order_by("-on", "-at", "-id")[:MAX_ROWS]
     section("Activities", ["When", "Kind", "Outcome", "Subject / notes", "By"],
-            [[timezone.localtime(a.at).strftime("%d-%m-%Y %H:%M"), a.kind, a.outcome.replace("_", " "),
+            [[fmt.day(a.on) if a.recorded_later else timezone.localtime(a.at).strftime("%d-%m-%Y %H:%M"), a.kind, a.outcome.replace("_", " "),
               _cell(_summary(a)[:600], st, 30),
               _cell(a.created_by, st, 16)] for a in activities],
             [28, 16, 22, 90, 24], 4, "No activities logged.")

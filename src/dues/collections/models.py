@@ -163,22 +163,34 @@ class Activity(models.Model):
     next_follow_up = models.DateField(null=True, blank=True)
     action = models.ForeignKey(DunningAction, null=True, blank=True, on_delete=models.PROTECT, related_name="activities")
     created_by = models.CharField(max_length=150)
-    at = models.DateTimeField(default=clock.now, editable=False)
+    on = models.DateField(default=clock.today,
+                          help_text="the day of the contact (a call logged the day after is still on the day of the call)")
+    at = models.DateTimeField(default=clock.now, editable=False, help_text="when it was recorded")
 
     class Meta:
         verbose_name_plural = "activities"
-        indexes = [models.Index(fields=["company", "customer", "at"]), models.Index(fields=["company", "next_follow_up"])]
+        indexes = [models.Index(fields=["company", "customer", "at"]), models.Index(fields=["company", "next_follow_up"]),
+                   models.Index(fields=["company", "customer", "on"], name="activity_contact_on")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id} {self.outcome}"
+
+    @property
+    def recorded_later(self) -> bool:
+        """Logged on another day than the contact (e.g. a visit written up the next morning)."""
+        from django.utils import timezone
+
+        return timezone.localtime(self.at).date() != self.on
 
 
 class PromiseToPay(models.Model):
     """A customer's promise to pay an amount by a date (for some invoices, or on account).
 
-    Its status follows the receipts (``services.promises_refresh``): kept when what was received
-    after it was taken reaches the amount; once the promised date plus the grace days has passed,
-    partly kept when something came, else broken.
+    Its status follows the receipts: kept when what was received after it was taken reaches the
+    amount; once the promised date plus the grace days has passed, partly kept when something came,
+    else broken. The status as of any date is worked out (``dues.core.promises``,
+    ``selectors.promises_as_of``); ``status``, ``received`` and ``settled_on`` stored here are
+    today's, written only by ``services.promises.promises_refresh`` for today.
     """
 
     OPEN, KEPT, PARTLY_KEPT, BROKEN = "open", "kept", "partly_kept", "broken"

@@ -194,24 +194,124 @@ def customer_hold(customer: Customer) -> bool:
 
 
 def activities(company: Company, customer: Customer | None = None):
-    """The activity log, newest first (a queryset: paginate it)."""
+    """The activity log, the latest contact date first, then the latest recorded (a queryset: paginate it)."""
     qs = Activity.objects.filter(company=company).select_related("customer", "action")
     if customer is not None:
         qs = qs.filter(customer=customer)
-    return qs.order_by("-at", "-id")
+    return qs.order_by("-on", "-at", "-id")
 
 
 # --- promises, disputes and the worklist -------------------------------------------------------------------
 
 
-def promises(company: Company, status: str | None = None, customer: Customer | None = None):
-    """Promises to pay, the latest promised date first (a queryset: paginate it)."""
-    qs = PromiseToPay.objects.filter(company=company).select_related("customer").prefetch_related("invoices")
-    if status:
-        qs = qs.filter(status=status)
+def promises(company: Company, status: str | None = None, customer: Customer | None = None,
+             on: date | None = None):
+    """Promises to pay, the latest promised date first (a queryset: paginate it).
+
+    Without ``on``: their stored status (today's, see ``promises_refresh``). With ``on``: the
+    promises taken by then, annotated with ``received_on`` and ``status_on`` as of that date
+    (``promises_as_of``), and ``status`` filters on that.
+    """
+    if on is None:
+        qs = PromiseToPay.objects.filter(company=company)
+        if status:
+            qs = qs.filter(status=status)
+    else:
+        qs = promises_as_of(company, on)
+        if status:
+            qs = qs.filter(status_on=status)
+    qs = qs.select_related("customer").prefetch_related("invoices")
     if customer is not None:
         qs = qs.filter(customer=customer)
     return qs.order_by("-promised_date", "-id")
+
+
+def promises_as_of(company: Company, on: date, qs=None):
+    """The promises taken on or before ``on``, each annotated with what it had received and its status
+    as of ``on`` (``received_on``, ``status_on``): a pure function of the promise, the receipts and
+    allocations effective by ``on``, and ``on`` (``dues.core.promises``), in SQL for any number.
+
+    Received: for a promise naming invoices, the receipt allocations to those invoices effective from
+    the day it was taken to its deadline and by ``on``, less the reversals of those allocations
+    effective by ``on`` (an undone allocation, or a cancelled receipt, whose reversal is dated on its
+    own day); for a promise on account, the customer's receipts dated in that window and by ``on``
+    (cash + TDS + bank charges) not cancelled by ``on``. Never below zero: a reversal only ever nets
+    an allocation counted with it.
+    """
+    from django.db.models import Case, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+    from django.db.models.functions import Coalesce
+
+    from dues.ledger.models import Allocation
+
+    money = DecimalField(max_digits=24, decimal_places=4)
+    window = Q(reverses__isnull=True, effective_date__gte=OuterRef("taken_on"),
+               effective_date__lte=OuterRef("deadline"))
+    undone = Q(reverses__isnull=False, reverses__effective_date__gte=OuterRef("taken_on"),
+               reverses__effective_date__lte=OuterRef("deadline"))
+    allocated = (Allocation.objects.filter(debit_item__document__promises=OuterRef("pk"),
+                                           credit_item__document__kind=Document.RECEIPT, effective_date__lte=on)
+                 .filter(window | undone)
+                 .values("company_id").annotate(s=Sum("amount")).values("s"))
+    paid = (Document.objects.filter(customer_id=OuterRef("customer_id"), kind=Document.RECEIPT,
+                                    date__gte=OuterRef("taken_on"), date__lte=OuterRef("deadline"))
+            .filter(date__lte=on)
+            .exclude(status=Document.CANCELLED, cancelled_on__lte=on)
+            .values("customer_id").annotate(s=Sum(F("amount") + F("tds") + F("bank_charges"))).values("s"))
+    named = Exists(PromiseToPay.invoices.through.objects.filter(promisetopay_id=OuterRef("pk")))
+    zero = Value(Decimal(0), output_field=money)
+    received = Case(When(named, then=Coalesce(Subquery(allocated, output_field=money), zero)),
+                    default=Coalesce(Subquery(paid, output_field=money), zero), output_field=money)
+    status = Case(When(received_on__gte=F("amount"), then=Value(PromiseToPay.KEPT)),
+                  When(deadline__lt=on, received_on__gt=0, then=Value(PromiseToPay.PARTLY_KEPT)),
+                  When(deadline__lt=on, then=Value(PromiseToPay.BROKEN)),
+                  default=Value(PromiseToPay.OPEN))
+    base = PromiseToPay.objects.filter(company=company) if qs is None else qs
+    return base.filter(taken_on__lte=on).annotate(received_on=received).annotate(status_on=status)
+
+
+def promise_judgements(promises, on: date) -> dict:
+    """Promise id -> ``dues.core.promises.Judged`` (status, received, the day it settled) as of ``on``.
+
+    Two queries for any number of promises (their receipt allocations with the day each was undone;
+    the receipts of the on-account ones with the day each was cancelled); the judging is the pure
+    ``dues.core.promises.judge``. For lists and the stored refresh (the day a promise settled is a
+    running total over its payments); counts and sums over many promises use ``promises_as_of``.
+    """
+    from django.db.models import F
+
+    from dues.core.promises import judge
+    from dues.ledger.models import Allocation
+
+    promises = list(promises)
+    ids = [p.pk for p in promises]
+    invoices: dict[int, set[int]] = defaultdict(set)
+    for pid, doc_id in PromiseToPay.invoices.through.objects.filter(promisetopay_id__in=ids).values_list(
+            "promisetopay_id", "document_id"):
+        invoices[pid].add(doc_id)
+    docs = {d for found in invoices.values() for d in found}
+    since = min((p.taken_on for p in promises), default=on)  # nothing before the first promise counts
+    allocations: dict[int, list] = defaultdict(list)
+    for doc_id, effective, amount, undone in (
+            Allocation.objects.filter(debit_item__document_id__in=docs, reverses__isnull=True,
+                                      credit_item__document__kind=Document.RECEIPT, effective_date__gte=since,
+                                      effective_date__lte=on)
+            .values_list("debit_item__document_id", "effective_date", "amount", "reversed_by__effective_date")):
+        if undone is None or undone > on:
+            allocations[doc_id].append((effective, amount))
+    on_account = {p.customer_id for p in promises if not invoices.get(p.pk)}
+    receipts: dict[int, list] = defaultdict(list)
+    for customer_id, day, amount, cancelled in (
+            Document.objects.filter(customer_id__in=on_account, kind=Document.RECEIPT, date__gte=since, date__lte=on)
+            .annotate(total=F("amount") + F("tds") + F("bank_charges"))
+            .values_list("customer_id", "date", "total", "cancelled_on")):
+        if cancelled is None or cancelled > on:
+            receipts[customer_id].append((day, amount))
+    found = {}
+    for p in promises:
+        named = invoices.get(p.pk)
+        payments = [x for d in named for x in allocations[d]] if named else receipts[p.customer_id]
+        found[p.pk] = judge(p.amount, p.taken_on, p.deadline, payments, on)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,9 +332,10 @@ class PromiseReportRow:
                 "partly_kept": self.partly_kept, "broken": self.broken, "open": self.open}
 
 
-def promises_report(company: Company, date_from: date | None = None, date_to: date | None = None) \
-        -> list[PromiseReportRow]:
-    """Promised against received, by promised date and by who took the promise (one grouped query)."""
+def promises_report(company: Company, date_from: date | None = None, date_to: date | None = None,
+                    on: date | None = None) -> list[PromiseReportRow]:
+    """Promised against received as of ``on`` (default today), by promised date and by who took the
+    promise (one grouped query over ``promises_as_of``)."""
     from django.db.models import Count, Q, Sum
 
     qs = PromiseToPay.objects.filter(company=company)
@@ -242,12 +343,12 @@ def promises_report(company: Company, date_from: date | None = None, date_to: da
         qs = qs.filter(promised_date__gte=date_from)
     if date_to:
         qs = qs.filter(promised_date__lte=date_to)
-    rows = (qs.values("promised_date", "taken_by")
-            .annotate(n=Count("id"), promised=Sum("amount"), got=Sum("received"),
-                      kept=Count("id", filter=Q(status=PromiseToPay.KEPT)),
-                      partly=Count("id", filter=Q(status=PromiseToPay.PARTLY_KEPT)),
-                      broken=Count("id", filter=Q(status=PromiseToPay.BROKEN)),
-                      still_open=Count("id", filter=Q(status=PromiseToPay.OPEN)))
+    rows = (promises_as_of(company, on or clock.today(), qs).values("promised_date", "taken_by")
+            .annotate(n=Count("id"), promised=Sum("amount"), got=Sum("received_on"),
+                      kept=Count("id", filter=Q(status_on=PromiseToPay.KEPT)),
+                      partly=Count("id", filter=Q(status_on=PromiseToPay.PARTLY_KEPT)),
+                      broken=Count("id", filter=Q(status_on=PromiseToPay.BROKEN)),
+                      still_open=Count("id", filter=Q(status_on=PromiseToPay.OPEN)))
             .order_by("promised_date", "taken_by"))
     return [PromiseReportRow(r["promised_date"], r["taken_by"], r["n"], r["promised"] or Decimal(0),
                              r["got"] or Decimal(0), r["kept"], r["partly"], r["broken"], r["still_open"])
@@ -277,18 +378,27 @@ def disputed_amount(document: Document) -> Decimal:
 CONTACT_KINDS = ("call", "email", "sms", "whatsapp", "visit", "meeting", "letter")
 
 
+def contacts(company: Company):
+    """The activities that are contacts with the customer: calls, mails, messages, visits, meetings,
+    letters, and a dispute opened (the customer told us); not tasks, nor messages that failed."""
+    from django.db.models import Q
+
+    return (Activity.objects.filter(company=company).filter(Q(kind__in=CONTACT_KINDS) | Q(outcome="disputed"))
+            .exclude(outcome="failed"))
+
+
 def worklist(company: Company, collector: str | None = None, on: date | None = None,
              customer_ids=None) -> list:
     """The worklist for ``on`` (default today), highest priority first (``dues.core.worklist.Entry``).
 
-    Three queries whatever the number of customers: overdue by customer with the age weighting in
-    SQL, promises by customer (broken lately, due today), and the last contact by customer.
-    ``collector`` narrows to the customers whose collector it is (case-insensitive).
+    Five queries whatever the number of customers: overdue by customer with the age weighting in
+    SQL, promises by customer as of ``on`` (broken lately, due that day), the follow-ups due, the last
+    contact by customer, their names. ``collector`` narrows to the customers whose collector it is:
+    the name on the customers or a collector's login (``collector_names``; unknown: ``DuesError``).
     """
     from datetime import timedelta
 
     from django.db.models import Case, Count, DecimalField, F, Max, Min, Q, Sum, Value, When
-    from django.utils import timezone
 
     from dues.core import worklist as core
 
@@ -296,7 +406,10 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     money = DecimalField(max_digits=24, decimal_places=4)
     customers = Customer.objects.filter(company=company)
     if collector:
-        customers = customers.filter(collector__iexact=collector.strip())
+        wanted = Q()
+        for name in collector_names(company, collector):
+            wanted |= Q(collector__iexact=name)
+        customers = customers.filter(wanted)
     if customer_ids is not None:
         customers = customers.filter(id__in=list(customer_ids))
 
@@ -312,29 +425,96 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     facts: dict[int, dict] = {r["customer_id"]: {"overdue": r["total"], "weighted_overdue": r["weighted"],
                                                  "oldest_days": (on - r["oldest"]).days} for r in overdue}
 
-    # 2. promises: broken in the window (count, latest deadline) and the amount falling due today
+    # 2. promises as of ``on`` (never their stored status: that is today's): broken in the window
+    # (count, latest deadline) and the amount falling due that day
     since = on - timedelta(days=core.BROKEN_WINDOW_DAYS)
-    broken_q = Q(status=PromiseToPay.BROKEN, deadline__gte=since, deadline__lt=on)
-    today_q = Q(status=PromiseToPay.OPEN, promised_date=on)
-    promised = (PromiseToPay.objects.filter(company=company, customer__in=customers).filter(broken_q | today_q)
+    broken_q = Q(status_on=PromiseToPay.BROKEN, deadline__gte=since, deadline__lt=on)
+    today_q = Q(status_on=PromiseToPay.OPEN, promised_date=on)
+    near = PromiseToPay.objects.filter(company=company, customer__in=customers).filter(
+        Q(deadline__gte=since, deadline__lt=on) | Q(promised_date=on))
+    promised = (promises_as_of(company, on, near).filter(broken_q | today_q)
                 .values("customer_id")
                 .annotate(broken=Count("id", filter=broken_q), last_broken=Max("deadline", filter=broken_q),
                           due_today=Sum("amount", filter=today_q)))
     for r in promised:
         found = facts.setdefault(r["customer_id"], {})
         found.update(broken_promises=r["broken"], last_broken=r["last_broken"], due_today=r["due_today"] or Decimal(0))
+
+    # 3. follow-ups due: the earliest per customer
+    for cid, (follow_up, note) in follow_ups_due(company, on, customers).items():
+        facts.setdefault(cid, {}).update(follow_up=follow_up, follow_up_note=note)
     if not facts:
         return []
 
-    # 3. the last contact (tasks and failed messages are not contacts)
-    last = (Activity.objects.filter(company=company, customer_id__in=list(facts), kind__in=CONTACT_KINDS,
-                                   at__date__lte=on)
-            .exclude(outcome="failed").values("customer_id").annotate(last=Max("at")))
+    # 4. the last contact on or before ``on``, by the day of the contact
+    last = (contacts(company).filter(customer_id__in=list(facts), on__lte=on)
+            .values("customer_id").annotate(last=Max("on")))
     for r in last:
-        facts[r["customer_id"]]["last_contact"] = timezone.localtime(r["last"]).date()
+        facts[r["customer_id"]]["last_contact"] = r["last"]
     names = {r[0]: r[1:] for r in Customer.objects.filter(id__in=list(facts)).values_list("id", "code", "name",
                                                                                           "collector")}
     return core.rank([core.Facts(cid, *names[cid], **values) for cid, values in facts.items()], on)
+
+
+def follow_ups_due(company: Company, on: date, customers=None) -> dict[int, tuple[date, str]]:
+    """Customer id -> (date, what set it) of their earliest follow-up due on ``on`` (one query).
+
+    A follow-up is due from its date (``Activity.next_follow_up``) for ``FOLLOW_UP_WINDOW_DAYS`` days
+    until someone contacts the customer after the activity that set it (a contact on a later day, or
+    recorded later the same day). The follow-up a promise sets on its promised date is left to the
+    promise ("due today", then "broken").
+    """
+    from datetime import timedelta
+
+    from django.db.models import Exists, OuterRef, Q
+
+    from dues.core.worklist import FOLLOW_UP_WINDOW_DAYS
+
+    later = contacts(company).filter(customer_id=OuterRef("customer_id"), on__lte=on).filter(
+        Q(on__gt=OuterRef("on")) | Q(on=OuterRef("on"), id__gt=OuterRef("id")))
+    promise_day = PromiseToPay.objects.filter(activity_id=OuterRef("id"), promised_date=OuterRef("next_follow_up"))
+    due = (Activity.objects.filter(company=company, on__lte=on, next_follow_up__lte=on,
+                                   next_follow_up__gte=on - timedelta(days=FOLLOW_UP_WINDOW_DAYS))
+           .exclude(outcome="failed").filter(~Exists(later), ~Exists(promise_day)))
+    if customers is not None:
+        due = due.filter(customer__in=customers)
+    found: dict[int, tuple[date, str]] = {}
+    for cid, follow_up, kind, day, subject, notes in due.order_by("customer_id", "next_follow_up", "id").values_list(
+            "customer_id", "next_follow_up", "kind", "on", "subject", "notes"):
+        if cid not in found:
+            what = " ".join((notes or subject).split())
+            what = what if len(what) <= 60 else what[:59] + "…"
+            found[cid] = (follow_up, f"{kind} on {day.isoformat()}{': ' + what if what else ''}")
+    return found
+
+
+def collector_names(company: Company, text: str) -> list[str]:
+    """The collector names (as on the customers, lower case) a ``--collector`` filter means.
+
+    ``text`` itself, and when it is a login, that user's desk name (``UserRole.person_name``, else
+    their full name): ``pooja`` means the customers whose collector is "Pooja Shah". A text that is
+    neither a login, nor a desk user's name, nor the collector of any customer is a ``DuesError``
+    (not an empty list).
+    """
+    from django.contrib.auth import get_user_model
+
+    from dues.core.errors import DuesError
+    from dues.users.models import UserRole
+
+    text = text.strip()
+    names = {text.lower()}
+    user = get_user_model().objects.filter(username__iexact=text).first()
+    if user is not None:
+        role = UserRole.objects.filter(user=user).first()
+        names.add(((role.person_name if role else "") or user.get_full_name() or user.get_username()).lower())
+        return sorted(names)
+    if UserRole.objects.filter(person_name__iexact=text).exists() or \
+            Customer.objects.filter(company=company, collector__iexact=text).exists():
+        return sorted(names)
+    known = sorted({c for c in Customer.objects.filter(company=company).exclude(collector="")
+                   .values_list("collector", flat=True)}, key=str.lower)
+    raise DuesError(f"no collector {text!r}: not a login, nor the collector of any customer"
+                    f"{' (collectors: ' + ', '.join(known) + ')' if known else ''}")
 
 
 # --- web: the worklist's promise column and the customer timeline ---------------------------------------------
@@ -355,21 +535,26 @@ def next_promises(company: Company, customer_ids) -> dict[int, tuple[date, Decim
 def timeline(company: Company, customer: Customer):
     """One stream of the customer's activities, dunning messages, promises and disputes, newest first.
 
-    A union queryset of (``type``, ``id``, ``when``) rows: paginate it, then load the page's objects
-    with ``timeline_objects``.
+    Each is placed on its own day (an activity on the day of the contact, a message on its run date,
+    a promise on the day it was taken, a dispute on the day it was opened), then by when it was
+    recorded: a call logged the day after sits on the day of the call.
+    A union queryset of (``type``, ``id``, ``day``, ``stamp``) rows: paginate it, then load the page's
+    objects with ``timeline_objects``.
     """
     from django.db.models import CharField, F, Value
 
     from .models import DunningAction
 
-    def part(model, label: str, when: str):
+    def part(model, label: str, day: str, stamp: str):
         return (model.objects.filter(company=company, customer=customer)
-                .annotate(type=Value(label, output_field=CharField()), when=F(when)).values_list("type", "id", "when"))
+                .annotate(type=Value(label, output_field=CharField()), day=F(day), stamp=F(stamp))
+                .values_list("type", "id", "day", "stamp"))
 
-    return (part(Activity, "activity", "at")
-            .union(part(DunningAction, "message", "created_at"), part(PromiseToPay, "promise", "created_at"),
-                   part(Dispute, "dispute", "created_at"), all=True)
-            .order_by("-when", "-id"))
+    return (part(Activity, "activity", "on", "at")
+            .union(part(DunningAction, "message", "date", "created_at"),
+                   part(PromiseToPay, "promise", "taken_on", "created_at"),
+                   part(Dispute, "dispute", "opened_on", "created_at"), all=True)
+            .order_by("-day", "-stamp", "-id"))
 
 
 def timeline_objects(rows) -> list[tuple[str, object]]:
@@ -381,7 +566,7 @@ def timeline_objects(rows) -> list[tuple[str, object]]:
               "promise": PromiseToPay.objects.prefetch_related("invoices"),
               "dispute": Dispute.objects.select_related("document", "credit_note")}
     found = {t: qs.in_bulk([r[1] for r in rows if r[0] == t]) for t, qs in models.items()}
-    return [(t, found[t][pk]) for t, pk, _when in rows if pk in found[t]]
+    return [(t, found[t][pk]) for t, pk, *_when in rows if pk in found[t]]
 
 
 def escalated_customers(company: Company):

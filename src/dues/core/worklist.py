@@ -2,6 +2,9 @@
 
 A customer's score is the sum of
 
+- **follow-up due**: 2500 points (more than all the rest together, so today's follow-ups come first)
+  when a follow-up date set on an activity has come (that day, or up to ``FOLLOW_UP_WINDOW_DAYS``
+  days late) and nobody has contacted the customer since that activity;
 - **broken promise**: 1000 points while a promise broken in the last ``BROKEN_WINDOW_DAYS`` days
   has not been followed up (no contact since its deadline), so those customers always come first;
 - **promise due today**: 300 points (call to remind, or to confirm the payment);
@@ -10,7 +13,7 @@ A customer's score is the sum of
   counts more, and the log keeps one large account from swamping everyone else;
 - **no recent contact**: 2 points a day since the last contact, at most 120 (never contacted: 120).
 
-Customers with nothing overdue, no promise due and no broken promise are not on the list.
+Customers with no follow-up due, nothing overdue, no promise due and no broken promise are not on the list.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from decimal import Decimal
 
 from .money import ZERO
 
+FOLLOW_UP_POINTS = 2500
+FOLLOW_UP_WINDOW_DAYS = 30
 BROKEN_POINTS = 1000
 DUE_TODAY_POINTS = 300
 OVERDUE_CAP = 600
@@ -53,6 +58,8 @@ class Facts:
     last_broken: date | None = None
     due_today: Decimal = ZERO
     last_contact: date | None = None
+    follow_up: date | None = None  # the earliest follow-up due and not yet done
+    follow_up_note: str = ""  # what set it: "call on 2026-12-03: send the revised PO"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +73,8 @@ class Entry:
         return {"customer": f.code, "name": f.name, "collector": f.collector, "score": self.score,
                 "reasons": list(self.reasons), "overdue": f"{f.overdue:.2f}", "oldest_days": f.oldest_days,
                 "broken_promises": f.broken_promises, "due_today": f"{f.due_today:.2f}",
-                "last_contact": f.last_contact.isoformat() if f.last_contact else None}
+                "last_contact": f.last_contact.isoformat() if f.last_contact else None,
+                "follow_up": f.follow_up.isoformat() if f.follow_up else None}
 
 
 def _inr(value: Decimal) -> str:
@@ -94,6 +102,12 @@ def score(facts: Facts, on: date) -> Entry | None:
     """The customer's worklist entry on ``on``, or None when there is nothing to chase."""
     points = 0
     reasons: list[str] = []
+    if facts.follow_up is not None and facts.follow_up <= on:
+        late = (on - facts.follow_up).days
+        when = "today" if late == 0 else f"{facts.follow_up.isoformat()}, {late} day{'s' if late > 1 else ''} ago"
+        note = f" ({facts.follow_up_note})" if facts.follow_up_note else ""
+        points += FOLLOW_UP_POINTS
+        reasons.append(f"follow-up due {when}{note}: +{FOLLOW_UP_POINTS}")
     broken_open = (facts.broken_promises > 0 and facts.last_broken is not None
                    and (on - facts.last_broken).days <= BROKEN_WINDOW_DAYS
                    and (facts.last_contact is None or facts.last_contact <= facts.last_broken))

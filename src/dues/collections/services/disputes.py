@@ -16,6 +16,7 @@ from ..models import (
     Activity,
     Dispute,
 )
+from .activities import contact_date
 from .checks import customer_documents, positive_amount, raise_problems
 
 DISPUTE_CAP = "collections.act"
@@ -46,6 +47,7 @@ def dispute_open(*, company, invoice, amount, reason: str, owner: str, actor, sl
 
     require(actor, DISPUTE_CAP, "open a dispute")
     found: list = []
+    opened_on = contact_date(opened_on, found, "opened_on")
     doc = _dispute_document(company, invoice, found)
     value = positive_amount(amount, "amount", found)
     if reason not in dict(Dispute.REASONS):
@@ -64,13 +66,12 @@ def dispute_open(*, company, invoice, amount, reason: str, owner: str, actor, sl
         if value is not None and value > room:
             found.append(Problem(f"more than what is left to dispute on {doc.number} ({room:.2f})", "amount"))
     raise_problems(found)
-    opened_on = opened_on or clock.today()
     dispute = Dispute.objects.create(company=company, customer=doc.customer, document=doc, amount=value,
                                      reason=reason, owner=owner, sla_days=int(sla_days), opened_on=opened_on,
                                      notes=notes.strip(), created_by=actor_name(actor))
     Activity.objects.create(company=company, customer=doc.customer, kind="task", outcome="disputed",
                             subject=f"dispute on {doc.number}: {reason.replace('_', ' ')} ({value:.2f})",
-                            notes=notes.strip(), created_by=actor_name(actor))
+                            notes=notes.strip(), on=opened_on, created_by=actor_name(actor))
     audit_append(actor=actor, action="create", object_type="dispute", object_id=str(dispute.pk),
                  company_id=company.pk, before=None, after=_dispute_state(dispute))
     return dispute

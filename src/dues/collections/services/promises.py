@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from django.db import transaction
 
@@ -15,7 +14,7 @@ from ..models import (
     Activity,
     PromiseToPay,
 )
-from .activities import CONTACT_KINDS
+from .activities import CONTACT_KINDS, contact_date
 from .checks import customer_documents, positive_amount, raise_problems
 
 
@@ -33,8 +32,8 @@ def promise_add(*, customer, amount, promised_date: date, actor, invoices=(), ta
 
     require(actor, "collections.act", "record a promise to pay")
     require_customer(actor, customer)
-    taken_on = taken_on or clock.today()
     found: list = []
+    taken_on = contact_date(taken_on, found, "taken_on")
     value = positive_amount(amount, "amount", found)
     if promised_date < taken_on:
         found.append(Problem(f"the promised date is before the day it was taken ({taken_on.isoformat()})",
@@ -49,7 +48,7 @@ def promise_add(*, customer, amount, promised_date: date, actor, invoices=(), ta
     activity = Activity.objects.create(
         company_id=customer.company_id, customer=customer, kind=kind if kind in CONTACT_KINDS else "call",
         outcome="promised", subject=f"promised {value:.2f} by {promised_date.isoformat()}",
-        notes=notes.strip(), next_follow_up=promised_date, created_by=who)
+        notes=notes.strip(), next_follow_up=promised_date, on=taken_on, created_by=who)
     promise = PromiseToPay.objects.create(
         company_id=customer.company_id, customer=customer, amount=value, promised_date=promised_date,
         grace_days=int(grace_days), deadline=promised_date + timedelta(days=int(grace_days)), taken_on=taken_on,
@@ -63,57 +62,61 @@ def promise_add(*, customer, amount, promised_date: date, actor, invoices=(), ta
     return promise
 
 
-def promises_refresh(company, on: date, actor=None) -> int:
-    """Set every open promise's received amount and status from the receipts; returns how many settled.
+def promises_refresh(company, on: date | None = None, actor=None) -> int:
+    """Store every promise's status as of today; returns how many changed status.
 
-    Received: for a promise naming invoices, the receipt allocations to them effective from the day
-    it was taken to its deadline (and not after ``on``), reversals netted; for a promise on the
-    account, the customer's posted receipts dated in that window (cash + TDS + bank charges).
-    Kept when received reaches the amount; after the deadline, partly kept when something came,
-    else broken. Three UPDATE statements whatever the number of promises; settled promises stay settled.
+    The stored ``status``, ``received`` and ``settled_on`` are only ever today's (what the promise
+    board's tabs and the dunning run read): the status as of any date is computed, never stored
+    (``selectors.promises_as_of``, ``selectors.promise_judgements``). So a refresh for any other day
+    than today, later or earlier, writes nothing and returns 0: looking ahead at a future worklist
+    does not mark promises broken, and looking back does not undo today's statuses.
+
+    Every promise is judged again, settled ones too: a receipt that kept a promise and is cancelled
+    (a bounced cheque), or an allocation undone, reopens it, or breaks it when its deadline has
+    passed. One query finds the promises whose status or received amount changed (in SQL); the day
+    a newly kept one was kept is judged in Python (``promise_judgements``, two queries); the changes
+    are written one UPDATE per distinct (status, received, settled on), so a day when many promises
+    break costs one statement per deadline, not one per promise. Each status change is audited.
     """
-    from django.db.models import Case, DecimalField, Exists, F, OuterRef, Subquery, Sum, Value, When
-    from django.db.models.functions import Coalesce
+    from collections import defaultdict
+    from datetime import timedelta
 
-    from dues.ledger.models import Allocation, Document
-
-
-    money = DecimalField(max_digits=24, decimal_places=4)
-    allocated = (Allocation.objects.filter(debit_item__document__promises=OuterRef("pk"),
-                                           credit_item__document__kind=Document.RECEIPT,
-                                           effective_date__gte=OuterRef("taken_on"),
-                                           effective_date__lte=OuterRef("deadline"))
-                 .filter(effective_date__lte=on)
-                 .values("company_id").annotate(s=Sum("amount")).values("s"))
-    paid = (Document.objects.filter(customer_id=OuterRef("customer_id"), kind=Document.RECEIPT,
-                                    status=Document.POSTED, date__gte=OuterRef("taken_on"),
-                                    date__lte=OuterRef("deadline"))
-            .filter(date__lte=on)
-            .values("customer_id").annotate(s=Sum(F("amount") + F("tds") + F("bank_charges"))).values("s"))
-    named = Exists(PromiseToPay.invoices.through.objects.filter(promisetopay_id=OuterRef("pk")))
-    zero = Value(Decimal(0), output_field=money)
-    with transaction.atomic():
-        open_ones = PromiseToPay.objects.filter(company=company, status=PromiseToPay.OPEN)
-        open_ones.update(received=Case(When(named, then=Coalesce(Subquery(allocated, output_field=money), zero)),
-                                       default=Coalesce(Subquery(paid, output_field=money), zero), output_field=money))
-        open_ones.filter(received__lt=0).update(received=0)
-        status = Case(When(received__gte=F("amount"), then=Value(PromiseToPay.KEPT)),
-                      When(deadline__lt=on, received__gt=0, then=Value(PromiseToPay.PARTLY_KEPT)),
-                      When(deadline__lt=on, then=Value(PromiseToPay.BROKEN)),
-                      default=Value(PromiseToPay.OPEN))
-        settling = open_ones.filter(_settles(on))
-        changed = list(settling.annotate(new=status).values_list("id", "customer__code", "amount", "received", "new"))
-        if changed:
-            PromiseToPay.objects.filter(id__in=[c[0] for c in changed]).update(status=status, settled_on=on)
-            audit_append_many([AuditEntry(actor_name(actor), "update", "promise_to_pay", str(pid), company.pk,
-                                          {"status": PromiseToPay.OPEN},
-                                          {"status": new, "customer": code, "amount": f"{amount:.2f}",
-                                           "received": f"{received:.2f}", "on": on.isoformat()})
-                               for pid, code, amount, received, new in changed])
-    return len(changed)
-
-
-def _settles(on: date):
     from django.db.models import F, Q
 
-    return Q(received__gte=F("amount")) | Q(deadline__lt=on)
+    from .. import selectors
+
+    today = clock.today()
+    if on is not None and on != today:
+        return 0
+    with transaction.atomic():
+        locked = PromiseToPay.objects.select_for_update(of=("self",)).filter(company=company)
+        changed = list(selectors.promises_as_of(company, today, locked)
+                       .filter(~Q(status=F("status_on")) | ~Q(received=F("received_on")))
+                       .select_related("customer"))
+        if not changed:
+            return 0
+        kept = selectors.promise_judgements([p for p in changed if p.status_on == PromiseToPay.KEPT], today)
+        writes: dict[tuple, list[int]] = defaultdict(list)
+        entries = []
+        for promise in changed:
+            status, received = promise.status_on, promise.received_on
+            if status == PromiseToPay.KEPT:
+                settled = kept[promise.pk].settled_on
+            else:
+                settled = promise.deadline + timedelta(days=1) if status != PromiseToPay.OPEN else None
+            writes[(status, received, settled)].append(promise.pk)
+            if promise.status != status:
+                entries.append(AuditEntry(actor_name(actor), "update", "promise_to_pay", str(promise.pk), company.pk,
+                                          {"status": promise.status, "received": f"{promise.received:.2f}",
+                                           "settled_on": promise.settled_on.isoformat() if promise.settled_on
+                                           else None},
+                                          {"status": status, "customer": promise.customer.code,
+                                           "amount": f"{promise.amount:.2f}", "received": f"{received:.2f}",
+                                           "settled_on": settled.isoformat() if settled else None,
+                                           "on": today.isoformat()}))
+        for (status, received, settled), ids in writes.items():
+            for start in range(0, len(ids), 500):
+                PromiseToPay.objects.filter(pk__in=ids[start:start + 500]).update(
+                    status=status, received=received, settled_on=settled)
+        audit_append_many(entries)
+    return len(entries)

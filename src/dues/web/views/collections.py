@@ -79,9 +79,12 @@ def worklist(request: HttpRequest, company: Company) -> HttpResponse:
     on = _date_param(request, "on", clock.today(), errors)
     collector = _collector_choice(request)
     customers = customers_visible(request.user, Customer.objects.filter(company=company))
-    entries = cs.worklist(company, collector=collector or None, on=on,
-                          customer_ids=None if can(request.user, "customers.view_all") else
-                          customers.values_list("id", flat=True))
+    try:
+        entries = cs.worklist(company, collector=collector or None, on=on,
+                              customer_ids=None if can(request.user, "customers.view_all") else
+                              customers.values_list("id", flat=True))
+    except DuesError as exc:  # an unknown collector
+        errors["collector"], entries = str(exc), []
     context = _context(company, "worklist", on)
     context.update(paginate(request, entries))
     collectors = sorted({c for c in Customer.objects.filter(company=company).exclude(collector="")

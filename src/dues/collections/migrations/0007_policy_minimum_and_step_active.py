@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collections', '0005_alter_activity_at_and_more'),
+        ('collections', '0006_activity_contact_date'),
         ('companies', '0002_alter_company_created_at'),
     ]
 
