@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from rapidfuzz import fuzz, process
 
-from .payer_names import JOINERS, LEGAL_FORMS, abbreviation_score, legal_agreement, name_keys, token_keys
+from .payer_names import JOINERS, LEGAL_FORMS, abbreviation_score, is_legal, legal_agreement, name_keys, token_keys
 from .short_payments import fee_shaped, tds_options, tds_text
 
 ZERO = Decimal("0.00")
@@ -65,7 +65,11 @@ def normalise_name(text: str) -> str:
 
 def payer_text(narration: str, counterparty: str = "") -> str:
     """The part of a narration that names the payer: words only, bank and transfer noise removed."""
-    return normalise_name(" ".join(payer_words(narration, counterparty)))
+    words = payer_words(narration, counterparty)
+    # banks cut names at 20-odd characters: a last word that only starts a legal suffix ("PVT LTD" -> "PRI", "TRAD") goes
+    if len(words) > 2 and 2 <= len(words[-1]) < 8 and any(x.startswith(words[-1]) and x != words[-1] for x in LEGAL_WORDS):
+        words.pop()
+    return normalise_name(" ".join(words))
 
 
 def payer_words(narration: str, counterparty: str = "") -> list[str]:
@@ -75,13 +79,10 @@ def payer_words(narration: str, counterparty: str = "") -> list[str]:
     for raw in re.split(r"[\s/\-:,.()*]+", source.upper()):
         if not raw or _IFSC.match(raw) or any(c.isdigit() for c in raw) or "@" in raw:
             continue
-        w = raw.lower()
-        if (w in NOISE_WORDS or w in BANK_CODES) and not counterparty:
-            continue
-        words.append(w)
-    # banks cut names at 20-odd characters: a last word that only starts a legal suffix ("PVT LTD" -> "PRI", "TRAD") goes
-    if len(words) > 2 and 2 <= len(words[-1]) < 8 and any(x.startswith(words[-1]) and x != words[-1] for x in LEGAL_WORDS):
-        words.pop()
+        for w in _WORD.findall(raw.lower().replace("&", " and ")):
+            if (w in NOISE_WORDS or w in BANK_CODES) and not counterparty:
+                continue
+            words.append(w)
     return words
 
 
@@ -465,6 +466,8 @@ class Matcher:
                 return  # read whole
         postings = []
         for t in tokens:
+            if is_legal(t):
+                continue
             keys = token_keys(t)
             if keys:
                 postings.append(set().union(*(self.abbr_index.get(k, ()) for k in keys)))
@@ -489,14 +492,17 @@ class Matcher:
                 scores[i] = (score, why)
 
     def _legal_words(self, raw: list[str], scores: dict[int, tuple[float, str]]) -> None:
-        """Names alike but for their legal words: the one whose legal words the bank printed ('ENT', 'PVT LTD') wins."""
+        """Names alike but for their legal words: the one whose legal words the bank printed ('ENT', 'PVT LTD') wins,
+        and a name printed whole wins over names with legal words more."""
         if len(scores) < 2:
             return
         top = max(v[0] for v in scores.values())
         near = [i for i, v in scores.items() if v[0] >= top - 0.03]
         if len(near) < 2:
             return
-        agree = {i: legal_agreement(raw, frozenset(w for w in self.full_words[i] if w in LEGAL_FORMS)) for i in near}
+        tokens = tuple(w for w in raw if w not in JOINERS)
+        agree = {i: legal_agreement(raw, frozenset(w for w in self.full_words[i] if w in LEGAL_FORMS))
+                 + (tokens == self.full_words[i]) for i in near}
         most = max(agree.values())
         if most <= 0 or all(a == most for a in agree.values()):
             return
@@ -609,7 +615,7 @@ class Matcher:
             if k >= 2 and run >= amount and (fit := self._fit(items[:k], amount, on, 0.98, "", ("oldest first",))):
                 if fit.kind == "exact":
                     fit = replace(fit, quality=0.995)
-                elif "charges" in fit.kind:  # a fee and a run of invoices: too easily a coincidence to post alone
+                elif fit.kind == "explained:tds+charges":  # a rule, a fee and a run: too easily a coincidence
                     fit = replace(fit, quality=fit.quality * 0.965 / 0.98)
                 # an equal-sized other combination that fits better wins; one that fits as well makes it ambiguous
                 fits = [fit, *(f for f in self._subsets(items, amount, on, k, k) if f.items != fit.items)]

@@ -137,16 +137,18 @@ def abbreviation_score(tokens: tuple[str, ...], words: tuple[str, ...], cut: boo
 
 
 def name_keys(words: list[str]) -> set[str]:
-    """Index keys of a name: the first four letters from each word on (run together), each word's consonants' start."""
+    """Index keys of a name: the first four letters from each word on (run together), each word's consonants' start,
+    each word."""
     core = [w for w in words if w not in LEGAL_FORMS]
     keys = {"".join(core[k:])[:4] for k in range(len(core)) if len("".join(core[k:])) >= 4}
     keys |= {"~" + devowel(w)[:3] for w in core if len(devowel(w)) >= 3}
+    keys |= {"=" + w for w in core}
     return keys
 
 
 def token_keys(token: str) -> set[str]:
-    """The keys under which a payer's word finds the names it may shorten (none for initials and short words)."""
-    keys = set()
+    """The keys under which a payer's word finds the names it may shorten (none for initials)."""
+    keys = {"=" + token} if len(token) > 1 else set()
     if len(token) >= 4:
         keys.add(token[:4])
     d = devowel(token)
