@@ -252,6 +252,16 @@ def _round_tds(x: Decimal, how: str) -> Decimal:
     return x.quantize(Decimal("1"), rounding=ROUND_HALF_UP).quantize(CENT)
 
 
+def _explains(i: OpenInvoice, amount: Decimal) -> bool:
+    """Whether ``amount`` pays invoice ``i``: its balance, or that less TDS at a section's rate by a rounding rule."""
+    short = i.residual - amount
+    if short == 0:
+        return True
+    base = i.taxable * i.residual / i.amount
+    return 0 < short <= i.residual * Decimal("0.13") and any(
+        short == _round_tds(base * r, how) for _, r in TDS_SECTIONS for how in ("paise", "rupee", "ceil"))
+
+
 def generate_india(*, lines: int, open_items: int, seed: int = 7):
     """(payers, invoices, credits, truth) for the hard mix; truth[key] = (customer, {invoice: amount}, case) with
     ``case['kind']`` and, where a short payment is explained, the expected ``tds`` and ``charges``."""
@@ -395,10 +405,9 @@ def generate_india(*, lines: int, open_items: int, seed: int = 7):
             elif shown.upper().removeprefix("M/S ") == payer.name.upper():
                 others = []  # the name in full: namesakes with more words are not it
             # the name fits two customers: a person asks, unless the invoice is cited or the amount decides: it is
-            # what is open with this customer, or that less TDS by a rule, and could be nothing of another it fits
-            near_elsewhere = any(amount <= i.residual <= amount * Decimal("1.13") + 600
-                                 for c in others for i in by_customer.get(c, ()) if i.id not in used)
-            if others and not cite and (charges or near_elsewhere or others == ["?"]):
+            # what is open with this customer, or that less TDS by a rule, and no open invoice of another it fits
+            elsewhere = any(_explains(i, amount) for c in others for i in by_customer.get(c, ()) if i.id not in used)
+            if others and not cite and (charges or elsewhere or others == ["?"]):
                 alloc, tds, charges = {}, Decimal("0.00"), Decimal("0.00")
                 case["name"] += " fits another customer"
         for i in chosen:

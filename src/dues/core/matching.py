@@ -28,7 +28,15 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from rapidfuzz import fuzz, process
 
-from .payer_names import JOINERS, LEGAL_FORMS, abbreviation_score, is_legal, legal_agreement, name_keys, token_keys
+from .payer_names import (
+    LEGAL_FORMS,
+    abbreviation_score,
+    is_legal,
+    legal_agreement,
+    name_keys,
+    plain_words,
+    token_keys,
+)
 from .short_payments import fee_shaped, tds_options, tds_text
 
 ZERO = Decimal("0.00")
@@ -88,7 +96,7 @@ def payer_words(narration: str, counterparty: str = "") -> list[str]:
 
 def name_words(name: str) -> tuple[str, ...]:
     """A customer's name as lower-case words, legal words kept, 'M/s', '&' and 'the' left out."""
-    return tuple(w for w in _WORD.findall(name.lower()) if w not in JOINERS)
+    return plain_words(_WORD.findall(name.lower()))
 
 
 def number_key(number: str) -> int | None:
@@ -457,7 +465,7 @@ class Matcher:
     def _abbreviations(self, raw: list[str], scores: dict[int, tuple[float, str]]) -> None:
         """Names the payer's words shorten ('S G STEEL TRD', 'SHREEGANESH', 'SHR GNSH STL'): sure when only one
         customer's name reads so, a namesake's score when several do (then the amount or a person decides)."""
-        tokens = tuple(w for w in raw if w not in JOINERS)
+        tokens = plain_words(raw)
         if not tokens:
             return
         if scores:
@@ -482,8 +490,8 @@ class Matcher:
         shown = " ".join(tokens).upper()
         for i, sc in fits.items():
             name = self.payers[self.name_owner[i]].name
-            if len(owners) == 1:
-                score = 0.97 if sc >= 0.8 else 0.9
+            if len(owners) == 1:  # as sure as a name read whole when the words are clear, less on initials
+                score = 0.985 if sc >= 0.9 else 0.97 if sc >= 0.8 else 0.92
                 why = f"'{shown}' reads as {name} shortened, and as no other customer"
             else:
                 score = 0.6 + 0.35 * sc
@@ -500,7 +508,7 @@ class Matcher:
         near = [i for i, v in scores.items() if v[0] >= top - 0.03]
         if len(near) < 2:
             return
-        tokens = tuple(w for w in raw if w not in JOINERS)
+        tokens = plain_words(raw)
         agree = {i: legal_agreement(raw, frozenset(w for w in self.full_words[i] if w in LEGAL_FORMS))
                  + (tokens == self.full_words[i]) for i in near}
         most = max(agree.values())

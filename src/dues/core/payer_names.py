@@ -23,7 +23,16 @@ LEGAL_FORMS = {
     "llp": (), "opc": (), "inc": (),
 }
 # the first letter of a legal word is a weak clue, and a single letter may just as well be an initial
-JOINERS = frozenset(["and", "the", "m", "s", "ms", "of"])
+JOINERS = frozenset(["and", "the", "of"])
+
+
+def plain_words(words: list[str]) -> tuple[str, ...]:
+    """Words without joiners and a leading 'M/s' (a single M or S elsewhere is an initial)."""
+    if words[:2] == ["m", "s"]:
+        words = words[2:]
+    elif words[:1] == ["ms"]:
+        words = words[1:]
+    return tuple(w for w in words if w not in JOINERS)
 
 
 def devowel(word: str) -> str:
