@@ -216,7 +216,8 @@ def _fits(shown: str, name: str) -> bool:
     cut_ok = len(shown) >= 18
 
     def word_fits(t: str, w: str) -> bool:
-        if w in LEGAL_UPPER and (forms.get(t, "?") in (w, equal.get(w)) or equal.get(t, "?") == equal.get(w, w)):
+        if w in LEGAL_UPPER and (forms.get(t, "?") in (w, equal.get(w)) or equal.get(t, "?") == equal.get(w, w)
+                                 or any(f.startswith(t) for f in (w, *LEGAL_SHORT[w]))):
             return True
         if not t or t[0] != w[0]:
             return False

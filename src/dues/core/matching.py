@@ -366,6 +366,9 @@ class Matcher:
                 # several customers answer to this name: only an exact amount singles one out, not a tolerance
                 conf = min(conf, AMBIGUOUS_CAP)
                 fit_reasons.append(f"{namesakes} other customer(s) with as good a name match")
+            if strong and named and not best.kind.startswith("named"):
+                conf = min(conf, AMBIGUOUS_CAP)
+                fit_reasons.append("but the narration cites " + ", ".join(i.number for i in named))
             if best.kind == "named:part" and name_score < 0.85:
                 # a part payment settles nothing by its amount: only a customer known by name or account posts it
                 conf = min(conf, AMBIGUOUS_CAP)
@@ -488,6 +491,13 @@ class Matcher:
         fits = {i: sc for i in candidates if (sc := abbreviation_score(tokens, self.full_words[i], cut)) >= 0.5}
         owners = {self.name_owner[i] for i in fits}
         shown = " ".join(tokens).upper()
+        if len(owners) > 1:
+            # several customers' names read so: as good a match each, whatever a fuzzy score said (the amount,
+            # or the legal words and a name printed whole, decide)
+            top = max((scores[i][0] for i in fits if i in scores), default=0.0)
+            for i in fits:
+                if i in scores and scores[i][0] < top:
+                    scores[i] = (top, scores[i][1] + f", as {len(owners) - 1} other customer(s)' names")
         for i, sc in fits.items():
             name = self.payers[self.name_owner[i]].name
             if len(owners) == 1:  # as sure as a name read whole when the words are clear, less on initials
@@ -645,8 +655,8 @@ class Matcher:
         if len(pool) < k_min:
             return []
         a = int(amount * 100)
-        # sets of invoices short by a fee of up to the full limit are too easily a coincidence: the small ones only
         lim = int(pol.loose_charges_limit * 100)
+        fee_lim = int(pol.charges_limit * 100)
         res = [int(self._open(i) * 100) for i in pool]
         tax = [int(i.taxable_open * 100) for i in pool]
         # (weights, kind) per explanation; the window on their sum depends on k (a rupee of rounding per invoice)
@@ -663,7 +673,8 @@ class Matcher:
             tol = 100 * k + k
             sets: dict[tuple[int, ...], None] = {}
             for weights, kind in vectors:
-                lo, hi = {"gross": (a, a + lim), "net": (a - tol, a + max(lim, tol) + k),
+                # a fee of up to the full limit on sets of two or three; larger sets, small shorts only
+                lo, hi = {"gross": (a, a + (fee_lim if k <= 3 else lim)), "net": (a - tol, a + max(lim, tol) + k),
                           "discount": (a - tol, a + tol)}[kind]
                 for combo in _ksum(weights, k, lo, hi, nodes, 6):
                     sets[tuple(sorted(combo))] = None
@@ -675,6 +686,10 @@ class Matcher:
                     fit = replace(fit, quality=0.99 - 0.005 * (k - 2))
                 elif fit and fit.kind == "explained:tds" and self._tds_by_rule(fit):
                     fit = replace(fit, quality=0.975 - 0.01 * (k - 2))
+                elif fit and fit.kind == "explained:charges" and k <= 3 \
+                        and fee_shaped(fit.charges, pol.charges_gst, pol.loose_charges_limit):
+                    # a bank's fee is a few hundred values in the window, TDS by a rule a few dozen: two or three only
+                    fit = replace(fit, quality=0.97 - 0.01 * (k - 2))
                 if fit:
                     found.append(fit)
             if found:

@@ -116,6 +116,9 @@ def abbreviation_score(tokens: tuple[str, ...], words: tuple[str, ...], cut: boo
             if legal:
                 if legal_fits(t, w) and (r := go(i + 1, j + 1)) >= 0:
                     out = max(out, r)
+                if j + 1 < m and words[j + 1] in LEGAL_FORMS and t in (w[0] + words[j + 1][0], w + words[j + 1]) \
+                        and (r := go(i + 1, j + 2)) >= 0:  # 'pl', 'pvtltd'
+                    out = max(out, r)
                 if (r := go(i, j + 1)) >= 0:  # a legal word left out
                     out = max(out, r)
             else:
