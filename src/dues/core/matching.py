@@ -685,7 +685,8 @@ class Matcher:
                     # to the paisa: a coincidence is far less likely than with a tolerance (TDS, charges)
                     fit = replace(fit, quality=0.99 - 0.005 * (k - 2))
                 elif fit and fit.kind == "explained:tds" and self._tds_by_rule(fit):
-                    fit = replace(fit, quality=0.975 - 0.01 * (k - 2))
+                    # a few dozen values to the paisa: nearly as telling as the exact balance
+                    fit = replace(fit, quality=0.975 - 0.005 * (k - 2))
                 elif fit and fit.kind == "explained:charges" and k <= 3 \
                         and fee_shaped(fit.charges, pol.charges_gst, pol.loose_charges_limit):
                     # a bank's fee is a few hundred values in the window, TDS by a rule a few dozen: two or three only
