@@ -189,6 +189,7 @@ class Proposal:
     on_account: Decimal = ZERO
     confidence: float = 0.0
     reasons: tuple[str, ...] = ()
+    fingerprint: tuple = ()  # the credit's amount and narration (digits aside): a repeat of it is for a person
 
 
 @dataclass
@@ -287,6 +288,7 @@ class Matcher:
                 self.by_number[key].append(inv)
         for items in self.open.values():
             items.sort(key=lambda i: (i.date, i.id))
+        self.applied: set[tuple] = set()  # fingerprints of credits applied in this run
         pol = self.policy
         self._most_tds = max(pol.tds_rates, default=Decimal(0)) + (pol.gst_tds_rate or 0)
 
@@ -305,6 +307,8 @@ class Matcher:
     def consume(self, proposal: Proposal) -> None:
         for item_id, (_, amount) in zip(proposal.item_ids, proposal.allocations, strict=True):
             self.residual[item_id] = self.residual.get(item_id, ZERO) - amount
+        if proposal.fingerprint:
+            self.applied.add(proposal.fingerprint)
 
     def match(self, credit: BankCredit) -> Decision:
         amount = money(credit.amount)
@@ -387,7 +391,13 @@ class Matcher:
             proposals[0] = Proposal(top.customer, top.allocations, top.item_ids, top.tds, top.charges, top.discount,
                                     top.on_account, min(top.confidence, AMBIGUOUS_CAP),
                                     (*top.reasons, f"customer {proposals[1].customer} fits almost as well"))
-        return Decision(credit, proposals[:5])
+        fingerprint = (amount, _DIGITS.sub("", credit.narration).strip().upper())
+        proposals = [replace(p, fingerprint=fingerprint) for p in proposals[:5]]
+        if proposals and fingerprint in self.applied:
+            top = proposals[0]
+            proposals[0] = replace(top, confidence=min(top.confidence, AMBIGUOUS_CAP), reasons=(
+                *top.reasons, "the same amount and narration as a credit already applied: paid twice?"))
+        return Decision(credit, proposals)
 
     # -- customers
 
@@ -622,6 +632,10 @@ class Matcher:
                    and (f := self._fit([i], amount, on, 0.99, "")) is not None]
         if singles:
             singles.sort(key=lambda f: (-f.quality, f.items[0].date))
+            if singles[0].kind == "explained:tds+charges" and deep:
+                # TDS and a fee fit many an invoice: a set of invoices that is the amount to the paisa is likelier
+                exact = [f for f in self._subsets(items, amount, on, 2, pol.max_items, budget) if f.kind == "exact"]
+                singles = sorted(exact + singles, key=lambda f: -f.quality)
             return singles
         # oldest first
         run = ZERO
