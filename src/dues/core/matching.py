@@ -170,6 +170,7 @@ class Policy:
     charges_limit: Decimal = Decimal("600.00")  # bank charges shaped like a fee (whole or half rupees, + 18% GST)
     loose_charges_limit: Decimal = Decimal("50.00")  # any other short up to this is taken as bank charges
     charges_gst: Decimal = Decimal("0.18")
+    charges_share: Decimal = Decimal("0.02")  # a fee over ₹59 (RTGS with GST) is at most this share of the payment
     discount_rates: tuple[Decimal, ...] = ()  # allowed early-payment discounts, e.g. (Decimal("0.02"),)
     discount_days: int = 10  # paid within this many days of the invoice date
     max_items: int = 5  # largest invoice set the subset search tries
@@ -370,9 +371,11 @@ class Matcher:
                 # several customers answer to this name: only an exact amount singles one out, not a tolerance
                 conf = min(conf, AMBIGUOUS_CAP)
                 fit_reasons.append(f"{namesakes} other customer(s) with as good a name match")
-            if strong and named and not best.kind.startswith("named"):
+            if strong and not best.kind.startswith("named"):
+                # the narration names invoices the amount does not pay (or no longer open): a person looks
                 conf = min(conf, AMBIGUOUS_CAP)
-                fit_reasons.append("but the narration cites " + ", ".join(i.number for i in named))
+                fit_reasons.append("but the narration cites " + (", ".join(i.number for i in named) if named
+                                                                 else "invoice numbers not open for this customer"))
             if best.kind == "named:part" and name_score < 0.85:
                 # a part payment settles nothing by its amount: only a customer known by name or account posts it
                 conf = min(conf, AMBIGUOUS_CAP)
@@ -571,11 +574,11 @@ class Matcher:
                     return ZERO, ZERO, diff, 0.97, "explained:discount", (f"{_rate(r)} early-payment discount",)
         if how:
             return diff, ZERO, ZERO, 0.985, "explained:tds", (f"short by {tds_text(how)}",)
-        if diff <= pol.charges_limit and fee_shaped(diff, pol.charges_gst, pol.loose_charges_limit):
+        if self._fee(diff, amount):
             return ZERO, diff, ZERO, 0.98, "explained:charges", (f"short by {_fmt(diff)} bank charges",)
         for tds, how in options.items():
             rest = diff - tds
-            if 0 < rest <= pol.charges_limit and fee_shaped(rest, pol.charges_gst, pol.loose_charges_limit):
+            if self._fee(rest, amount):
                 return tds, rest, ZERO, 0.975, "explained:tds+charges", (
                     f"short by {tds_text(how)} and {_fmt(rest)} bank charges",)
         if diff <= pol.loose_charges_limit:
@@ -592,6 +595,13 @@ class Matcher:
                 return tds, rest, ZERO, 0.93, "explained:tds+charges", (
                     f"short by {_rate(r)} TDS on taxable {_fmt(money(taxable))} and {_fmt(rest)} bank charges",)
         return None
+
+    def _fee(self, x: Decimal, amount: Decimal) -> bool:
+        """Whether ``x`` short of ``amount`` is a bank's fee: shaped like one, within the limit, and not a large
+        share of a small payment (₹207.68 off ₹1,792 is not a bank's charge)."""
+        pol = self.policy
+        return (0 < x <= pol.charges_limit and fee_shaped(x, pol.charges_gst, pol.loose_charges_limit)
+                and (x <= Decimal("59.00") or x <= amount * pol.charges_share))
 
     def _fit(self, items, amount, on, quality_scale, kind_prefix, extra=()) -> _Fit | None:
         got = self._explain(items, amount, on)
@@ -701,8 +711,7 @@ class Matcher:
                 elif fit and fit.kind == "explained:tds" and self._tds_by_rule(fit):
                     # a few dozen values to the paisa: nearly as telling as the exact balance
                     fit = replace(fit, quality=0.975 - 0.005 * (k - 2))
-                elif fit and fit.kind == "explained:charges" and k <= 3 \
-                        and fee_shaped(fit.charges, pol.charges_gst, pol.loose_charges_limit):
+                elif fit and fit.kind == "explained:charges" and k <= 3 and self._fee(fit.charges, amount):
                     # a bank's fee is a few hundred values in the window, TDS by a rule a few dozen: two or three only
                     fit = replace(fit, quality=0.97 - 0.01 * (k - 2))
                 if fit:
