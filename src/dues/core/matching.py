@@ -359,8 +359,9 @@ class Matcher:
                                               reasons=(*reasons, "nothing open: all on account")))
                 continue
             best = fits[0]
-            rivals = [f for f in fits[1:] if f.kind == best.kind and f.quality >= best.quality - 1e-9
-                      and {i.id for i in f.items} != {i.id for i in best.items}]
+            rivals = [f for f in fits[1:] if {i.id for i in f.items} != {i.id for i in best.items} and (
+                f.kind == best.kind and f.quality >= best.quality - 1e-9
+                or "tds+charges" in f.kind + best.kind and f.quality >= best.quality - 0.02)]
             boost = {"exact": 0.75, "named": 0.6, "explained": 0.4, "all": 0.3}.get(best.kind.split(":")[0], 0.0)
             conf = best.quality * (cust + (1 - cust) * boost)
             fit_reasons = list(best.reasons)
@@ -484,10 +485,11 @@ class Matcher:
         tokens = plain_words(raw)
         if not tokens:
             return
-        if scores:
+        cut = len(" ".join(raw)) >= 18  # a name at the length of the bank's field may have lost its end
+        if scores and not cut:
             top, best = max((v[0], i) for i, v in scores.items())
             if top >= 0.995 and all(t in self.full_words[best] for t in tokens):
-                return  # read whole
+                return  # read whole, and not cut: no other name to read it as
         postings = []
         for t in tokens:
             if is_legal(t):
@@ -500,7 +502,6 @@ class Matcher:
         candidates = set.intersection(*postings)
         if not candidates or len(candidates) > 600:
             return
-        cut = len(" ".join(raw)) >= 18  # a name at the length of the bank's field may have lost its end
         fits = {i: sc for i in candidates if (sc := abbreviation_score(tokens, self.full_words[i], cut)) >= 0.5}
         owners = {self.name_owner[i] for i in fits}
         shown = " ".join(tokens).upper()
@@ -643,9 +644,11 @@ class Matcher:
         if singles:
             singles.sort(key=lambda f: (-f.quality, f.items[0].date))
             if singles[0].kind == "explained:tds+charges" and deep:
-                # TDS and a fee fit many an invoice: a set of invoices that is the amount to the paisa is likelier
-                exact = [f for f in self._subsets(items, amount, on, 2, pol.max_items, budget) if f.kind == "exact"]
-                singles = sorted(exact + singles, key=lambda f: -f.quality)
+                # TDS and a fee fit many an invoice: a set of invoices that is the amount to the paisa is likelier,
+                # and one short by TDS on a rule as likely (then a person decides)
+                sets = [f for f in self._subsets(items, amount, on, 2, pol.max_items, budget)
+                        if f.kind == "exact" or f.kind == "explained:tds" and self._tds_by_rule(f)]
+                singles = sorted(sets + singles, key=lambda f: -f.quality)
             return singles
         # oldest first
         run = ZERO
