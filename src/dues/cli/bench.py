@@ -145,14 +145,17 @@ def bench_web(obj, customers, runs, keep, seed, fmt, quiet):
               help="open invoices (about 20 per customer)")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.95, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--mix", type=click.Choice(["classic", "india"]), default="classic", show_default=True,
+              help="classic: the first generator; india: part payments citing the invoice, bank-charge and TDS "
+                   "shorts in their real variety, abbreviated payer names, twin invoices, each reported by kind")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--quiet", is_flag=True, help="no progress messages on stderr")
 @click.pass_obj
-def bench_cash_apply(obj, lines, open_items, threshold, seed, fmt, quiet):
+def bench_cash_apply(obj, lines, open_items, threshold, seed, mix, fmt, quiet):
     """The matching engine on generated Indian bank credits with ground truth (in memory, no database)."""
     from dues.bench import cash_apply
 
-    result = cash_apply.run(lines=lines, open_items=open_items, seed=seed, threshold=threshold,
+    result = cash_apply.run(lines=lines, open_items=open_items, seed=seed, threshold=threshold, mix=mix,
                             progress=_progress(quiet))
     _show(f"Cash-application benchmark: {lines:,} lines against {open_items:,} open items", result, fmt)
     return 0

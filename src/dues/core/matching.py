@@ -28,6 +28,17 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from rapidfuzz import fuzz, process
 
+from .payer_names import (
+    LEGAL_FORMS,
+    abbreviation_score,
+    is_legal,
+    legal_agreement,
+    name_keys,
+    plain_words,
+    token_keys,
+)
+from .short_payments import fee_shaped, tds_options, tds_text
+
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 AMBIGUOUS_CAP = 0.85
@@ -38,7 +49,7 @@ LEGAL_WORDS = frozenset(["pvt", "private", "ltd", "limited", "llp", "co", "compa
 BANK_CODES = frozenset(["hdfc", "icic", "sbin", "utib", "kkbk", "punb", "barb", "ubin", "cnrb", "ioba", "idib", "mahb",
                         "yesb", "indb", "fdrl", "ratn", "scbl", "ucba", "bkid", "ibkl", "csbk", "kvbl", "tmbl", "sibl",
                         "jaka", "pytm", "airp", "aubl", "esfb", "idfb", "dbss", "kare", "cbin", "psib", "vijb", "orbc"])
-NOISE_WORDS = frozenset(["neft", "rtgs", "imps", "upi", "nach", "ach", "ecs", "cr", "dr", "chq", "cheque", "clg", "clearing", "inw", "inward", "transfer", "trf", "tfr", "by", "from", "to", "ref", "utr", "no", "payment", "pymt", "pmt", "paid", "received", "recd", "credit", "deposit", "dep", "being", "towards", "against", "mob", "mobile", "ib", "net", "banking", "internet", "a", "c", "ac", "acct", "account", "bank", "hdfc", "icici", "sbi", "axis", "kotak", "yes", "pnb", "bob", "canara", "union", "idfc", "indusind", "federal", "rbl", "citi", "hsbc", "sc", "idbi", "boi", "iob", "uco", "fund", "funds", "invoice", "inv", "bill", "bills", "xx"])
+NOISE_WORDS = frozenset(["neft", "rtgs", "imps", "upi", "nach", "ach", "ecs", "cr", "dr", "chq", "cheque", "clg", "clearing", "inw", "inward", "transfer", "trf", "tfr", "by", "from", "to", "ref", "utr", "no", "payment", "pymt", "pmt", "paid", "received", "recd", "credit", "deposit", "dep", "being", "towards", "against", "mob", "mobile", "ib", "net", "banking", "internet", "a", "c", "ac", "acct", "account", "bank", "hdfc", "icici", "sbi", "axis", "kotak", "yes", "pnb", "bob", "canara", "union", "idfc", "indusind", "federal", "rbl", "citi", "hsbc", "sc", "idbi", "boi", "iob", "uco", "fund", "funds", "invoice", "inv", "bill", "bills", "xx", "part", "agst", "adv", "advance", "full", "final", "settlement", "on"])
 _IFSC = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
 _WORD = re.compile(r"[a-z]+")
 # "INV-0012", "inv 12", "bill no 12", "invoice no: 12, 13 & 15", "INV/2024/0012"
@@ -62,19 +73,30 @@ def normalise_name(text: str) -> str:
 
 def payer_text(narration: str, counterparty: str = "") -> str:
     """The part of a narration that names the payer: words only, bank and transfer noise removed."""
+    words = payer_words(narration, counterparty)
+    # banks cut names at 20-odd characters: a last word that only starts a legal suffix ("PVT LTD" -> "PRI", "TRAD") goes
+    if len(words) > 2 and 2 <= len(words[-1]) < 8 and any(x.startswith(words[-1]) and x != words[-1] for x in LEGAL_WORDS):
+        words.pop()
+    return normalise_name(" ".join(words))
+
+
+def payer_words(narration: str, counterparty: str = "") -> list[str]:
+    """The payer's words as the bank printed them, lower case, legal words and all: ['shree', 'ganesh', 'stl', 'trd']."""
     source = counterparty or narration
     words = []
     for raw in re.split(r"[\s/\-:,.()*]+", source.upper()):
         if not raw or _IFSC.match(raw) or any(c.isdigit() for c in raw) or "@" in raw:
             continue
-        w = raw.lower()
-        if (w in NOISE_WORDS or w in BANK_CODES) and not counterparty:
-            continue
-        words.append(w)
-    # banks cut names at 20-odd characters: a last word that only starts a legal suffix ("PVT LTD" -> "PRI", "TRAD") goes
-    if len(words) > 2 and 2 <= len(words[-1]) < 8 and any(x.startswith(words[-1]) and x != words[-1] for x in LEGAL_WORDS):
-        words.pop()
-    return normalise_name(" ".join(words))
+        for w in _WORD.findall(raw.lower().replace("&", " and ")):
+            if (w in NOISE_WORDS or w in BANK_CODES) and not counterparty:
+                continue
+            words.append(w)
+    return words
+
+
+def name_words(name: str) -> tuple[str, ...]:
+    """A customer's name as lower-case words, legal words kept, 'M/s', '&' and 'the' left out."""
+    return plain_words(_WORD.findall(name.lower()))
 
 
 def number_key(number: str) -> int | None:
@@ -141,8 +163,14 @@ class BankCredit:
 
 @dataclass(frozen=True)
 class Policy:
+    # income-tax TDS: 194Q 0.1%, 194C 1% / 2%, 194J 2% / 10% (GST-TDS alone is 2% too)
     tds_rates: tuple[Decimal, ...] = (Decimal("0.001"), Decimal("0.01"), Decimal("0.02"), Decimal("0.10"))
-    charges_limit: Decimal = Decimal("50.00")
+    # GST-TDS (CGST s.51) deducted beside income-tax TDS, by government buyers: Decimal("0.02") to look for it
+    gst_tds_rate: Decimal | None = None
+    charges_limit: Decimal = Decimal("600.00")  # bank charges shaped like a fee (whole or half rupees, + 18% GST)
+    loose_charges_limit: Decimal = Decimal("50.00")  # any other short up to this is taken as bank charges
+    charges_gst: Decimal = Decimal("0.18")
+    charges_share: Decimal = Decimal("0.02")  # a fee over ₹59 (RTGS with GST) is at most this share of the payment
     discount_rates: tuple[Decimal, ...] = ()  # allowed early-payment discounts, e.g. (Decimal("0.02"),)
     discount_days: int = 10  # paid within this many days of the invoice date
     max_items: int = 5  # largest invoice set the subset search tries
@@ -162,6 +190,7 @@ class Proposal:
     on_account: Decimal = ZERO
     confidence: float = 0.0
     reasons: tuple[str, ...] = ()
+    fingerprint: tuple = ()  # the credit's amount and narration (digits aside): a repeat of it is for a person
 
 
 @dataclass
@@ -220,6 +249,8 @@ class Matcher:
         self.names: list[str] = []  # normalised names and aliases ...
         self.name_owner: list[str] = []  # ... and whose they are
         self.token_index: dict[str, list[int]] = defaultdict(list)
+        self.full_words: list[tuple[str, ...]] = []  # each name's words, legal words kept (abbreviations)
+        self.abbr_index: dict[str, list[int]] = defaultdict(list)
         for p in payers:
             self.payers[p.code] = p
             names = [p.name, *p.aliases]
@@ -228,14 +259,21 @@ class Matcher:
                     names.append(value)
                 else:
                     self.by_identity[(kind, identity_value(kind, value))].add(p.code)
-            for n in dict.fromkeys(normalise_name(x) for x in names):
-                if not n:
+            seen: set[str] = set()
+            for raw in names:
+                n = normalise_name(raw)
+                if not n or n in seen:
                     continue
+                seen.add(n)
                 idx = len(self.names)
                 self.names.append(n)
                 self.name_owner.append(p.code)
                 for tok in set(n.split()):
                     self.token_index[tok].append(idx)
+                words = name_words(raw)
+                self.full_words.append(words)
+                for key in name_keys(list(words)):
+                    self.abbr_index[key].append(idx)
         self.open: dict[str, list[OpenInvoice]] = defaultdict(list)
         self.by_number: dict[int, list[OpenInvoice]] = defaultdict(list)
         self.residual: dict[int, Decimal] = {}
@@ -251,6 +289,9 @@ class Matcher:
                 self.by_number[key].append(inv)
         for items in self.open.values():
             items.sort(key=lambda i: (i.date, i.id))
+        self.applied: set[tuple] = set()  # fingerprints of credits applied in this run
+        pol = self.policy
+        self._most_tds = max(pol.tds_rates, default=Decimal(0)) + (pol.gst_tds_rate or 0)
 
     # -- public
 
@@ -267,6 +308,8 @@ class Matcher:
     def consume(self, proposal: Proposal) -> None:
         for item_id, (_, amount) in zip(proposal.item_ids, proposal.allocations, strict=True):
             self.residual[item_id] = self.residual.get(item_id, ZERO) - amount
+        if proposal.fingerprint:
+            self.applied.add(proposal.fingerprint)
 
     def match(self, credit: BankCredit) -> Decision:
         amount = money(credit.amount)
@@ -304,8 +347,10 @@ class Matcher:
             reach = cust + (1 - cust) * 0.75
             deep = not proposals or reach >= max(p.confidence for p in proposals) - 0.05
             # past the first four, namesakes get a short subset search: enough for a small set to the paisa
+            cited = bool(strong) and all(keys[i.id] in strong for i in named)
             fits = self._fits(items, named, amount, credit.date, deep=deep,
-                              budget=self.policy.budget if searched <= 4 or named else self.policy.budget // 5)
+                              budget=self.policy.budget if searched <= 4 or named else self.policy.budget // 5,
+                              cited=cited)
             if not fits:
                 if items and cust >= 0.85:
                     proposals.append(self._partial(code, items, named, amount, cust, reasons))
@@ -314,18 +359,28 @@ class Matcher:
                                               reasons=(*reasons, "nothing open: all on account")))
                 continue
             best = fits[0]
-            rivals = [f for f in fits[1:] if f.kind == best.kind and f.quality >= best.quality - 1e-9
-                      and {i.id for i in f.items} != {i.id for i in best.items}]
+            rivals = [f for f in fits[1:] if {i.id for i in f.items} != {i.id for i in best.items} and (
+                f.kind == best.kind and f.quality >= best.quality - 1e-9
+                or "tds+charges" in f.kind + best.kind and f.quality >= best.quality - 0.02)]
             boost = {"exact": 0.75, "named": 0.6, "explained": 0.4, "all": 0.3}.get(best.kind.split(":")[0], 0.0)
             conf = best.quality * (cust + (1 - cust) * boost)
             fit_reasons = list(best.reasons)
             namesakes = sum(1 for other, (score, _) in ranked if other != code and score >= name_score - 0.005
                             and any(self._open(i) > 0 for i in self.open.get(other, ())))
             if namesakes and not named and not best.kind.startswith(("exact", "named")) \
-                    and not (best.kind == "explained:tds" and self._tds_to_the_paisa(best, len(best.items))):
+                    and not (best.kind == "explained:tds" and self._tds_by_rule(best)):
                 # several customers answer to this name: only an exact amount singles one out, not a tolerance
                 conf = min(conf, AMBIGUOUS_CAP)
                 fit_reasons.append(f"{namesakes} other customer(s) with as good a name match")
+            if strong and not best.kind.startswith("named"):
+                # the narration names invoices the amount does not pay (or no longer open): a person looks
+                conf = min(conf, AMBIGUOUS_CAP)
+                fit_reasons.append("but the narration cites " + (", ".join(i.number for i in named) if named
+                                                                 else "invoice numbers not open for this customer"))
+            if best.kind == "named:part" and name_score < 0.85:
+                # a part payment settles nothing by its amount: only a customer known by name or account posts it
+                conf = min(conf, AMBIGUOUS_CAP)
+                fit_reasons.append("the payer's name does not confirm the customer")
             if rivals:
                 conf = min(conf, AMBIGUOUS_CAP)
                 fit_reasons.append("ambiguous: " + " or ".join(
@@ -340,7 +395,13 @@ class Matcher:
             proposals[0] = Proposal(top.customer, top.allocations, top.item_ids, top.tds, top.charges, top.discount,
                                     top.on_account, min(top.confidence, AMBIGUOUS_CAP),
                                     (*top.reasons, f"customer {proposals[1].customer} fits almost as well"))
-        return Decision(credit, proposals[:5])
+        fingerprint = (amount, _DIGITS.sub("", credit.narration).strip().upper())
+        proposals = [replace(p, fingerprint=fingerprint) for p in proposals[:5]]
+        if proposals and fingerprint in self.applied:
+            top = proposals[0]
+            proposals[0] = replace(top, confidence=min(top.confidence, AMBIGUOUS_CAP), reasons=(
+                *top.reasons, "the same amount and narration as a credit already applied: paid twice?"))
+        return Decision(credit, proposals)
 
     # -- customers
 
@@ -357,9 +418,11 @@ class Matcher:
             for code in codes:
                 score = 0.99 if len(codes) == 1 else 0.8
                 found[code] = (score, [f"{label} {value} known for {code}"])
-        query = payer_text(credit.narration, credit.counterparty_name)
+        raw = payer_words(credit.narration, credit.counterparty_name)
+        query = normalise_name(" ".join(raw))
         if not query and credit.counterparty_name:
-            query = payer_text(credit.narration)
+            raw = payer_words(credit.narration)
+            query = normalise_name(" ".join(raw))
         if not query:
             return found
         tokens = sorted(set(query.split()), key=lambda t: len(self.token_index.get(t, ())))
@@ -374,9 +437,20 @@ class Matcher:
             both = set(postings[0]).intersection(postings[1])
             if both:
                 pool = both
-        if not pool:
-            return found
-        idx = list(pool)
+        scores: dict[int, tuple[float, str]] = {}  # name index -> (score, why)
+        if pool:
+            self._fuzzy(query, list(pool), scores)
+        self._abbreviations(raw, scores)
+        self._legal_words(raw, scores)
+        for i, (score, why) in scores.items():
+            code = self.name_owner[i]
+            if code in found and found[code][0] >= score:
+                continue
+            found[code] = (min(score, 0.99), [why])
+        return found
+
+    def _fuzzy(self, query: str, idx: list[int], scores: dict[int, tuple[float, str]]) -> None:
+        """Names like the payer's, legal words and word order aside (rapidfuzz)."""
         choices = [self.names[i] for i in idx]
         cutoff = self.policy.min_name * 100
         # the best by word set (a name inside a longer one) and by sorted words (the whole name, namesakes): both
@@ -402,11 +476,74 @@ class Matcher:
         # the best eight, and every name as good as the best (customers that share a name: the amount decides)
         keep = [x for k, x in enumerate(scored) if k < 8 or (k < 40 and x[0] >= scored[0][0] - 0.005)]
         for score, pos in keep:
-            code = self.name_owner[idx[pos]]
-            if code in found and found[code][0] >= score:
+            i = idx[pos]
+            scores[i] = (score, f"name {score:.0%} match ({self.payers[self.name_owner[i]].name})")
+
+    def _abbreviations(self, raw: list[str], scores: dict[int, tuple[float, str]]) -> None:
+        """Names the payer's words shorten ('S G STEEL TRD', 'SHREEGANESH', 'SHR GNSH STL'): sure when only one
+        customer's name reads so, a namesake's score when several do (then the amount or a person decides)."""
+        tokens = plain_words(raw)
+        if not tokens:
+            return
+        cut = len(" ".join(raw)) >= 18  # a name at the length of the bank's field may have lost its end
+        if scores and not cut:
+            top, best = max((v[0], i) for i, v in scores.items())
+            if top >= 0.995 and all(t in self.full_words[best] for t in tokens):
+                return  # read whole, and not cut: no other name to read it as
+        postings = []
+        for t in tokens:
+            if is_legal(t):
                 continue
-            found[code] = (min(score, 0.99), [f"name {score:.0%} match ({self.payers[code].name})"])
-        return found
+            keys = token_keys(t)
+            if keys:
+                postings.append(set().union(*(self.abbr_index.get(k, ()) for k in keys)))
+        if not postings:
+            return
+        candidates = set.intersection(*postings)
+        if not candidates or len(candidates) > 600:
+            return
+        fits = {i: sc for i in candidates if (sc := abbreviation_score(tokens, self.full_words[i], cut)) >= 0.5}
+        owners = {self.name_owner[i] for i in fits}
+        shown = " ".join(tokens).upper()
+        if len(owners) > 1:
+            # several customers' names read so: as good a match each, whatever a fuzzy score said (the amount,
+            # or the legal words and a name printed whole, decide)
+            top = max((scores[i][0] for i in fits if i in scores), default=0.0)
+            for i in fits:
+                if i in scores and scores[i][0] < top:
+                    scores[i] = (top, scores[i][1] + f", as {len(owners) - 1} other customer(s)' names")
+        for i, sc in fits.items():
+            name = self.payers[self.name_owner[i]].name
+            if len(owners) == 1:  # as sure as a name read whole when the words are clear, less on initials
+                score = 0.985 if sc >= 0.9 else 0.97 if sc >= 0.8 else 0.92
+                why = f"'{shown}' reads as {name} shortened, and as no other customer"
+            else:
+                score = 0.6 + 0.35 * sc
+                why = f"'{shown}' reads as {name} shortened ({sc:.0%}), and as {len(owners) - 1} other customer(s)"
+            if score > scores.get(i, (0.0, ""))[0]:
+                scores[i] = (score, why)
+
+    def _legal_words(self, raw: list[str], scores: dict[int, tuple[float, str]]) -> None:
+        """Names alike but for their legal words: the one whose legal words the bank printed ('ENT', 'PVT LTD') wins,
+        and a name printed whole wins over names with legal words more."""
+        if len(scores) < 2:
+            return
+        top = max(v[0] for v in scores.values())
+        near = [i for i, v in scores.items() if v[0] >= top - 0.03]
+        if len(near) < 2:
+            return
+        tokens = plain_words(raw)
+        agree = {i: legal_agreement(raw, frozenset(w for w in self.full_words[i] if w in LEGAL_FORMS))
+                 + (tokens == self.full_words[i]) for i in near}
+        most = max(agree.values())
+        if most <= 0 or all(a == most for a in agree.values()):
+            return
+        for i in near:
+            score, why = scores[i]
+            if agree[i] < most:
+                scores[i] = (score - 0.03, why + "; legal words differ from the payer's")
+            else:
+                scores[i] = (score, why + "; legal words as the payer's")
 
     # -- invoices
 
@@ -414,7 +551,11 @@ class Matcher:
         return self.residual.get(inv.id, ZERO)
 
     def _explain(self, items: Sequence[OpenInvoice], amount: Decimal, on: date, exact_only: bool = False):
-        """How ``amount`` settles ``items`` in full: (tds, charges, discount, quality, kind, reasons) or None."""
+        """How ``amount`` settles ``items`` in full: (tds, charges, discount, quality, kind, reasons) or None.
+
+        In order of trust: the exact balance; TDS by a deductor's rule (rate, base, rounding) to the paisa; a
+        fee-shaped bank charge; both; any small short as charges; TDS near a rule but not on it (a person checks).
+        """
         total = sum((self._open(i) for i in items), ZERO)
         diff = total - amount
         if diff == 0:
@@ -422,26 +563,46 @@ class Matcher:
         if diff < 0 or exact_only:
             return None
         pol = self.policy
+        options = tds_options([i.taxable_open for i in items], pol.tds_rates, pol.gst_tds_rate)
+        how = options.get(diff)
+        if how and len(how[0]) == 1:
+            return diff, ZERO, ZERO, 0.985, "explained:tds", (f"short by {tds_text(how)}",)
         tol = Decimal("1.00") * len(items)
+        if pol.discount_rates and all((on - i.date).days <= pol.discount_days for i in items):
+            for r in pol.discount_rates:  # an allowed discount before GST-TDS (3% could be 1% TDS + 2% GST-TDS)
+                disc = money(total * r)
+                if abs(diff - disc) <= tol:
+                    return ZERO, ZERO, diff, 0.97, "explained:discount", (f"{_rate(r)} early-payment discount",)
+        if how:
+            return diff, ZERO, ZERO, 0.985, "explained:tds", (f"short by {tds_text(how)}",)
+        if self._fee(diff, amount):
+            return ZERO, diff, ZERO, 0.98, "explained:charges", (f"short by {_fmt(diff)} bank charges",)
+        for tds, how in options.items():
+            rest = diff - tds
+            if self._fee(rest, amount):
+                return tds, rest, ZERO, 0.975, "explained:tds+charges", (
+                    f"short by {tds_text(how)} and {_fmt(rest)} bank charges",)
+        if diff <= pol.loose_charges_limit:
+            return ZERO, diff, ZERO, 0.965, "explained:charges", (f"short by {_fmt(diff)}, taken as bank charges",)
+        # near a rate but on no rounding rule (a rupee an invoice either way): likely TDS, for a person to confirm
         taxable = sum((i.taxable_open for i in items), Decimal(0))
         for r in pol.tds_rates:
             tds = money(taxable * r)
             if tds > 0 and abs(diff - tds) <= tol:
-                return diff, ZERO, ZERO, 0.985, "explained:tds", (f"short by {_rate(r)} TDS on taxable {_fmt(money(taxable))}",)
-        if diff <= pol.charges_limit:
-            return ZERO, diff, ZERO, 0.975, "explained:charges", (f"short by {_fmt(diff)} bank charges",)
-        for r in pol.tds_rates:
-            tds = money(taxable * r)
+                return diff, ZERO, ZERO, 0.94, "explained:tds", (
+                    f"short by {_fmt(diff)}, near {_rate(r)} TDS on taxable {_fmt(money(taxable))} ({_fmt(tds)})",)
             rest = diff - tds
-            if tds > 0 and 0 < rest <= pol.charges_limit:
-                return tds, rest, ZERO, 0.965, "explained:tds+charges", (
+            if tds > 0 and 0 < rest <= pol.loose_charges_limit:
+                return tds, rest, ZERO, 0.93, "explained:tds+charges", (
                     f"short by {_rate(r)} TDS on taxable {_fmt(money(taxable))} and {_fmt(rest)} bank charges",)
-        if pol.discount_rates and all((on - i.date).days <= pol.discount_days for i in items):
-            for r in pol.discount_rates:
-                disc = money(total * r)
-                if abs(diff - disc) <= tol:
-                    return ZERO, ZERO, diff, 0.97, "explained:discount", (f"{_rate(r)} early-payment discount",)
         return None
+
+    def _fee(self, x: Decimal, amount: Decimal) -> bool:
+        """Whether ``x`` short of ``amount`` is a bank's fee: shaped like one, within the limit, and not a large
+        share of a small payment (₹207.68 off ₹1,792 is not a bank's charge)."""
+        pol = self.policy
+        return (0 < x <= pol.charges_limit and fee_shaped(x, pol.charges_gst, pol.loose_charges_limit)
+                and (x <= Decimal("59.00") or x <= amount * pol.charges_share))
 
     def _fit(self, items, amount, on, quality_scale, kind_prefix, extra=()) -> _Fit | None:
         got = self._explain(items, amount, on)
@@ -456,7 +617,7 @@ class Matcher:
                     (*extra, *reasons))
 
     def _fits(self, items: list[OpenInvoice], named: list[OpenInvoice], amount: Decimal, on: date,
-              deep: bool = True, budget: int | None = None) -> list[_Fit]:
+              deep: bool = True, budget: int | None = None, cited: bool = False) -> list[_Fit]:
         pol = self.policy
         if named:
             fit = self._fit(named, amount, on, 1.0, "named")
@@ -467,6 +628,8 @@ class Matcher:
                 rest = amount - total
                 return [_Fit(tuple(named), tuple(self._open(i) for i in named), ZERO, ZERO, ZERO, rest, 0.97,
                              "named:over", (f"pays the named invoices in full, {_fmt(rest)} on account",))]
+            if len(named) == 1 and cited and 0 < amount < total:
+                return [self._part(named[0], amount, items, on)]
         if not items:
             return []
         total_open = sum((self._open(i) for i in items), ZERO)
@@ -475,15 +638,21 @@ class Matcher:
             return [_Fit(tuple(items), tuple(self._open(i) for i in items), ZERO, ZERO, ZERO, rest, 0.97, "all",
                          (f"more than everything open ({_fmt(total_open)}): all settled, {_fmt(rest)} on account",))]
         # exact single (and single explained), all of them: two of the same amount are ambiguous
-        single_top = (amount + pol.charges_limit) / (1 - max(pol.tds_rates, default=Decimal(0))) + 1
+        single_top = (amount + pol.charges_limit) / (1 - self._most_tds) + 1
         singles = [f for i in items if amount <= self._open(i) <= single_top
                    and (f := self._fit([i], amount, on, 0.99, "")) is not None]
         if singles:
             singles.sort(key=lambda f: (-f.quality, f.items[0].date))
+            if singles[0].kind == "explained:tds+charges" and deep:
+                # TDS and a fee fit many an invoice: a set of invoices that is the amount to the paisa is likelier,
+                # and one short by TDS on a rule as likely (then a person decides)
+                sets = [f for f in self._subsets(items, amount, on, 2, pol.max_items, budget)
+                        if f.kind == "exact" or f.kind == "explained:tds" and self._tds_by_rule(f)]
+                singles = sorted(sets + singles, key=lambda f: -f.quality)
             return singles
         # oldest first
         run = ZERO
-        upper = (amount + pol.charges_limit) / (1 - max(pol.tds_rates, default=Decimal(0))) + 1
+        upper = (amount + pol.charges_limit) / (1 - self._most_tds) + 1
         for k, inv in enumerate(items, start=1):
             run += self._open(inv)
             if run > upper or k > 12:
@@ -491,9 +660,11 @@ class Matcher:
             if k >= 2 and run >= amount and (fit := self._fit(items[:k], amount, on, 0.98, "", ("oldest first",))):
                 if fit.kind == "exact":
                     fit = replace(fit, quality=0.995)
-                fits = [fit]
-                # an equal-sized other combination that fits exactly as well makes it ambiguous
-                fits += [f for f in self._subsets(items, amount, on, k, k) if f.items != fit.items and f.kind == fit.kind]
+                elif fit.kind == "explained:tds+charges":  # a rule, a fee and a run: too easily a coincidence
+                    fit = replace(fit, quality=fit.quality * 0.965 / 0.98)
+                # an equal-sized other combination that fits better wins; one that fits as well makes it ambiguous
+                fits = [fit, *(f for f in self._subsets(items, amount, on, k, k) if f.items != fit.items)]
+                fits.sort(key=lambda f: -f.quality)
                 return fits
         return self._subsets(items, amount, on, 2, pol.max_items, budget) if deep else []
 
@@ -506,17 +677,19 @@ class Matcher:
         the window. Only the sets it finds are checked (in Decimal) by ``_explain``.
         """
         pol = self.policy
-        upper = (amount + pol.charges_limit) / (1 - max(pol.tds_rates, default=Decimal(0))) + 1
+        upper = (amount + pol.charges_limit) / (1 - self._most_tds) + 1
         pool = [i for i in items if self._open(i) <= upper][: pol.pool]
         if len(pool) < k_min:
             return []
         a = int(amount * 100)
-        lim = int(pol.charges_limit * 100)
+        lim = int(pol.loose_charges_limit * 100)
+        fee_lim = int(pol.charges_limit * 100)
         res = [int(self._open(i) * 100) for i in pool]
         tax = [int(i.taxable_open * 100) for i in pool]
         # (weights, kind) per explanation; the window on their sum depends on k (a rupee of rounding per invoice)
         vectors: list[tuple[list[int], str]] = [(res, "gross")]
-        for r in pol.tds_rates:
+        rates = list(pol.tds_rates) + ([r + pol.gst_tds_rate for r in pol.tds_rates] if pol.gst_tds_rate else [])
+        for r in rates:
             num, den = r.as_integer_ratio()
             vectors.append(([x - (t * num + den // 2) // den for x, t in zip(res, tax, strict=True)], "net"))
         for r in pol.discount_rates:
@@ -527,7 +700,8 @@ class Matcher:
             tol = 100 * k + k
             sets: dict[tuple[int, ...], None] = {}
             for weights, kind in vectors:
-                lo, hi = {"gross": (a, a + lim), "net": (a - tol, a + max(lim, tol) + k),
+                # a fee of up to the full limit on sets of two or three; larger sets, small shorts only
+                lo, hi = {"gross": (a, a + (fee_lim if k <= 3 else lim)), "net": (a - tol, a + max(lim, tol) + k),
                           "discount": (a - tol, a + tol)}[kind]
                 for combo in _ksum(weights, k, lo, hi, nodes, 6):
                     sets[tuple(sorted(combo))] = None
@@ -537,8 +711,12 @@ class Matcher:
                 if fit and fit.kind == "exact":
                     # to the paisa: a coincidence is far less likely than with a tolerance (TDS, charges)
                     fit = replace(fit, quality=0.99 - 0.005 * (k - 2))
-                elif fit and fit.kind == "explained:tds" and self._tds_to_the_paisa(fit, k):
-                    fit = replace(fit, quality=0.975 - 0.01 * (k - 2))
+                elif fit and fit.kind == "explained:tds" and self._tds_by_rule(fit):
+                    # a few dozen values to the paisa: nearly as telling as the exact balance
+                    fit = replace(fit, quality=0.975 - 0.005 * (k - 2))
+                elif fit and fit.kind == "explained:charges" and k <= 3 and self._fee(fit.charges, amount):
+                    # a bank's fee is a few hundred values in the window, TDS by a rule a few dozen: two or three only
+                    fit = replace(fit, quality=0.97 - 0.01 * (k - 2))
                 if fit:
                     found.append(fit)
             if found:
@@ -548,18 +726,36 @@ class Matcher:
                 break
         return []
 
-    def _tds_to_the_paisa(self, fit: _Fit, k: int) -> bool:
-        """The short payment is TDS at one rate on the taxable total, or on each invoice, within a paisa an invoice.
+    def _part(self, inv: OpenInvoice, amount: Decimal, items: list[OpenInvoice], on: date) -> _Fit:
+        """A part payment of the one invoice the narration cites: the part applied, the rest left open.
 
-        The one-rupee-an-invoice tolerance lets sets of several invoices fit by coincidence; to the paisa they do not.
+        Less sure when the short is small enough to be a deduction (TDS at the highest rate with GST-TDS, and bank
+        charges: it may be one that no rule explains), or when another open invoice of the customer is exactly
+        the amount (the citation may be wrong).
         """
-        slack = CENT * k
-        for r in self.policy.tds_rates:
-            on_total = money(sum((i.taxable_open for i in fit.items), Decimal(0)) * r)
-            each = sum((money(i.taxable_open * r) for i in fit.items), ZERO)
-            if abs(fit.tds - on_total) <= slack or abs(fit.tds - each) <= slack:
-                return True
-        return False
+        pol = self.policy
+        rest = self._open(inv) - amount
+        why = [f"part payment of cited {inv.number}: {_fmt(amount)} applied, {_fmt(rest)} stays open"]
+        quality = 0.97
+        deduction = money(inv.taxable_open * (self._most_tds + (pol.gst_tds_rate or Decimal("0.02")))) \
+            + pol.charges_limit
+        if rest <= deduction:
+            why.append(f"but the {_fmt(rest)} short could be a deduction (TDS or charges)")
+            quality = 0.8
+        twin = next((i for i in items if i.id != inv.id and self._open(i) == amount), None)
+        if twin is not None:
+            why.append(f"but {twin.number} is open for exactly this amount")
+            quality = 0.8
+        return _Fit((inv,), (amount,), ZERO, ZERO, ZERO, ZERO, quality, "named:part", tuple(why))
+
+    def _tds_by_rule(self, fit: _Fit) -> bool:
+        """The short payment is TDS exactly as a deductor computes it (a rate, on the total or each invoice, rounded).
+
+        A tolerance lets sets of several invoices fit by coincidence; a rule to the paisa does not.
+        """
+        pol = self.policy
+        return fit.tds > 0 and fit.tds in tds_options([i.taxable_open for i in fit.items], pol.tds_rates,
+                                                      pol.gst_tds_rate)
 
     # -- proposals
 
