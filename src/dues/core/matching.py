@@ -20,6 +20,7 @@ items, ``BankCredit`` lines), ``Decision`` out (ranked ``Proposal`` s, each with
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -695,15 +696,16 @@ class Matcher:
         for r in pol.discount_rates:
             num, den = r.as_integer_ratio()
             vectors.append(([x - (x * num + den // 2) // den for x in res], "discount"))
+        prepared = [_ksum_prepare(weights) for weights, _ in vectors]  # sorted once, searched for each k
         nodes = [pol.budget if budget is None else budget]
         for k in range(k_min, min(k_max, len(pool)) + 1):
             tol = 100 * k + k
             sets: dict[tuple[int, ...], None] = {}
-            for weights, kind in vectors:
+            for (weights, kind), prep in zip(vectors, prepared, strict=True):
                 # a fee of up to the full limit on sets of two or three; larger sets, small shorts only
                 lo, hi = {"gross": (a, a + (fee_lim if k <= 3 else lim)), "net": (a - tol, a + max(lim, tol) + k),
                           "discount": (a - tol, a + tol)}[kind]
-                for combo in _ksum(weights, k, lo, hi, nodes, 6):
+                for combo in _ksum(weights, k, lo, hi, nodes, 6, prep):
                     sets[tuple(sorted(combo))] = None
             found = []
             for combo in sets:
@@ -781,37 +783,64 @@ class Matcher:
                         confidence=round(cust * 0.6, 4), reasons=(*reasons, why))
 
 
-def _ksum(weights: list[int], k: int, lo: int, hi: int, budget: list[int], cap: int) -> list[tuple[int, ...]]:
-    """Up to ``cap`` sets of ``k`` indexes whose weights sum into [lo, hi]; ``budget[0]`` search nodes, shared."""
-    n = len(weights)
-    order = sorted(range(n), key=lambda j: -weights[j])
-    v = [weights[j] for j in order]
-    pre = [0]
-    for x in v:
-        pre.append(pre[-1] + x)
+def _ksum(weights: list[int], k: int, lo: int, hi: int, budget: list[int], cap: int,
+          prepared: tuple | None = None) -> list[tuple[int, ...]]:
+    """Up to ``cap`` sets of ``k`` indexes whose weights sum into [lo, hi]; ``budget[0]`` search nodes, shared.
+
+    ``prepared`` is ``_ksum_prepare(weights)``, computed once when the same weights are searched for several k.
+    The weights are searched largest first; bisection skips the ones too large for the window and, for the last
+    item of a set, finds the whole run that lands in it at once.
+    """
+    order, v, nv, pre = prepared or _ksum_prepare(weights)
+    n = len(v)
     out: list[tuple[int, ...]] = []
     chosen: list[int] = []
 
     def dfs(j: int, m: int, s: int) -> None:
-        if m == 0:
-            if lo <= s <= hi:
-                out.append(tuple(order[p] for p in chosen))
-            return
         if budget[0] <= 0 or len(out) >= cap:
             return
         budget[0] -= 1
+        if m == 1:  # every weight in [lo - s, hi - s] from j on: a run of the descending list
+            head = tuple(order[p] for p in chosen)
+            for p in range(bisect_left(nv, s - hi, j, n), bisect_right(nv, s - lo, j, n)):
+                out.append((*head, order[p]))
+            return
         tail_min = pre[n] - pre[n - m + 1]  # the smallest m-1 weights
-        for p in range(j, n - m + 1):
+        stop = n - m + 1
+        # weights so large that even the smallest m-1 after them overshoot: skipped by bisection
+        start = bisect_left(nv, s + tail_min - hi, j, stop)
+        if m == 2:  # the last level inline (a node each, as if called: the budget is spent alike)
+            head = tuple(order[p] for p in chosen)
+            for p in range(start, stop):
+                if s + pre[p + 2] - pre[p] < lo:
+                    break
+                if budget[0] <= 0 or len(out) >= cap:
+                    return
+                budget[0] -= 1
+                t = s + v[p]
+                first = order[p]
+                for q in range(bisect_left(nv, t - hi, p + 1, n), bisect_right(nv, t - lo, p + 1, n)):
+                    out.append((*head, first, order[q]))
+            return
+        for p in range(start, stop):
             if s + pre[p + m] - pre[p] < lo:  # the largest m from here fall short; later ones are smaller
                 break
-            if s + v[p] + tail_min > hi:
-                continue
             chosen.append(p)
             dfs(p + 1, m - 1, s + v[p])
             chosen.pop()
 
     dfs(0, k, 0)
     return out
+
+
+def _ksum_prepare(weights: list[int]) -> tuple[list[int], list[int], list[int], list[int]]:
+    """The weights' order largest first, the sorted weights, their negatives (ascending, to bisect) and prefix sums."""
+    order = sorted(range(len(weights)), key=lambda j: -weights[j])
+    v = [weights[j] for j in order]
+    pre = [0]
+    for x in v:
+        pre.append(pre[-1] + x)
+    return order, v, [-x for x in v], pre
 
 
 def identity_value(kind: str, value: str) -> str:

@@ -54,6 +54,7 @@ def legal_fits(token: str, word: str) -> bool:
     return word.startswith(token) or (len(token) >= 3 and _subsequence(token, word))
 
 
+@lru_cache(maxsize=100_000)
 def is_legal(token: str) -> bool:
     """Whether a payer's word is a legal word or a bank's shortening of one (single letters are not: initials)."""
     return token in LEGAL_FORMS or (len(token) >= 2 and any(legal_fits(token, w) for w in LEGAL_FORMS))

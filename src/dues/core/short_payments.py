@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 CENT = Decimal("0.01")
 RUPEE = Decimal("1")
@@ -26,6 +27,14 @@ def rate_text(r: Decimal) -> str:
 
 def tds_options(bases: Sequence[Decimal], rates: Sequence[Decimal], gst_tds: Decimal | None = None
                 ) -> dict[Decimal, tuple]:
+    """Every amount of TDS a deductor may have taken on invoices with these taxable ``bases``, and how (cached:
+    the same invoices are weighed again for each credit that may pay them; the dict is shared, read it only)."""
+    return _tds_options(tuple(bases), tuple(rates), gst_tds)
+
+
+@lru_cache(maxsize=50_000)
+def _tds_options(bases: tuple[Decimal, ...], rates: tuple[Decimal, ...], gst_tds: Decimal | None
+                 ) -> dict[Decimal, tuple]:
     """Every amount of TDS a deductor may have taken on invoices with these taxable ``bases``, and how.
 
     Each rate alone and (with ``gst_tds``) each rate with GST-TDS beside it; on the total and on each invoice;
@@ -58,6 +67,7 @@ def tds_text(key: tuple) -> str:
     return f"{what} on taxable {_fmt(total)}" + (f" ({tail})" if tail else "")
 
 
+@lru_cache(maxsize=50_000)
 def fee_shaped(x: Decimal, gst: Decimal = Decimal("0.18"), plain_limit: Decimal = Decimal("50.00")) -> bool:
     """Whether ``x`` looks like a bank's charge: a fee in whole rupees (or NEFT's ₹2.50) with GST on it, or
     without GST up to ``plain_limit`` (a round ₹360 short is more likely a deduction than a bank's fee)."""
