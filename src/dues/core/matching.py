@@ -29,6 +29,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from rapidfuzz import fuzz, process
 
+from dues.core.money import indian_grouping
+
 from .payer_names import (
     LEGAL_FORMS,
     abbreviation_score,
@@ -221,19 +223,6 @@ class _Fit:
     quality: float
     kind: str
     reasons: tuple[str, ...]
-
-
-def _fmt(x: Decimal) -> str:
-    """Indian digit grouping: 1,23,456.00."""
-    whole, _, frac = f"{abs(x):.2f}".partition(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return ("-" if x < 0 else "") + ",".join([*groups, tail]) + "." + frac
 
 
 def _rate(r: Decimal) -> str:
@@ -577,25 +566,25 @@ class Matcher:
         if how:
             return diff, ZERO, ZERO, 0.985, "explained:tds", (f"short by {tds_text(how)}",)
         if self._fee(diff, amount):
-            return ZERO, diff, ZERO, 0.98, "explained:charges", (f"short by {_fmt(diff)} bank charges",)
+            return ZERO, diff, ZERO, 0.98, "explained:charges", (f"short by {indian_grouping(diff)} bank charges",)
         for tds, how in options.items():
             rest = diff - tds
             if self._fee(rest, amount):
                 return tds, rest, ZERO, 0.975, "explained:tds+charges", (
-                    f"short by {tds_text(how)} and {_fmt(rest)} bank charges",)
+                    f"short by {tds_text(how)} and {indian_grouping(rest)} bank charges",)
         if diff <= pol.loose_charges_limit:
-            return ZERO, diff, ZERO, 0.965, "explained:charges", (f"short by {_fmt(diff)}, taken as bank charges",)
+            return ZERO, diff, ZERO, 0.965, "explained:charges", (f"short by {indian_grouping(diff)}, taken as bank charges",)
         # near a rate but on no rounding rule (a rupee an invoice either way): likely TDS, for a person to confirm
         taxable = sum((i.taxable_open for i in items), Decimal(0))
         for r in pol.tds_rates:
             tds = money(taxable * r)
             if tds > 0 and abs(diff - tds) <= tol:
                 return diff, ZERO, ZERO, 0.94, "explained:tds", (
-                    f"short by {_fmt(diff)}, near {_rate(r)} TDS on taxable {_fmt(money(taxable))} ({_fmt(tds)})",)
+                    f"short by {indian_grouping(diff)}, near {_rate(r)} TDS on taxable {indian_grouping(money(taxable))} ({indian_grouping(tds)})",)
             rest = diff - tds
             if tds > 0 and 0 < rest <= pol.loose_charges_limit:
                 return tds, rest, ZERO, 0.93, "explained:tds+charges", (
-                    f"short by {_rate(r)} TDS on taxable {_fmt(money(taxable))} and {_fmt(rest)} bank charges",)
+                    f"short by {_rate(r)} TDS on taxable {indian_grouping(money(taxable))} and {indian_grouping(rest)} bank charges",)
         return None
 
     def _fee(self, x: Decimal, amount: Decimal) -> bool:
@@ -628,7 +617,7 @@ class Matcher:
             if amount > total and total > 0:  # the named invoices and something more
                 rest = amount - total
                 return [_Fit(tuple(named), tuple(self._open(i) for i in named), ZERO, ZERO, ZERO, rest, 0.97,
-                             "named:over", (f"pays the named invoices in full, {_fmt(rest)} on account",))]
+                             "named:over", (f"pays the named invoices in full, {indian_grouping(rest)} on account",))]
             if len(named) == 1 and cited and 0 < amount < total:
                 return [self._part(named[0], amount, items, on)]
         if not items:
@@ -637,7 +626,7 @@ class Matcher:
         if amount > total_open:
             rest = amount - total_open
             return [_Fit(tuple(items), tuple(self._open(i) for i in items), ZERO, ZERO, ZERO, rest, 0.97, "all",
-                         (f"more than everything open ({_fmt(total_open)}): all settled, {_fmt(rest)} on account",))]
+                         (f"more than everything open ({indian_grouping(total_open)}): all settled, {indian_grouping(rest)} on account",))]
         # exact single (and single explained), all of them: two of the same amount are ambiguous
         single_top = (amount + pol.charges_limit) / (1 - self._most_tds) + 1
         singles = [f for i in items if amount <= self._open(i) <= single_top
@@ -737,12 +726,12 @@ class Matcher:
         """
         pol = self.policy
         rest = self._open(inv) - amount
-        why = [f"part payment of cited {inv.number}: {_fmt(amount)} applied, {_fmt(rest)} stays open"]
+        why = [f"part payment of cited {inv.number}: {indian_grouping(amount)} applied, {indian_grouping(rest)} stays open"]
         quality = 0.97
         deduction = money(inv.taxable_open * (self._most_tds + (pol.gst_tds_rate or Decimal("0.02")))) \
             + pol.charges_limit
         if rest <= deduction:
-            why.append(f"but the {_fmt(rest)} short could be a deduction (TDS or charges)")
+            why.append(f"but the {indian_grouping(rest)} short could be a deduction (TDS or charges)")
             quality = 0.8
         twin = next((i for i in items if i.id != inv.id and self._open(i) == amount), None)
         if twin is not None:

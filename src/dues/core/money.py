@@ -129,3 +129,20 @@ def allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Deci
     for i in order[:left]:
         parts[i] += q
     return parts
+
+
+def indian_grouping(value: Decimal) -> str:
+    """``1234567.5`` -> ``'12,34,567.50'``: two decimals (half up), grouped in lakhs and crores, no symbol.
+
+    For the pure core's reasons in words and the demo's bank lines; pages and documents format through
+    ``dues.formats`` (the company's locale). By hand, not Babel: it runs per match reason and per line.
+    """
+    whole, _, frac = f"{abs(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}".partition(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    if head:
+        groups.insert(0, head)
+    return ("-" if value < 0 else "") + ",".join([*groups, tail]) + "." + frac

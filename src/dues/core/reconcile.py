@@ -58,6 +58,8 @@ from datetime import date
 from decimal import Decimal
 from itertools import combinations
 
+from dues.core.money import indian_grouping
+
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 
@@ -515,7 +517,7 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
                 what = _what(o)
                 diffs.append(Difference(
                     AMOUNT_MISMATCH, ours_label, theirs_label, t_sum - o_sum,
-                    f"{what} {o.number} is {_m(o_sum)} in our books and {_m(t_sum)} in theirs "
+                    f"{what} {o.number} is {indian_grouping(o_sum)} in our books and {indian_grouping(t_sum)} in theirs "
                     f"({theirs_label}): a rate, quantity or tax difference to settle with a debit or credit note"))
             continue
         # timing: part of it on one side of the cut-off only
@@ -547,7 +549,7 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
             continue
         diffs.append(Difference(
             TDS_DIFFERENCE, o.label, t.label, amount,
-            f"TDS on {o.number}: we show {_m(-o.amount)}, they deducted {_m(-t.amount)} "
+            f"TDS on {o.number}: we show {indian_grouping(-o.amount)}, they deducted {indian_grouping(-t.amount)} "
             f"(another rate or base; ask for the TDS certificate)"))
 
     # what is left: duplicates, one-sided TDS, missing
@@ -571,7 +573,7 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
                     else "same date and amount")
             diffs.append(Difference(
                 DUPLICATE, o.label, None, -o.amount,
-                f"{_what(o)} {o.number} repeats {twin.label} ({_m(o.amount)}, {same}, dated "
+                f"{_what(o)} {o.number} repeats {twin.label} ({indian_grouping(o.amount)}, {same}, dated "
                 f"{o.date.strftime("%d-%m-%Y")} and {twin.date.strftime("%d-%m-%Y")}): booked twice in our books; "
                 f"cancel one"))
             continue
@@ -580,7 +582,7 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
         if o.kind == TDS:
             diffs.append(Difference(
                 TDS_DIFFERENCE, o.label, None, -o.amount,
-                f"we show TDS of {_m(-o.amount)} on {o.number}; they have not booked any TDS for it"))
+                f"we show TDS of {indian_grouping(-o.amount)} on {o.number}; they have not booked any TDS for it"))
         else:
             diffs.append(Difference(MISSING_IN_THEIRS, o.label, None, -o.amount, _missing_theirs(o)))
 
@@ -590,7 +592,7 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
             n, o, first = again
             diffs.append(Difference(
                 DUPLICATE, None, t.label, t.amount,
-                f"{t.label} ({_voucher(t)}) books our {_what(o)} {n} ({_m(abs(t.amount))}) a second time: "
+                f"{t.label} ({_voucher(t)}) books our {_what(o)} {n} ({indian_grouping(abs(t.amount))}) a second time: "
                 f"{first.label} ({_voucher(first)}) already has it. Booked twice in their books: ask them to "
                 f"cancel one"))
             continue
@@ -605,7 +607,7 @@ def reconcile(ours: Sequence[OurEntry], theirs: Sequence[TheirEntry], *, as_of: 
         if t.kind == THEIR_TDS:
             diffs.append(Difference(
                 TDS_DIFFERENCE, None, t.label, t.amount,
-                f"they deducted TDS of {_m(-t.amount)} on {t.date.strftime("%d-%m-%Y")} that we do not show: "
+                f"they deducted TDS of {indian_grouping(-t.amount)} on {t.date.strftime("%d-%m-%Y")} that we do not show: "
                 f"book it against their TDS certificate (Form 16A) or ask them to reverse it"))
         else:
             diffs.append(Difference(MISSING_IN_OURS, None, t.label, t.amount, _missing_ours(t)))
@@ -660,7 +662,7 @@ def _notes(ours, theirs, window, free_o, free_t, take, names, our_docs_named) ->
         apart = "the same day" if n == 0 else f"{n} day{'s' if n > 1 else ''} apart"
         take([o], [t], "note",
              f"{_what(o)} {o.number} and their {theirs_word} {(t.ref or t.label).strip()} ({t.label}): the same "
-             f"amount {_m(abs(o.amount))}, {why}, {apart}")
+             f"amount {indian_grouping(abs(o.amount))}, {why}, {apart}")
 
     # the same bill first, nearest dates first; then each the other's only candidate
     ranked = sorted((_days(o.date, t.date), o.date, o.number, t.row, o, t)
@@ -697,20 +699,6 @@ def _their_dup_keys(t: TheirEntry) -> list[tuple]:
     return keys
 
 
-def _m(value: Decimal) -> str:
-    """1234567.5 -> '12,34,567.50' (Indian grouping, as the desk reads amounts)."""
-    text = f"{abs(value).quantize(CENT):f}"
-    whole, _, frac = text.partition(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return ("-" if value < 0 else "") + ",".join([*groups, tail]) + "." + frac
-
-
 _WHAT = {INVOICE: "invoice", DEBIT_NOTE: "debit note", CREDIT_NOTE: "credit note", PAYMENT: "receipt",
          TDS: "TDS", DISCOUNT: "discount", WRITE_OFF: "write-off", OPENING: "opening balance"}
 
@@ -723,25 +711,25 @@ def _their_what(t: TheirEntry) -> str:
     text = (t.narration or t.ref or "").strip()
     head = {PURCHASE: "a purchase", THEIR_PAYMENT: "a payment", THEIR_TDS: "TDS", THEIR_DEBIT_NOTE: "a debit note"}.get(
         t.kind, "an entry")
-    return f"{head} of {_m(abs(t.amount))}" + (f" ({text[:60]})" if text else "")
+    return f"{head} of {indian_grouping(abs(t.amount))}" + (f" ({text[:60]})" if text else "")
 
 
 def _missing_theirs(o: OurEntry) -> str:
     if o.kind in (INVOICE, DEBIT_NOTE):
-        return (f"{_what(o)} {o.number} of {o.date.strftime("%d-%m-%Y")} ({_m(o.amount)}) is not in their books: "
+        return (f"{_what(o)} {o.number} of {o.date.strftime("%d-%m-%Y")} ({indian_grouping(o.amount)}) is not in their books: "
                 f"goods in transit, not yet booked, or disputed; send a copy with the proof of delivery")
     if o.kind == PAYMENT:
-        return (f"receipt {o.number} of {o.date.strftime("%d-%m-%Y")} ({_m(-o.amount)}"
+        return (f"receipt {o.number} of {o.date.strftime("%d-%m-%Y")} ({indian_grouping(-o.amount)}"
                 + (f", ref {o.reference}" if o.reference else "") + ") is not in their books: ask them to check")
     if o.kind == CREDIT_NOTE:
-        return (f"credit note {o.number} of {o.date.strftime("%d-%m-%Y")} ({_m(-o.amount)}) is not in their books: "
+        return (f"credit note {o.number} of {o.date.strftime("%d-%m-%Y")} ({indian_grouping(-o.amount)}) is not in their books: "
                 f"send it to them")
-    return f"{_what(o)} {o.number} of {o.date.strftime("%d-%m-%Y")} ({_m(o.amount)}) is in our books only"
+    return f"{_what(o)} {o.number} of {o.date.strftime("%d-%m-%Y")} ({indian_grouping(o.amount)}) is in our books only"
 
 
 def _missing_ours(t: TheirEntry) -> str:
     if t.kind == THEIR_DEBIT_NOTE:
-        return (f"their debit note on {t.date.strftime("%d-%m-%Y")} ({_m(-t.amount)}) is not in our books: "
+        return (f"their debit note on {t.date.strftime("%d-%m-%Y")} ({indian_grouping(-t.amount)}) is not in our books: "
                 f"accept it with a credit note or dispute it")
     if t.amount < 0:
         return (f"they show {_their_what(t)} on {t.date.strftime("%d-%m-%Y")} that we have not recorded: "

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
+from dues.core.money import indian_grouping
+
 CENT = Decimal("0.01")
 RUPEE = Decimal("1")
 HALF = Decimal("0.50")
@@ -64,7 +66,7 @@ def tds_text(key: tuple) -> str:
     combo, k, each, total = key
     what = " + ".join(f"{rate_text(r)} {'GST-TDS' if n else 'TDS'}" for n, r in enumerate(combo))
     tail = ", ".join(x for x in ("on each invoice" if each else "", ROUNDINGS[k][0]) if x)
-    return f"{what} on taxable {_fmt(total)}" + (f" ({tail})" if tail else "")
+    return f"{what} on taxable {indian_grouping(total)}" + (f" ({tail})" if tail else "")
 
 
 @lru_cache(maxsize=50_000)
@@ -86,14 +88,3 @@ def fee_shaped(x: Decimal, gst: Decimal = Decimal("0.18"), plain_limit: Decimal 
     return False
 
 
-def _fmt(x: Decimal) -> str:
-    """Indian digit grouping: 1,23,456.00."""
-    whole, _, frac = f"{abs(x.quantize(CENT, rounding=ROUND_HALF_UP)):.2f}".partition(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return ("-" if x < 0 else "") + ",".join([*groups, tail]) + "." + frac

@@ -19,30 +19,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from dues.core.money import ZERO
+from dues.core.money import ZERO, indian_grouping
 
 OPENING = Decimal("1843250.75")
 TDS_RATE = Decimal("0.02")
 CENT = Decimal("0.01")
 ACCOUNT_NUMBER = "50200012345678"
 IFSC = "HDFC0001234"
-
-
-def _inr(value: Decimal) -> str:
-    """1234567.5 -> '12,34,567.50' (the way HDFC writes amounts: Indian grouping, no symbol).
-
-    Done by hand: babel's formatter is the demo's slowest step over a year of lines.
-    """
-    text = f"{abs(value):.2f}"
-    whole, cents = text.split(".")
-    head, tail = whole[:-3], whole[-3:]
-    groups = []
-    while len(head) > 2:
-        groups.insert(0, head[-2:])
-        head = head[:-2]
-    if head:
-        groups.insert(0, head)
-    return ("-" if value < 0 else "") + ",".join([*groups, tail]) + "." + cents
 
 
 @dataclass
@@ -164,8 +147,8 @@ def statement_csv(company, rows: list[Row], opening: Decimal, start: date, end: 
     for r in rows:
         balance += r.credit - r.debit
         d = f"{r.when:%d/%m/%y}"
-        lines.append(",".join([d, f'"{r.narration}"', r.reference, d, f'"{_inr(r.debit)}"' if r.debit else "",
-                               f'"{_inr(r.credit)}"' if r.credit else "", f'"{_inr(balance)}"']))
+        lines.append(",".join([d, f'"{r.narration}"', r.reference, d, f'"{indian_grouping(r.debit)}"' if r.debit else "",
+                               f'"{indian_grouping(r.credit)}"' if r.credit else "", f'"{indian_grouping(balance)}"']))
     return ("\n".join(lines) + "\n").encode(), balance
 
 
