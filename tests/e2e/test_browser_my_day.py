@@ -114,8 +114,9 @@ def test_poojas_day(browser, live_server, pooja, smtp, size, shoot):
 
         # 1. a call yesterday: they promised; follow up in two days
         yesterday, follow = clock.today() - timedelta(days=1), clock.today() + timedelta(days=2)
-        call = row.locator("#day-c001-call")
-        call.locator("summary").click()
+        row.get_by_role("link", name=re.compile("^Log a call")).click()  # the form comes into the row
+        call = page.locator("#day-c001-call")
+        expect(call.get_by_label("How")).to_be_focused()
         call.get_by_label("Outcome").select_option("promised")
         call.get_by_label("Day of the call").fill(yesterday.isoformat())
         call.get_by_label("Next follow-up").fill(follow.isoformat())

@@ -93,10 +93,26 @@ def test_my_day_lists_the_collectors_own_customers_with_todays_counts(client, pe
     assert '<p class="card__figure" data-count="calls">0</p>' in page
     assert "No follow-ups due today." in page and "No promise falls due today." in page
     assert "No promise was broken yesterday." in page
-    # every action of the row, as plain forms with htmx on top
-    for action in ("call", "promise", "dispute", "follow-up"):
-        assert f'method="post" action="/my-day/C001/{action}/"' in page
-    assert 'action="/my-day/C001/send/"' in page
+    # every action of the row: a link to its form (a page without JavaScript, the row over htmx)
+    for action in ("call", "promise", "dispute", "send", "follow_up"):
+        assert f'href="/my-day/C001/row/?action={action}" hx-get="/my-day/C001/row/?action={action}"' in page
+    assert "<form" not in page[page.index('id="day-c001"'):]  # the forms come when wanted: a light page
+
+
+def test_an_actions_form_in_the_row_over_htmx_and_as_a_page_without_javascript(client, people, book):
+    c = as_(client, people["collector"])
+    for action, post_to in (("call", "call"), ("promise", "promise"), ("dispute", "dispute"),
+                            ("follow_up", "follow-up")):
+        row = text(c.get(f"/my-day/C001/row/?action={action}", **HTMX))
+        assert row.strip().startswith('<article id="day-c001"') and f'id="day-c001-{action}" class="day-action"' in row
+        assert f'method="post" action="/my-day/C001/{post_to}/"' in row and " autofocus" in row
+        page = text(c.get(f"/my-day/C001/row/?action={action}"))
+        assert "<h1>Acme Fasteners</h1>" in page and f'method="post" action="/my-day/C001/{post_to}/"' in page
+    row = text(c.get("/my-day/C001/row/?action=dispute", **HTMX))
+    assert '<option value="INV-101">INV-101 · ₹1,18,000.00' in row
+    row = text(c.get("/my-day/C001/row/?action=send", **HTMX))
+    assert 'method="get" action="/my-day/C001/send/"' in row
+    assert c.get("/my-day/C002/row/?action=call", **HTMX).status_code == 200  # any customer the role may see
 
 
 def test_the_dashboard_sends_a_collector_to_my_day_and_the_others_stay(client, people, book):
@@ -119,6 +135,7 @@ def test_roles_without_collections_act_are_refused_and_nothing_is_written(client
                          ("follow-up", {"next_follow_up": day(2)}), ("send", {"template": "statement"})):
         assert c.post(f"/my-day/C001/{action}/", data, **HTMX).status_code == 403
     assert c.get("/my-day/C001/send/?template=statement&channel=email", **HTMX).status_code == 403
+    assert c.get("/my-day/C001/row/?action=call", **HTMX).status_code == 403
     assert written() == (0, 0, 0)
 
 
@@ -194,7 +211,7 @@ def test_a_call_dated_yesterday_with_a_follow_up_comes_back_as_the_row_offering_
     assert row.strip().startswith('<article id="day-c001"') and "data-saved" in row
     assert f"Call on {format_day(day(-1))} logged: promised; follow up on {format_day(day(2))}." in row
     assert 'data-next="promise">Take a promise</a>' in row
-    assert 'id="day-c001-promise" class="day-action" open' in row
+    assert 'id="day-c001-promise" class="day-action"' in row
     assert f'name="taken_on" value="{day(-1).isoformat()}"' in row  # the promise is dated the day of the call
     activity = Activity.objects.get()
     assert (activity.kind, activity.outcome, activity.on, activity.next_follow_up, activity.created_by) == \
@@ -209,7 +226,7 @@ def test_a_call_in_the_future_is_refused_and_nothing_is_logged(client, people, b
                                              "notes": "typo"}, **HTMX)
     assert response.status_code == 400
     row = text(response)
-    assert "is in the future" in row and 'id="day-c001-call" class="day-action" open' in row
+    assert "is in the future" in row and 'id="day-c001-call" class="day-action"' in row
     assert "typo</textarea>" in row  # what was typed is kept
     assert written() == (0, 0, 0)
     # without JavaScript: back to the page with the message
@@ -282,7 +299,7 @@ def test_a_statement_previewed_then_sent_by_email_with_the_pdf(client, people, b
     assert Activity.objects.count() == 0 and not outbox.exists()  # a preview sends nothing
     # without JavaScript the preview is a page of its own
     page = c.get("/my-day/C001/send/?template=statement&channel=email")
-    assert page.status_code == 200 and "<h1>Send to Acme Fasteners</h1>" in text(page)
+    assert page.status_code == 200 and "<h1>Acme Fasteners</h1>" in text(page)
 
     response = c.post("/my-day/C001/send/", {"template": "statement", "channel": "email"}, **HTMX)
     assert response.status_code == 200

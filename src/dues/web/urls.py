@@ -30,6 +30,7 @@ urlpatterns = [
     path("customers/<path:code>/timeline/", collections.timeline, name="timeline"),
     path("customers/<path:code>/", customers.customer_detail, name="customer"),
     path("my-day/", my_day.my_day, name="my_day"),
+    path("my-day/<path:code>/row/", my_day.day_row, name="day_row"),
     path("my-day/<path:code>/call/", my_day.day_call, name="day_call"),
     path("my-day/<path:code>/promise/", my_day.day_promise, name="day_promise"),
     path("my-day/<path:code>/dispute/", my_day.day_dispute, name="day_dispute"),

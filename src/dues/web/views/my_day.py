@@ -42,6 +42,7 @@ from .. import day_selectors as ds
 from .common import base_context, desk_view, is_htmx, paginate
 
 ACT = "collections.act"
+ROWS_PER_PAGE = 25  # the top of the list is the day's work; the rest pages on
 CALL_KINDS = ("call", "visit", "meeting", "email", "whatsapp", "sms")
 OUTCOMES = ("reached", "no_answer", "promised", "disputed", "refused", "wrong_contact")
 # after a call with this outcome, the action offered next
@@ -84,13 +85,14 @@ def _context(company: Company) -> dict:
         "action_names": ACTION_NAMES}
 
 
-def _rows(company: Company, entries) -> list[dict]:
-    """The rows of the worklist entries: the entry, its earliest open promise and open invoices (two queries)."""
+def _rows(company: Company, entries, invoices: bool = False) -> list[dict]:
+    """The rows of the worklist entries: the entry, its earliest open promise, and with ``invoices`` its open
+    invoices (for the promise and dispute forms of a row on its own); one or two queries."""
     ids = [e.facts.customer_id for e in entries]
     promised = cs.next_promises(company, ids)
-    invoices = ds.open_invoices(company, ids)
+    found = ds.open_invoices(company, ids) if invoices else {}
     return [{"entry": e, "f": e.facts, "promise": promised.get(e.facts.customer_id),
-             "invoices": invoices.get(e.facts.customer_id, [])} for e in entries]
+             "invoices": found.get(e.facts.customer_id, [])} for e in entries]
 
 
 @desk_view(capability=ACT)
@@ -101,7 +103,7 @@ def my_day(request: HttpRequest, company: Company) -> HttpResponse:
     customers = ds.collector_customers(company, who, visible)
     entries = cs.worklist(company, on=today, customer_ids=customers.values_list("id", flat=True))
     context = _context(company)
-    context.update(paginate(request, entries))
+    context.update(paginate(request, entries, per_page=ROWS_PER_PAGE))
     due, broken = ds.day_promises(company, customers, today)
     context.update({
         "counts": ds.day_counts(company, actor_name(request.user), customers, today),
@@ -123,10 +125,10 @@ def _customer(request: HttpRequest, company: Company, code: str) -> Customer:
 
 def _row_response(request: HttpRequest, company: Company, customer: Customer, *, done: str = "",
                   errors: dict | None = None, values: dict | None = None, open_action: str = "",
-                  next_action: str = "", preview=None) -> HttpResponse:
+                  next_action: str = "", preview=None, page: bool = False) -> HttpResponse:
     """htmx: the customer's row again (focused, with the next action open); else back to the page."""
     errors = errors or {}
-    if not is_htmx(request) and preview is None:
+    if not is_htmx(request) and preview is None and not page:
         if errors:
             messages.error(request, f"{customer.code}: " + "; ".join(errors.values()))
         elif done:
@@ -135,15 +137,15 @@ def _row_response(request: HttpRequest, company: Company, customer: Customer, *,
     entries = cs.worklist(company, on=clock.today(), customer_ids=[customer.id])
     context = _context(company)
     if entries:
-        row = _rows(company, entries)[0]
+        row = _rows(company, entries, invoices=True)[0]
     else:  # nothing left to chase today: the row stays, saying so, with its actions
         row = {"f": customer, "gone": True, "promise": None,
                "invoices": ds.open_invoices(company, [customer.id]).get(customer.id, [])}
     context.update({"row": row, "done": done, "form_errors": errors, "values": values or {},
                     "open_action": open_action, "next_action": next_action, "next_label": ACTION_NAMES.get(next_action, ""),
-                    "preview": preview, "saved": True})
-    if not is_htmx(request):  # the preview without JavaScript: a page of its own
-        return render(request, "web/my_day/send.html", context)
+                    "preview": preview, "saved": not page, "focus_form": page})
+    if not is_htmx(request):  # an action's form (or a preview) without JavaScript: a page of its own
+        return render(request, "web/my_day/row.html", context)
     return render(request, "web/my_day/_row.html", context, status=400 if errors else 200)
 
 
@@ -155,6 +157,16 @@ def _slug(code: str) -> str:
 
 def _values(request: HttpRequest, *names: str) -> dict[str, str]:
     return {n: request.POST.get(n, "").strip() for n in names}
+
+
+@desk_view(capability=ACT)
+def day_row(request: HttpRequest, company: Company, code: str) -> HttpResponse:
+    """The row with one action's form open (``?action=call``): in the row over htmx, else a page of its own.
+
+    The page lists the rows with their action buttons only; a form is fetched when it is wanted."""
+    customer = _customer(request, company, code)
+    action = request.GET.get("action", "")
+    return _row_response(request, company, customer, open_action=action if action in ACTION_NAMES else "", page=True)
 
 
 @desk_view(capability=ACT)
