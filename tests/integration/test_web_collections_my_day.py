@@ -119,11 +119,11 @@ def test_the_dashboard_sends_a_collector_to_my_day_and_the_others_stay(client, p
     response = as_(client, people["collector"]).get("/")
     assert response.status_code == 302 and response["Location"] == "/my-day/"
     assert client.get("/?view=dashboard").status_code == 200  # the dashboard is still there for them
-    assert '>My day</a>' in text(client.get("/my-day/"))
+    assert '>My&nbsp;day</a>' in text(client.get("/my-day/"))
     for role in ("ar_manager", "admin", "billing"):
         response = as_(client, people[role]).get("/")
         assert response.status_code == 200
-        assert ('>My day</a>' in text(response)) == (role != "billing")  # the nav link: collections.act only
+        assert ('>My&nbsp;day</a>' in text(response)) == (role != "billing")  # the nav link: collections.act only
 
 
 @pytest.mark.parametrize("role", ["billing", "sales", "auditor"])
