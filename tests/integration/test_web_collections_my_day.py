@@ -321,8 +321,13 @@ def test_a_reminder_by_whatsapp_and_sms_without_a_phone_is_refused(client, peopl
     response = c.post("/my-day/C001/send/", {"template": "sms-reminder", "channel": "whatsapp"}, **HTMX)
     assert response.status_code == 200 and "sent by whatsapp to +91 98200 11111" in text(response)
     assert len(list(outbox.glob("*.whatsapp.json"))) == 1
+    # without JavaScript: the preview page's "Send now" posts, and the page says what went
+    response = c.post("/my-day/C001/send/", {"template": "reminder-1", "channel": "email"})
+    assert response.status_code == 302 and response["Location"] == "/my-day/#day-c001"
+    assert "C001: Reminder 1 sent by email to accounts@acme.example." in text(c.get("/my-day/"))
+    assert len(list(outbox.glob("*.eml"))) == 1
     response = c.post("/my-day/C003/send/", {"template": "sms-reminder", "channel": "sms"}, **HTMX)
     assert response.status_code == 400 and "C003 has no phone number" in text(response)
     response = c.post("/my-day/C001/send/", {"template": "nonsense", "channel": "email"}, **HTMX)
     assert response.status_code == 400 and "unknown template" in text(response)
-    assert Activity.objects.count() == 1
+    assert Activity.objects.count() == 2
