@@ -113,6 +113,8 @@ def test_an_actions_form_in_the_row_over_htmx_and_as_a_page_without_javascript(c
     row = text(c.get("/my-day/C001/row/?action=send", **HTMX))
     assert 'method="get" action="/my-day/C001/send/"' in row
     assert c.get("/my-day/C002/row/?action=call", **HTMX).status_code == 200  # any customer the role may see
+    row = text(c.get("/my-day/C001/row/", **HTMX))  # "Close": the row with no form open, focused
+    assert "<form" not in row and "data-saved" in row
 
 
 def test_the_dashboard_sends_a_collector_to_my_day_and_the_others_stay(client, people, book):
@@ -149,7 +151,8 @@ def test_follow_ups_promises_due_today_and_broken_yesterday(client, people, book
     promise_add(customer=book.zen, amount="1000", promised_date=day(0), taken_on=day(-1), actor="test")
     page = text(as_(client, people["collector"]).get("/my-day/"))
     follow_ups = page[page.index('id="h-follow-ups"'):page.index('id="h-due"')]
-    assert "Follow-ups due (1)" in follow_ups and "Acme Fasteners" in follow_ups and "send the revised PO" in follow_ups
+    assert "Follow-ups due (1)" in follow_ups and "send the revised PO" in follow_ups
+    assert '<a href="#day-c001">Acme Fasteners</a>' in follow_ups  # to the row below
     due = page[page.index('id="h-due"'):page.index('id="h-broken"')]
     assert "Promises due today (1)" in due and "Bharat Steel" in due and "₹50,000.00" in due
     assert "Zenith" not in due

@@ -111,6 +111,7 @@ def my_day(request: HttpRequest, company: Company) -> HttpResponse:
         "due_promises": due, "broken_promises": broken, "total": len(entries),
         "rows": _rows(company, list(context["page"].object_list)),
     })
+    context["page_codes"] = {r["f"].code for r in context["rows"]}  # the lists link to these rows in the page
     return render(request, "web/my_day/my_day.html", context)
 
 
@@ -143,7 +144,8 @@ def _row_response(request: HttpRequest, company: Company, customer: Customer, *,
                "invoices": ds.open_invoices(company, [customer.id]).get(customer.id, [])}
     context.update({"row": row, "done": done, "form_errors": errors, "values": values or {},
                     "open_action": open_action, "next_action": next_action, "next_label": ACTION_NAMES.get(next_action, ""),
-                    "preview": preview, "saved": not page, "focus_form": page})
+                    "preview": preview, "saved": not page or not open_action,
+                    "focus_form": page and bool(open_action)})
     if not is_htmx(request):  # an action's form (or a preview) without JavaScript: a page of its own
         return render(request, "web/my_day/row.html", context)
     return render(request, "web/my_day/_row.html", context, status=400 if errors else 200)
