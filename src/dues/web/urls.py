@@ -15,6 +15,7 @@ from .views import (
     receipts,
     reconcile,
     reports,
+    search,
 )
 
 app_name = "web"
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),  # POST only (Django's LogoutView)
+    path("search/", search.search_view, name="search"),
     path("customers/", customers.customer_list, name="customers"),
     # <path:> so that codes with a slash (Tally exports have them) still have a page
     # collections: the customer timeline (before the <path:code> catch-all), worklist, boards, dunning preview
