@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Replace
 
 from dues.banking.models import BankLine
@@ -35,6 +35,7 @@ from dues.users.permissions import can, customers_visible, role_of
 MIN_LENGTH = 2
 PER_GROUP = 8
 MAX_LENGTH = 100
+CAP = 1000  # matches counted per part at most ("1,000+")
 
 #: document kinds in the order their groups are shown, with their group titles
 DOC_GROUPS = [
@@ -64,6 +65,7 @@ class Group:
     title: str
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
+    capped: bool = False  # there may be more than ``total``
 
     @property
     def more(self) -> int:
@@ -174,44 +176,72 @@ def _customers(user, company: Company, q: str, per_group: int) -> Group:
     return group
 
 
+def _ids(parts: list[tuple[QuerySet, bool]], fields: tuple[str, ...]) -> tuple[list[tuple], set, bool]:
+    """Run each (queryset, exact) part on its own (each one index range, never an OR the planner would
+    turn into a scan), at most ``CAP`` rows each; the rows in part order without repeats, the ids that
+    matched exactly, and whether a part was cut at the cap."""
+    seen: dict[int, tuple] = {}
+    exact: set[int] = set()
+    capped = False
+    for qs, is_exact in parts:
+        rows = list(qs.values_list("id", *fields)[:CAP + 1])
+        if len(rows) > CAP:
+            capped, rows = True, rows[:CAP]
+        for row in rows:
+            seen.setdefault(row[0], row)
+            if is_exact:
+                exact.add(row[0])
+    return list(seen.values()), exact, capped
+
+
+def _text_parts(qs: QuerySet, name: str, q: str, order: str) -> list[tuple[QuerySet, bool]]:
+    variants = sorted({q, q.upper(), q.lower()})
+    parts = [(qs.filter(**{f"{name}__in": variants}), True)]
+    for v in sorted({q, q.upper()}):
+        parts.append((qs.filter(**{f"{name}__gte": v, f"{name}__lt": _bump(v)}).order_by(order), False))
+    return parts
+
+
 def _documents(user, company: Company, q: str, amount: Decimal | None, per_group: int) -> list[Group]:
     documents = _scoped_documents(user, company)
     kinds = [k for k, _ in DOC_GROUPS]
-    by_number = _exact("number", q) | _prefix("number", q)
-    by_reference = Q(kind=Document.RECEIPT) & (_exact("reference", q) | _prefix("reference", q))
-    wanted = by_number | by_reference
-    if amount is not None:
-        residual_docs = OpenItem.objects.filter(company=company, residual=amount).values("document_id")
-        wanted |= Q(amount=amount) | Q(id__in=residual_docs)
-    matched = documents.filter(wanted, kind__in=kinds)
-    counts = dict(matched.values_list("kind").annotate(n=Count("id")).order_by())
     low = q.lower()
+    parts = _text_parts(documents.filter(kind__in=kinds), "number", q, "number")
+    parts += _text_parts(documents.filter(kind=Document.RECEIPT), "reference", q, "reference")
+    if amount is not None:
+        # no ORDER BY: with one (date order + LIMIT) a planner may walk the date index instead
+        parts.append((documents.filter(amount=amount, kind__in=kinds).order_by(), False))
+        residual_docs = list(OpenItem.objects.filter(company=company, residual=amount)
+                             .values_list("document_id", flat=True)[:CAP])
+        parts.append((documents.filter(id__in=residual_docs, kind__in=kinds).order_by(), False))
+    rows, exact, capped = _ids(parts, ("kind", "number", "reference", "date"))
+    if amount is not None:  # amount matches: the latest first (after exact and number matches)
+        by_number = {r[0] for r in rows if r[2].lower().startswith(low) or r[3].lower().startswith(low)}
+        rows.sort(key=lambda r: (r[0] not in by_number, -r[4].toordinal() if r[0] not in by_number else 0))
+    if amount is None:  # an index range under a linguistic collation may hold a few that do not start with q
+        rows = [r for r in rows if r[0] in exact or r[2].lower().startswith(low) or r[3].lower().startswith(low)]
+    by_kind: dict[str, list[int]] = {}
+    for r in sorted(rows, key=lambda r: r[0] not in exact):  # stable: exact first, then part order
+        by_kind.setdefault(r[1], []).append(r[0])
+    shown = [i for ids in by_kind.values() for i in ids[:per_group]]
+    found = Document.objects.select_related("customer").in_bulk(shown)
     groups = []
     for kind, title in DOC_GROUPS:
-        group = Group(kind, title, total=counts.get(kind, 0))
-        if group.total:
-            rows = list(matched.filter(kind=kind).select_related("customer")
-                        .order_by("-date", "number")[:max(per_group * 4, 40)])
-            exact_rows = [d for d in rows if d.number.lower() == low or d.reference.lower() == low]
-            # an exact number is always found (whatever its date), even behind many prefix or amount matches
-            if not exact_rows:
-                exact_rows = list(matched.filter(kind=kind).filter(_exact("number", q)).select_related("customer"))
-            def keep(d):  # the index range under a linguistic collation may hold a few that do not start with q
-                return (amount is not None or d.number.lower().startswith(low)
-                        or d.reference.lower().startswith(low))
-
-            ordered = exact_rows + [d for d in rows if d not in exact_rows and keep(d)]
-            for d in ordered[:per_group]:
-                exact = d in exact_rows
-                detail = [d.customer.name, d.date.strftime("%d-%m-%Y"), format_money(d.amount, currency=d.currency)]
-                if d.reference and kind == Document.RECEIPT:
-                    detail.insert(1, d.reference)
-                if d.status == Document.CANCELLED:
-                    detail.append("cancelled")
-                group.hits.append(Hit(f"{title[:-1] if title.endswith('s') else title} {d.number}",
-                                      _doc_url(d.kind, d.number), " · ".join(detail), exact))
-        if group.total:
-            groups.append(group)
+        ids = by_kind.get(kind)
+        if not ids:
+            continue
+        group = Group(kind, title, total=len(ids), capped=capped)
+        singular = title[:-1] if title.endswith("s") else title
+        for i in ids[:per_group]:
+            d = found[i]
+            detail = [d.customer.name, d.date.strftime("%d-%m-%Y"), format_money(d.amount, currency=d.currency)]
+            if d.reference and kind == Document.RECEIPT:
+                detail.insert(1, d.reference)
+            if d.status == Document.CANCELLED:
+                detail.append("cancelled")
+            group.hits.append(Hit(f"{singular} {d.number}", _doc_url(d.kind, d.number), " · ".join(detail),
+                                  i in exact))
+        groups.append(group)
     return groups
 
 
@@ -221,18 +251,23 @@ def _bank_lines(user, company: Company, q: str, amount: Decimal | None, per_grou
     if not can(user, "customers.view_all"):  # sales: only lines that became their customers' receipts
         visible = customers_visible(user, Customer.objects.filter(company=company))
         lines = lines.filter(receipt__customer__in=visible)
-    wanted = _exact("reference", q) | _prefix("reference", q) | _exact("cheque_number", q)
-    if amount is not None:
-        wanted |= Q(amount=amount)
-    matched = lines.filter(wanted)
-    group.total = matched.count()
-    if not group.total:
-        return group
     low = q.lower()
-    rows = list(matched.select_related("receipt", "bank_account").order_by("-booking_date", "id")[:40])
-    exact_rows = [b for b in rows if b.reference.lower() == low or b.cheque_number.lower() == low]
-    rest = [b for b in rows if b not in exact_rows and (b.reference.lower().startswith(low) or amount is not None)]
-    for b in (exact_rows + rest)[:per_group]:
+    parts = _text_parts(lines, "reference", q, "reference")
+    parts.append((lines.filter(cheque_number__in=sorted({q, q.upper()})), True))
+    if amount is not None:
+        parts.append((lines.filter(amount=amount).order_by(), False))
+    rows, exact, capped = _ids(parts, ("reference", "booking_date"))
+    if amount is not None:
+        rows.sort(key=lambda r: (not r[1].lower().startswith(low), -r[2].toordinal()))
+    if amount is None:
+        rows = [r for r in rows if r[0] in exact or r[1].lower().startswith(low)]
+    if not rows:
+        return group
+    ordered = [r[0] for r in sorted(rows, key=lambda r: r[0] not in exact)]
+    group.total, group.capped = len(ordered), capped
+    found = BankLine.objects.select_related("receipt", "bank_account").in_bulk(ordered[:per_group])
+    for i in ordered[:per_group]:
+        b = found[i]
         if b.receipt_id:
             url = _doc_url(b.receipt.kind, b.receipt.number)
         elif can(user, "receipts.post"):
@@ -242,13 +277,13 @@ def _bank_lines(user, company: Company, q: str, amount: Decimal | None, per_grou
         else:
             url = ""
         title = f"{b.bank_account.code} {b.booking_date.strftime('%d-%m-%Y')} {b.reference}"
-        detail = [("credit " if b.direction == BankLine.CREDIT else "debit ") + format_money(b.amount, currency=b.currency),
-                  b.get_status_display()]
+        detail = [("credit " if b.direction == BankLine.CREDIT else "debit ")
+                  + format_money(b.amount, currency=b.currency), b.get_status_display()]
         if b.cheque_number:
             detail.insert(0, f"cheque {b.cheque_number}")
         if b.counterparty_name:
             detail.append(b.counterparty_name)
-        group.hits.append(Hit(title, url, " · ".join(detail), b in exact_rows))
+        group.hits.append(Hit(title, url, " · ".join(detail), i in exact))
     return group
 
 
