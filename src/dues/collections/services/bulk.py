@@ -12,6 +12,8 @@ Who may do what (one place, also shown on the pages):
 
 Each action runs in one transaction and leaves audit records: one per customer changed (so a customer's
 page shows it) and one ``bulk`` record of the whole action (who, what, how many, which customers).
+Statements are the exception that proves it: e-mails cannot be rolled back, so they are drawn and sent
+first and what went out is then recorded in one transaction.
 Customers outside the actor's scope (a sales login's) are never touched: they count as skipped.
 """
 
@@ -139,29 +141,31 @@ def bulk_send_statements(*, company, codes, actor, transport=None) -> BulkResult
     transport = transport or EmailTransport()
     sent: list[AuditEntry] = []
     try:
-        with transaction.atomic():
-            for c in customers:
-                to = _recipients(c)
-                if not to:
-                    result.skipped.append((c.code, "no e-mail address"))
-                    continue
-                data = statement_data(company, c, start, end)
-                pdf = render_statement(company, c, start, end, data=data)
-                try:
-                    note = _send(transport, company, c, start, end, data.total_due, pdf)
-                except Exception as exc:  # noqa: BLE001 - one customer's failure must not stop the others
-                    result.skipped.append((c.code, f"not sent: {exc}"[:120]))
-                    continue
-                result.done.append(c.code)
-                sent.append(AuditEntry(actor_name(actor), "send", "statement", c.code, company.pk, None,
-                                       {"to": to, "from": start.isoformat(), "to_date": end.isoformat(),
-                                        "total_due": str(Decimal(data.total_due).quantize(Decimal("0.01"))),
-                                        "via": str(note)[:200]}))
-            audit_append_many(sent)
-            _bulk_record(actor, company, result, {"from": start.isoformat(), "to_date": end.isoformat()})
+        # drawn and sent outside any transaction (an e-mail cannot be taken back, and a long write transaction
+        # would hold SQLite's lock); what went out is then recorded in one
+        for c in customers:
+            to = _recipients(c)
+            if not to:
+                result.skipped.append((c.code, "no e-mail address"))
+                continue
+            data = statement_data(company, c, start, end)
+            pdf = render_statement(company, c, start, end, data=data)
+            try:
+                note = _send(transport, company, c, start, end, data.total_due, pdf)
+            except Exception as exc:  # noqa: BLE001 - one customer's failure must not stop the others
+                result.skipped.append((c.code, f"not sent: {exc}"[:120]))
+                continue
+            result.done.append(c.code)
+            sent.append(AuditEntry(actor_name(actor), "send", "statement", c.code, company.pk, None,
+                                   {"to": to, "from": start.isoformat(), "to_date": end.isoformat(),
+                                    "total_due": str(Decimal(data.total_due).quantize(Decimal("0.01"))),
+                                    "via": str(note)[:200]}))
     finally:
         if own:
             transport.close()
+        with transaction.atomic():
+            audit_append_many(sent)
+            _bulk_record(actor, company, result, {"from": start.isoformat(), "to_date": end.isoformat()})
     return result
 
 
