@@ -194,11 +194,16 @@ def _ids(parts: list[tuple[QuerySet, bool]], fields: tuple[str, ...]) -> tuple[l
     return list(seen.values()), exact, capped
 
 
-def _text_parts(qs: QuerySet, name: str, q: str, order: str) -> list[tuple[QuerySet, bool]]:
+def _text_parts(qs: QuerySet, name: str, q: str, order: str, each: list[dict] | None = None
+                ) -> list[tuple[QuerySet, bool]]:
+    """Exact (any case), then prefix ranges in index order. ``each``: the prefix ranges run once per
+    filter (a document kind), so that the unique (company, kind, number) index gives them in number
+    order and the LIMIT stops the scan (one range over every kind would be sorted in full)."""
     variants = sorted({q, q.upper(), q.lower()})
     parts = [(qs.filter(**{f"{name}__in": variants}), True)]
     for v in sorted({q, q.upper()}):
-        parts.append((qs.filter(**{f"{name}__gte": v, f"{name}__lt": _bump(v)}).order_by(order), False))
+        for extra in each or [{}]:
+            parts.append((qs.filter(**extra, **{f"{name}__gte": v, f"{name}__lt": _bump(v)}).order_by(order), False))
     return parts
 
 
@@ -206,7 +211,7 @@ def _documents(user, company: Company, q: str, amount: Decimal | None, per_group
     documents = _scoped_documents(user, company)
     kinds = [k for k, _ in DOC_GROUPS]
     low = q.lower()
-    parts = _text_parts(documents.filter(kind__in=kinds), "number", q, "number")
+    parts = _text_parts(documents.filter(kind__in=kinds), "number", q, "number", [{"kind": k} for k in kinds])
     parts += _text_parts(documents.filter(kind=Document.RECEIPT), "reference", q, "reference")
     if amount is not None:
         # no ORDER BY: with one (date order + LIMIT) a planner may walk the date index instead
