@@ -98,6 +98,7 @@ def test_receipt_by_number_utr_and_cheque(manager):
 def test_bank_lines_by_utr_and_cheque_number(manager):
     page = manager.get("/search/", {"q": "N555000000001"})
     assert "Bank lines" in text(page) and "N555000000001" in text(page)
+    assert 'href="/cash/?from=2025-06-01&amp;to=2025-06-01"' in page.content.decode()  # not yet a receipt
     cheque = manager.get("/search/", {"q": "000777"})
     assert "cheque 000777" in text(cheque)
 
