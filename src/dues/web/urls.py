@@ -4,6 +4,7 @@ from django.urls import path
 from .views import (
     audit,
     auth,
+    bulk,
     cash,
     collections,
     customers,
@@ -16,6 +17,7 @@ from .views import (
     receipts,
     reconcile,
     reports,
+    search,
 )
 
 app_name = "web"
@@ -24,6 +26,11 @@ urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),  # POST only (Django's LogoutView)
+    path("search/", search.search_view, name="search"),
+    # saved filters and bulk actions of the customer list and the worklist
+    path("filters/save/", bulk.saved_filter_save_view, name="saved_filter_save"),
+    path("filters/<int:pk>/delete/", bulk.saved_filter_delete_view, name="saved_filter_delete"),
+    path("bulk/", bulk.bulk_view, name="bulk"),
     path("customers/", customers.customer_list, name="customers"),
     # <path:> so that codes with a slash (Tally exports have them) still have a page
     # collections: the customer timeline (before the <path:code> catch-all), worklist, boards, dunning preview
