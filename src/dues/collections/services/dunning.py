@@ -484,3 +484,39 @@ def _create_actions(company, on: date, actor, due, rows_by_customer) -> list[Dun
     for action in actions:
         action.step = step_of[action.idempotency_key]
     return sorted(actions, key=lambda a: a.id)
+
+
+def sent_pdf(action: DunningAction) -> tuple[str, bytes]:
+    """The PDF a sent statement or letter carried, as (file name, content).
+
+    PDFs e-mailed are not kept; they are made again for the action's date from the same inputs: a
+    statement from the customer's oldest item open on that date to that date; a letter listing the
+    items the action covered with what was outstanding on them that day (and the interest accrued
+    by then). A letter written to the letters folder is read back from there while it is kept.
+    """
+    from dues.reporting.selectors import outstanding
+
+    company, customer, on, step = action.company, action.customer, action.date, action.step
+    if action.status != DunningAction.SENT:
+        raise DuesError(f"{action.step_key} of {on:%d-%m-%Y} was not sent")
+    if action.channel == "letter":
+        path = letters_dir() / f"{customer.code}-{action.idempotency_key.replace(':', '-')}.pdf"
+        if path.is_file():
+            return path.name, path.read_bytes()
+    items = outstanding(company=company, customer=customer, as_of=on)
+    if step.template == "statement" and action.channel == "email":
+        debits = [i for i in items if i.side == "D"]
+        start = min((i.date for i in debits), default=on)
+        return f"statement-{customer.code}-{on.isoformat()}.pdf", render_statement(company, customer, start, on)
+    kind = LETTER_KIND.get(step.template, "reminder" if action.channel == "letter" else "")
+    if not kind:
+        raise DuesError(f"{action.step_key} carried no statement or letter")
+    wanted = set(action.items)
+    covered = [i for i in items if i.side == "D" and i.number in wanted]
+    computed = interest_compute(company, customer, on)
+    extra = {}
+    if computed.terms is not None and computed.total:
+        extra = {"interest": computed.total,
+                 "interest_note": f"{rate_text(computed.terms.annual_rate)}% a year, {interest_label(computed.terms)}"}
+    content = render_letter(company, customer, kind, on, covered, cc=", ".join(_copies(step.cc)), **extra)
+    return f"{step.template}-{customer.code}-{on.isoformat()}.pdf", content
