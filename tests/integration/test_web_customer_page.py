@@ -308,3 +308,25 @@ def test_new_receipt_on_receipt_lists_and_back_to_the_customer_after_a_save(clie
     assert 'href="/receipts/new/' in text(client.get("/cash/"))
     allocate = text(client.get("/allocate/receipt/RCT-2/"))
     assert "Back to C001" in allocate and 'href="/customers/C001/"' in allocate
+
+
+def test_messages_prefer_the_primary_accounts_payable_contact(company, make_customer):
+    from dues.collections import selectors as cs
+    from dues.collections.services.dunning import _recipients
+
+    shop = make_customer("C010", name="Corner Shop", phone="+91 98200 12345", email="shop@example.com")
+    contact_add(customer=shop, name="Owner", role="owner", phone="+91 90000 00001", email="owner@example.com",
+                actor="test")
+    profile = cs.customer_profiles(company, [shop.pk])[shop.pk]
+
+    def to(channel):
+        return _recipients(channel, profile, cs.contacts_by_customer([shop.pk])[shop.pk])
+
+    # no primary accounts-payable contact: the customer's own phone, as before
+    assert to("sms") == ["+91 98200 12345"]
+    contact_add(customer=shop, name="Accounts", role="accounts payable", phone="+91 90000 00002",
+                whatsapp="+91 90000 00003", email="ap@example.com", primary=True, actor="test")
+    assert to("sms") == ["+91 90000 00002"]
+    assert to("whatsapp") == ["+91 90000 00003"]
+    # e-mail goes to everyone: the customer's address first, then the primary accounts-payable contact
+    assert to("email") == ["shop@example.com", "ap@example.com", "owner@example.com"]

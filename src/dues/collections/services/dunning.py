@@ -149,11 +149,26 @@ def default_transports() -> dict[str, Any]:
     return {"email": EmailTransport(), "sms": webhook, "whatsapp": webhook}
 
 
+def _contact_order(contact) -> tuple:
+    """The primary accounts-payable contact first, then the other accounts-payable ones, then the rest."""
+    return (getattr(contact, "role", "") != "accounts_payable", not getattr(contact, "is_primary", False), contact.pk or 0)
+
+
 def _recipients(channel: str, profile: selectors.Profile, contacts: list) -> list[str]:
+    """Who a message goes to. E-mail: the customer's address and every contact's (the primary
+    accounts-payable contact first among them). SMS and WhatsApp go to one number: the primary
+    accounts-payable contact's (their WhatsApp number for WhatsApp), else the customer's phone,
+    else another contact's."""
+    ordered = sorted(contacts, key=_contact_order)
     if channel == "email":
-        found = [profile.email] + [c.email for c in contacts]
+        found = [profile.email] + [c.email for c in ordered]
     elif channel in ("sms", "whatsapp"):
-        found = [profile.phone] + [c.phone for c in contacts]
+        def number(c) -> str:
+            return (getattr(c, "whatsapp", "") or c.phone) if channel == "whatsapp" else c.phone
+
+        preferred = [number(c) for c in ordered[:1]
+                     if getattr(c, "role", "") == "accounts_payable" and getattr(c, "is_primary", False)]
+        found = preferred + [profile.phone] + [number(c) for c in ordered]
     else:
         return []
     seen: list[str] = []
