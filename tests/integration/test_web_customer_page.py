@@ -330,3 +330,14 @@ def test_messages_prefer_the_primary_accounts_payable_contact(company, make_cust
     assert to("whatsapp") == ["+91 90000 00003"]
     # e-mail goes to everyone: the customer's address first, then the primary accounts-payable contact
     assert to("email") == ["shop@example.com", "ap@example.com", "owner@example.com"]
+
+
+def test_a_new_gstin_brings_its_own_pan_and_state_errors_are_named(client, story):
+    login(client, "billing")
+    form = {"name": "Acme Fasteners Pvt Ltd", "gstin": "27AAACB1234C1ZF", "state": "27", "terms_kind": "net",
+            "terms_days": "30", "credit_limit": "90,000", "contact-count": "0"}
+    assert client.post("/customers/C001/edit/", form).status_code == 302
+    story.acme.refresh_from_db()
+    assert (story.acme.gstin, story.acme.pan) == ("27AAACB1234C1ZF", "AAACB1234C")
+    wrong_state = client.post("/customers/C001/edit/", {**form, "state": "29"})
+    assert wrong_state.status_code == 400 and 'id="f-state-error">State:' in text(wrong_state)

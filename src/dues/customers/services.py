@@ -329,6 +329,8 @@ def customer_save(*, company: Company, data: Mapping[str, object], contacts: Seq
     else:
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         raw.pop("code", None)
+        if "gstin" in raw and "pan" not in raw and str(raw["gstin"] or "").strip().upper() != customer.gstin:
+            raw["pan"] = ""  # a new GSTIN brings its own PAN
         clean, problems = customer_clean(customer_merge(customer, raw), company=company)
     contact_rows, contact_problems = contacts_clean(contacts, customer=customer)
     problems = problems + contact_problems
