@@ -231,7 +231,7 @@ def test_edit_changes_fields_and_contacts_audited_before_and_after(client, story
     acme = story.acme
     rakesh, anil = acme.contacts.get(name="Rakesh Shah"), acme.contacts.get(name="Anil Mehta")
     form = text(client.get("/customers/C001/edit/"))
-    assert 'value="Rakesh Shah"' in form and 'value="90000.00"' in form
+    assert 'value="Rakesh Shah"' in form and 'value="90,000.00"' in form  # grouped the Indian way
     response = client.post("/customers/C001/edit/", {
         "code": "IGNORED", "name": "Acme Fasteners Pvt Ltd", "gstin": "27AAPFU0939F1ZV", "state": "27",
         "terms_kind": "eom", "terms_days": "15", "credit_limit": "2,50,000.50", "collector": "Pooja",

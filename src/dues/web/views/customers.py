@@ -15,6 +15,7 @@ from dues.collections.models import DunningAction
 from dues.companies.models import Company
 from dues.core.dates import parse_date
 from dues.core.errors import DuesError, ValidationFailed
+from dues.core.money import indian_grouping
 from dues.core.states import GST_STATES
 from dues.customers.models import CONTACT_ROLES, Customer, CustomerNote
 from dues.customers.services import customer_save, note_add, note_pin
@@ -149,7 +150,7 @@ def _form_values(customer: Customer | None) -> tuple[dict, list[dict]]:
         return {"terms_kind": "net", "terms_days": "30"}, []
     values = {"code": customer.code, "name": customer.name, "gstin": customer.gstin, "state": customer.state_code,
               "terms_kind": customer.terms_kind, "terms_days": str(customer.terms_days),
-              "credit_limit": "" if customer.credit_limit is None else f"{customer.credit_limit:.2f}",
+              "credit_limit": "" if customer.credit_limit is None else indian_grouping(customer.credit_limit),
               "collector": customer.collector, "salesperson": customer.salesperson, "email": customer.email,
               "phone": customer.phone}
     contacts = [{"id": str(c.pk), "name": c.name, "role": c.role, "email": c.email, "phone": c.phone,
