@@ -103,6 +103,7 @@ def test_collector_allocates_an_unapplied_receipt_from_the_customer_page(login, 
     expect(page).to_have_url(re.compile(r"/allocate/receipt/RCT-900/$"))
     fits(page)
     page.get_by_role("button", name="Oldest first").click()
+    expect(page.get_by_label("Allocate to INV-101")).to_have_value(re.compile(r"^59,?000(\.00)?$"))
     page.get_by_role("button", name="Allocate", exact=True).click()
     expect(page.get_by_role("alert").or_(page.get_by_role("status")).first).to_contain_text("Allocated ₹59,000.00")
     item = OpenItem.objects.get(document__number="RCT-900", side="C", reversal_of__isnull=True)
