@@ -35,6 +35,12 @@ urlpatterns = [
     # <path:> so that codes with a slash (Tally exports have them) still have a page
     # collections: the customer timeline (before the <path:code> catch-all), worklist, boards, dunning preview
     path("customers/<path:code>/timeline/", collections.timeline, name="timeline"),
+    # customers created and edited at the desk; notes; the PDF a sent statement or letter carried
+    path("customers/new/", customers.customer_new, name="customer_new"),
+    path("customers/<path:code>/edit/", customers.customer_edit, name="customer_edit"),
+    path("customers/<path:code>/notes/", customers.customer_note, name="customer_note"),
+    path("customers/<path:code>/sent/<int:pk>/pdf/", customers.customer_sent_pdf, name="customer_sent_pdf"),
+    path("customers/<path:code>/statement.pdf", customers.customer_statement_pdf, name="customer_statement_pdf"),
     path("customers/<path:code>/", customers.customer_detail, name="customer"),
     path("my-day/", my_day.my_day, name="my_day"),
     path("my-day/<path:code>/row/", my_day.day_row, name="day_row"),
