@@ -124,9 +124,9 @@ def bulk_send_statements(*, company, codes, actor, transport=None) -> BulkResult
     """E-mail each selected customer its statement (the financial year to today) through the same path as
     ``dues statement --email``: the SMTP server of ``DUES_SMTP_URL``, else ``.eml`` files in the outbox.
     A customer without an e-mail address (its own or a contact's) is skipped and said so."""
-    from dues.cli.statements import _recipients, _send
     from dues.core.dates import fiscal_year
     from dues.documents.statements import render_statement, statement_data
+    from dues.messaging.statements import statement_recipients, statement_send
     from dues.messaging.transports import EmailTransport
 
     require(actor, "collections.act", "send statements")
@@ -144,14 +144,14 @@ def bulk_send_statements(*, company, codes, actor, transport=None) -> BulkResult
         # drawn and sent outside any transaction (an e-mail cannot be taken back, and a long write transaction
         # would hold SQLite's lock); what went out is then recorded in one
         for c in customers:
-            to = _recipients(c)
+            to = statement_recipients(c)
             if not to:
                 result.skipped.append((c.code, "no e-mail address"))
                 continue
             data = statement_data(company, c, start, end)
             pdf = render_statement(company, c, start, end, data=data)
             try:
-                note = _send(transport, company, c, start, end, data.total_due, pdf)
+                note = statement_send(transport, company, c, start, end, data.total_due, pdf)
             except Exception as exc:  # noqa: BLE001 - one customer's failure must not stop the others
                 result.skipped.append((c.code, f"not sent: {exc}"[:120]))
                 continue
@@ -176,21 +176,25 @@ EXPORT_HEADER = ["Code", "Name", "GSTIN", "Phone", "E-mail", "Collector", "Sales
 def bulk_export(*, company, codes, actor, fmt: str) -> tuple[BulkResult, bytes, str]:
     """The selection as XLSX or CSV (balances today); text a spreadsheet would run as a formula is
     prefixed with an apostrophe. Returns the result, the file and its content type."""
+    from dues.core.ageing import NOT_DUE
     from dues.reporting.exports import csv_text, safe_cell, write_xlsx
-    from dues.web.selectors import balances_by_customer
+    from dues.reporting.selectors import ageing
 
     require(actor, "reports.view", "export customers")
     if fmt not in ("xlsx", "csv"):
         raise ValidationFailed([Problem("export as xlsx or csv", "format")])
     customers, skipped = selection(company=company, actor=actor, codes=codes)
-    balances = balances_by_customer(company=company, as_of=clock.today(), customers=customers)
+    report = ageing(company=company, as_of=clock.today(), customer_ids=[c.pk for c in customers])
+    balances = {r.key: (sum(r.buckets.values(), Decimal("0.00")),
+                        sum((v for k, v in r.buckets.items() if k != NOT_DUE), Decimal("0.00")))
+                for r in report.rows}
     rows = []
     for c in customers:
-        b = balances.get(c.code)
+        outstanding, overdue = balances.get(c.code, (Decimal("0.00"), Decimal("0.00")))
         profile = getattr(c, "collections", None)
         text = [safe_cell(v) for v in (c.code, c.name, c.gstin, c.phone, c.email, c.collector, c.salesperson,
                                        c.segment, c.region)]
-        rows.append([*text, b.outstanding if b else Decimal("0.00"), b.overdue if b else Decimal("0.00"),
+        rows.append([*text, outstanding, overdue,
                      c.credit_limit, "yes" if profile and profile.dunning_hold else "no"])
     result = BulkResult("export", done=[c.code for c in customers], skipped=skipped)
     with transaction.atomic():
