@@ -341,9 +341,13 @@ def _voucher(el, source: str) -> Voucher:
 
 
 def read_tally(path: str | Path, *, data: bytes | None = None,
-               want: tuple[str, ...] = OBJECTS) -> Iterator[Group | Ledger | VoucherType | Voucher]:
+               want: tuple[str, ...] = OBJECTS, voucher_dates: bool = False
+               ) -> Iterator[Group | Ledger | VoucherType | Voucher | date]:
     """Stream the records of one Tally XML export; raises ``TallyFormatError`` naming the file (and the
-    voucher) when it is not one, is cut short, or is in an unknown encoding."""
+    voucher) when it is not one, is cut short, or is in an unknown encoding.
+
+    ``want`` names the records to build; with ``voucher_dates`` a voucher not wanted still yields its
+    date (a cheap first pass over a Day Book)."""
     import io
 
     from defusedxml import DefusedXmlException
@@ -390,6 +394,9 @@ def read_tally(path: str | Path, *, data: bytes | None = None,
                             else:
                                 record = VoucherType(el.get("NAME", "").strip(), _t(el, "PARENT"))
                             yield record
+                        elif (el.tag == "VOUCHER" and voucher_dates and re.fullmatch(r"\d{8}", _t(el, "DATE"))
+                              and not (_yes(el, "ISCANCELLED") or _yes(el, "ISOPTIONAL"))):
+                            yield tally_date(_t(el, "DATE"))
                         if stack:
                             stack[-1].remove(el)
                         el.clear()
