@@ -509,7 +509,10 @@ def import_tally(*, paths: Iterable[str | Path], company: Company, actor=None, d
     result = TallyImportResult([p.name for p in paths], dry_run=dry_run)
     company = Company.objects.get(pk=company.pk)
     progress("reading masters")
-    masters = read_masters(paths, company)
+    try:
+        masters = read_masters(paths, company)
+    except TallyFormatError as exc:
+        raise TallyImportError(f"{exc}; nothing was imported") from None
     first = masters.first_voucher or clock.today()
     opening_day = fiscal_year(first, company.fy_start_month, company.fy_start_day).start
     try:
