@@ -259,16 +259,21 @@ class _Poster:
         self.company, self.actor, self.batch, self.customers = company, actor, batch, customers
         self.result, self.opening_day = result, opening_day
         self.pending: list[_Pending] = []
+        self.active: dict[str, TallyVoucher | None] = {}  # guid -> the version in force
         self.bill_cache: dict[tuple[str, str], tuple[str, str, Decimal]] = {}  # -> (number, side, left)
         self.used: set[str] = set()
+        self.checked: set[tuple[str, str]] = set()  # bill keys looked up in the database already
+        self.taken: set[str] = set()  # numbers known to be in use (prefetched per chunk)
+        self.free: set[str] = set()  # numbers known to be free (prefetched per chunk)
         self.cur = company.currency
 
     # -- bills and numbers ---------------------------------------------------------------------
 
     def _load_bills(self, keys: set[tuple[str, str]]) -> None:
-        missing = {k for k in keys if k not in self.bill_cache}
+        missing = {k for k in keys if k not in self.bill_cache and k not in self.checked}
         if not missing:
             return
+        self.checked |= missing
         ledgers = {k[0] for k in missing}
         names = {k[1] for k in missing}
         rows = (TallyBill.objects.filter(company=self.company, ledger__in=ledgers, name__in=names,
@@ -283,6 +288,9 @@ class _Poster:
 
     def number_for(self, base: str, salt: str) -> str:
         base = " ".join(base.split())[:40] or "TALLY"
+        if base in self.free and base not in self.used:
+            self.used.add(base)
+            return base
         candidates = [base, f"{base[:33]}~{hashlib.sha1(salt.encode()).hexdigest()[:6]}"]
         for k in range(2, 50):
             candidates.append(f"{base[:30]}~{hashlib.sha1(f'{salt}/{k}'.encode()).hexdigest()[:8]}")
@@ -291,6 +299,22 @@ class _Poster:
         number = next(c for c in candidates if c not in taken)
         self.used.add(number)
         return number
+
+    def prefetch(self, vouchers: list[Voucher], customers_ledgers) -> None:
+        """One query each for a chunk of vouchers: which numbers are taken, which bills exist."""
+        bases, keys = set(), set()
+        for v in vouchers:
+            bases.add(" ".join((v.number or v.reference or "").split())[:40])
+            for e in v.entries:
+                if e.ledger in customers_ledgers:
+                    for b in e.bills:
+                        if b.name:
+                            keys.add((e.ledger, b.name))
+                            bases.add(" ".join(b.name.split())[:40])
+        bases.discard("")
+        taken = set(Document.objects.filter(company=self.company, number__in=bases).values_list("number", flat=True))
+        self.free = bases - taken
+        self._load_bills(keys)
 
     # -- openings --------------------------------------------------------------------------------
 
@@ -445,6 +469,8 @@ class _Poster:
             links += [(led, name, item_id, amount) for item_id, led, name, amount in p.reattach]
         TallyBill.objects.bulk_create(bills)
         created = TallyVoucher.objects.bulk_create(vouchers)
+        for tv in created:
+            self.active[tv.guid] = tv
         self.pending = []
         for led, name, target, amount in links:
             self._link(led, name, target, amount)
@@ -559,7 +585,7 @@ def import_tally(*, paths: Iterable[str | Path], company: Company, actor=None, d
 def _post_vouchers(paths: list[Path], masters: Masters, poster: _Poster, result: TallyImportResult,
                    progress: Callable[[str], None]) -> None:
     company = poster.company
-    active = {}  # guid -> TallyVoucher, fetched lazily in chunks
+    active = poster.active  # guid -> TallyVoucher, fetched per chunk
 
     def current(guid: str) -> TallyVoucher | None:
         if guid not in active:
@@ -570,57 +596,81 @@ def _post_vouchers(paths: list[Path], masters: Masters, poster: _Poster, result:
     seen: dict[str, int] = {}
     for path in paths:
         progress(f"posting {path.name}")
-        for v in read_tally(path, want=("VOUCHER",)):
-            if not v.guid:
-                raise TallyImportError(f"{v.source}: voucher {v.label()} has no GUID/REMOTEID: cannot be kept in step")
-            if v.guid in seen and seen[v.guid] >= v.alterid:
-                continue  # the same voucher in two files
-            seen[v.guid] = v.alterid
-            old = current(v.guid)
-            if old is not None and old.alterid >= v.alterid:
-                result.vouchers_unchanged += 1
-                _figures(v, masters, poster, result)
-                continue
-            if v.cancelled or v.optional:
-                result.ignored += 1
-                if old is not None:  # cancelled (or made optional) in Tally since we imported it
-                    poster.replace(old, v, f"Tally voucher {v.guid} {'cancelled' if v.cancelled else 'made optional'}"
-                                           f" (ALTERID {v.alterid})")
-                    marker = TallyVoucher.objects.create(company=company, guid=v.guid[:80], alterid=v.alterid,
-                                                         vchtype=v.vchtype[:100], base_type="(cancelled)",
-                                                         number=v.number[:100], date=v.date, documents=[],
-                                                         batch=poster.batch)
-                    old.superseded_by = marker
-                    old.save(update_fields=["superseded_by"])
-                    active[v.guid] = marker
-                    result.vouchers_reversed += 1
-                continue
-            debtor_entries = _debtor_entries(v, masters, poster, result)
-            base = masters.base_type(v.vchtype)
-            if not debtor_entries and old is None:
-                continue
-            _figures(v, masters, poster, result)
-            reattach = []
-            if old is not None:
-                reattach = poster.replace(old, v, f"replaced by Tally ALTERID {v.alterid} (was {old.alterid})")
-            pending = poster.voucher(v, base, debtor_entries)
-            pending.reattach = reattach
-            if old is not None:
-                poster.add(pending)
-                poster.flush()
-                new = poster.last_created[-1]
-                old.superseded_by = new
-                old.save(update_fields=["superseded_by"])
-                audit_append(actor=poster.actor, action="tally_replace", object_type="tally_voucher",
-                             object_id=v.guid, company_id=company.pk,
-                             before={"alterid": old.alterid, "documents": old.documents},
-                             after={"alterid": v.alterid, "documents": new.documents})
-                active[v.guid] = new
-                result.vouchers_replaced += 1
-            else:
-                poster.add(pending)
-                result.vouchers_posted += 1
+        for chunk in _chunks(read_tally(path, want=("VOUCHER",)), BATCH):
+            guids = [v.guid for v in chunk if v.guid and v.guid not in active]
+            for guid in guids:
+                active[guid] = None
+            for tv in (TallyVoucher.objects.filter(company=company, guid__in=guids, superseded_by__isnull=True)
+                       .order_by("pk")):
+                active[tv.guid] = tv
+            poster.prefetch(chunk, poster.customers)
+            _post_chunk(chunk, masters, poster, result, active, current, seen)
     poster.flush()
+
+
+def _chunks(items, size: int):
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _post_chunk(chunk, masters, poster, result, active, current, seen) -> None:
+    company = poster.company
+    for v in chunk:
+        if not v.guid:
+            raise TallyImportError(f"{v.source}: voucher {v.label()} has no GUID/REMOTEID: cannot be kept in step")
+        if v.guid in seen and seen[v.guid] >= v.alterid:
+            continue  # the same voucher in two files
+        seen[v.guid] = v.alterid
+        old = current(v.guid)
+        if old is not None and old.alterid >= v.alterid:
+            result.vouchers_unchanged += 1
+            _figures(v, masters, poster, result)
+            continue
+        if v.cancelled or v.optional:
+            result.ignored += 1
+            if old is not None:  # cancelled (or made optional) in Tally since we imported it
+                poster.replace(old, v, f"Tally voucher {v.guid} {'cancelled' if v.cancelled else 'made optional'}"
+                                       f" (ALTERID {v.alterid})")
+                marker = TallyVoucher.objects.create(company=company, guid=v.guid[:80], alterid=v.alterid,
+                                                     vchtype=v.vchtype[:100], base_type="(cancelled)",
+                                                     number=v.number[:100], date=v.date, documents=[],
+                                                     batch=poster.batch)
+                old.superseded_by = marker
+                old.save(update_fields=["superseded_by"])
+                active[v.guid] = marker
+                result.vouchers_reversed += 1
+            continue
+        debtor_entries = _debtor_entries(v, masters, poster, result)
+        base = masters.base_type(v.vchtype)
+        if not debtor_entries and old is None:
+            continue
+        _figures(v, masters, poster, result)
+        reattach = []
+        if old is not None:
+            reattach = poster.replace(old, v, f"replaced by Tally ALTERID {v.alterid} (was {old.alterid})")
+        pending = poster.voucher(v, base, debtor_entries)
+        pending.reattach = reattach
+        if old is not None:
+            poster.add(pending)
+            poster.flush()
+            new = poster.last_created[-1]
+            old.superseded_by = new
+            old.save(update_fields=["superseded_by"])
+            audit_append(actor=poster.actor, action="tally_replace", object_type="tally_voucher",
+                         object_id=v.guid, company_id=company.pk,
+                         before={"alterid": old.alterid, "documents": old.documents},
+                         after={"alterid": v.alterid, "documents": new.documents})
+            active[v.guid] = new
+            result.vouchers_replaced += 1
+        else:
+            poster.add(pending)
+            result.vouchers_posted += 1
 
 
 def _debtor_entries(v: Voucher, masters: Masters, poster: _Poster, result: TallyImportResult) -> list:
