@@ -58,34 +58,39 @@ def compare(company, figures, ledgers) -> CheckReport:
     from dues.integrations.models import TallyBill, TallyMaster
 
     cur = company.currency
+    ledgers = sorted(ledgers)
     links = {t.name: t.customer for t in TallyMaster.objects.filter(company=company, kind=TallyMaster.LEDGER,
-                                                                    name__in=list(ledgers), customer__isnull=False)
+                                                                    name__in=ledgers, customer__isnull=False)
              .select_related("customer")}
+    totals: dict[tuple[int, str], Decimal] = {}
+    for customer_id, side, r in (OpenItem.objects.filter(company=company, customer__in=list(links.values()))
+                                 .values_list("customer_id", "side").annotate(r=Sum("residual"))
+                                 .values_list("customer_id", "side", "r")):
+        totals[(customer_id, side)] = r or ZERO
+    carried: dict[str, dict[str, tuple[int, str]]] = {}
+    for led, name, doc_id, side in (TallyBill.objects.filter(company=company, ledger__in=ledgers,
+                                                             document__status=Document.POSTED)
+                                    .values_list("ledger", "name", "document_id", "document__side")):
+        carried.setdefault(led, {})[name] = (doc_id, side)
+    residual = dict(OpenItem.objects.filter(document_id__in=[d for m in carried.values() for d, _ in m.values()],
+                                            reversal_of__isnull=True).values_list("document_id", "residual"))
+    by_ledger: dict[str, dict[str, Decimal]] = {}
+    for (led, name), amount in figures.bills.items():
+        by_ledger.setdefault(led, {})[name] = amount
     out = []
-    for ledger in sorted(ledgers):
+    for ledger in ledgers:
         customer = links.get(ledger)
         if customer is None:
             continue
-        sums = dict(OpenItem.objects.filter(customer=customer).values_list("side").annotate(r=Sum("residual"))
-                    .values_list("side", "r"))
-        ours = quantize((sums.get("D") or ZERO) - (sums.get("C") or ZERO), cur)
-        tally = quantize(figures.totals.get(ledger, ZERO), cur)
-        check = CustomerCheck(ledger, customer.code, tally, ours)
-        bills = {name: amount for (led, name), amount in figures.bills.items() if led == ledger}
-        carried = {tb.name: tb.document for tb in TallyBill.objects.filter(
-            company=company, ledger=ledger, document__status=Document.POSTED).select_related("document")}
-        residual = dict(OpenItem.objects.filter(document__in=list(carried.values()), reversal_of__isnull=True)
-                        .values_list("document_id", "residual"))
-        for name in sorted(set(bills) | set(carried)):
-            t = quantize(bills.get(name, ZERO), cur)
-            doc = carried.get(name)
+        ours = quantize(totals.get((customer.pk, "D"), ZERO) - totals.get((customer.pk, "C"), ZERO), cur)
+        check = CustomerCheck(ledger, customer.code, quantize(figures.totals.get(ledger, ZERO), cur), ours)
+        mine = carried.get(ledger, {})
+        for name, amount in sorted(by_ledger.get(ledger, {}).items()):
+            t = quantize(amount, cur)
             o = ZERO
-            if doc is not None:
-                o = quantize(residual.get(doc.pk, ZERO), cur) * (1 if doc.side == "D" else -1)
-            if name not in bills and name != "(opening)":
-                continue  # a bill of an earlier import the files do not mention
-            if name == "(opening)":
-                continue
+            if name in mine:
+                doc_id, side = mine[name]
+                o = quantize(residual.get(doc_id, ZERO), cur) * (1 if side == "D" else -1)
             if t != o:
                 check.bills.append((name, t, o))
         out.append(check)
