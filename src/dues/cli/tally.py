@@ -100,3 +100,35 @@ def c_limit(row):
     from decimal import Decimal
 
     return Decimal(row["credit_limit"])
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Export to other systems."""
+
+
+@export_group.command("tally")
+@click.option("--from", "start", required=True, help="first date (documents dated from it)")
+@click.option("--to", "end", required=True, help="last date")
+@click.option("-o", "--output", "target", required=True, type=click.Path(dir_okay=False), help="the XML file to write")
+@click.option("--again", is_flag=True, help="include documents exported before")
+@click.option("--ledger", "ledgers", multiple=True, metavar="ROLE=NAME",
+              help="the Tally ledger for bank, tds, charges, discount, sales_returns, interest, cgst, sgst, igst "
+                   "(remembered)")
+@click.pass_obj
+def export_tally_cmd(obj, start, end, target, again, ledgers):
+    """Receipts, credit notes and interest debit notes made in dues as a Tally import XML (each exported once)."""
+    from dues.core.dates import parse_date
+    from dues.core.errors import DuesError
+    from dues.integrations.tally.export import export_tally
+
+    changes = {}
+    for item in ledgers:
+        role, sep, name = item.partition("=")
+        if not sep or not name.strip():
+            raise DuesError(f"--ledger: {item!r} is not ROLE=NAME")
+        changes[role.strip()] = name.strip()
+    r = export_tally(company=obj.company(), start=parse_date(start), end=parse_date(end), path=target,
+                     actor=obj.user, again=again, ledgers=changes)
+    out.print(f"wrote {len(r.documents)} voucher(s) to {r.path}"
+              + (f"; {r.skipped_already} exported before (--again to include them)" if r.skipped_already else ""))

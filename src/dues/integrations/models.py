@@ -75,3 +75,28 @@ class TallyBill(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "ledger", "name"], name="tally_bill_unique")]
+
+
+class TallyLedgerMap(models.Model):
+    """The company's Tally ledger for each account dues posts to (bank, TDS, sales returns, ...)."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="tally_ledger_map")
+    role = models.CharField(max_length=30)
+    name = models.CharField(max_length=300)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "role"], name="tally_ledger_map_unique")]
+
+
+class TallyExport(models.Model):
+    """A document written to a Tally import file (the export log: each document is exported once
+    unless asked again)."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="tally_exports")
+    document = models.ForeignKey("ledger.Document", on_delete=models.PROTECT, related_name="tally_exports")
+    filename = models.CharField(max_length=500)
+    exported_at = models.DateTimeField(default=clock.now, editable=False)
+    exported_by = models.CharField(max_length=150)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "document"])]
