@@ -99,6 +99,23 @@ def test_a_higher_alterid_replaces_the_voucher_by_reversal_and_keeps_the_receipt
     assert AuditRecord.objects.filter(action="cancel", object_id=first.number).exists()
 
 
+def test_a_receipt_altered_in_tally_is_reposted_against_the_same_bill(company, files, tmp_path):
+    import_tally(paths=files, company=company, actor="test")
+    altered = voucher("g-r1", "Bank Receipt", "R/1", "20240410", "Acme Traders",
+                      entry("Acme Traders", "10800.00", True, bills(("Agst Ref", "S/1", "10800.00")))
+                      + entry("HDFC Bank", "-9800.00") + entry("TDS Receivable", "-1000.00"), alterid=9)
+    later = voucher("g-r9", "Receipt", "R/9", "20240601", "Acme Traders",
+                    entry("Acme Traders", "5310.00", True, bills(("Agst Ref", "S/2", "5310.00")))
+                    + entry("HDFC Bank", "-5310.00"))
+    r = import_tally(paths=[write(tmp_path, "again.xml", altered + later)], company=company, actor="test")
+    assert (r.vouchers_replaced, r.vouchers_posted, r.warnings) == (1, 1, [])
+    assert bill_residual("Acme Traders", "S/1") == 0 and bill_residual("Acme Traders", "S/2") == 0
+    new = Document.objects.get(pk=TallyVoucher.objects.get(guid="g-r1", superseded_by__isnull=True).documents[0])
+    assert (new.amount, new.tds, new.number != "R/1") == (D("9800.00"), D("1000.00"), True)
+    assert Document.objects.get(kind="receipt", number="R/1").status == "cancelled"
+    assert balance("Acme Traders") == D("16110.00") + D("200.00") - D("5310.00")
+
+
 def test_a_voucher_cancelled_in_tally_is_reversed(company, files, tmp_path):
     import_tally(paths=files, company=company, actor="test")
     gone = voucher("g-s2", "Sales", "S/2", "20240405", "Acme Traders",

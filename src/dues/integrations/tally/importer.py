@@ -435,6 +435,8 @@ class _Poster:
         if side == "D":
             kind = Document.INVOICE if base == "Sales" else Document.DEBIT_NOTE
             tax = min(gst_total, amount) if gst_total > 0 else None
+            if due is not None and due < v.date:
+                due = v.date
             return DocumentDraft(kind=kind, amount=amount, due_date=due, tax=tax, **common)
         if base == "Receipt" or (tds_total > 0 and base in ("Journal", "Receipt")):
             tds = min(tds_total, amount)
@@ -474,6 +476,8 @@ class _Poster:
         self.pending = []
         for led, name, target, amount in links:
             self._link(led, name, target, amount)
+            self.bill_cache.pop((led, name), None)  # its residual changed: read it again when named
+            self.checked.discard((led, name))
         self.last_created = created
 
     def _link(self, ledger: str, bill: str, target, amount: Decimal) -> None:
@@ -513,8 +517,9 @@ class _Poster:
         for d in docs:
             document_cancel(document=d, on=d.date, reason=reason, actor=self.actor)
         TallyBill.objects.filter(document__in=docs).delete()
-        for key in [k for k, val in self.bill_cache.items() if val[0] in {d.number for d in docs}]:
-            del self.bill_cache[key]
+        # allocations were undone: what is left on bills is read from the database again
+        self.bill_cache.clear()
+        self.checked.clear()
         return reattach
 
 

@@ -191,6 +191,35 @@ def _detect(head: bytes, source: str) -> str:
 # values
 
 
+class _Kids:
+    """An element's children indexed by tag in one pass (a Tally voucher has a hundred children; each
+    ``findtext`` would scan them all)."""
+
+    __slots__ = ("el", "first", "every")
+
+    def __init__(self, el):
+        self.el, self.first, self.every = el, {}, {}
+        for c in el:
+            if c.tag not in self.first:
+                self.first[c.tag] = c
+                self.every[c.tag] = [c]
+            else:
+                self.every[c.tag].append(c)
+
+    def findtext(self, tag: str):
+        c = self.first.get(tag)
+        return None if c is None else (c.text or "")
+
+    def find(self, tag: str):
+        return self.first.get(tag)
+
+    def findall(self, tag: str):
+        return self.every.get(tag, ())
+
+    def get(self, key: str, default=None):
+        return self.el.get(key, default)
+
+
 def _t(el, tag: str) -> str:
     return (el.findtext(tag) or "").strip()
 
@@ -310,6 +339,7 @@ def _ledger(el) -> Ledger:
 
 
 def _voucher(el, source: str) -> Voucher:
+    el = _Kids(el)
     guid = _t(el, "GUID") or el.get("REMOTEID", "").strip()
     number = _t(el, "VOUCHERNUMBER")
     vchtype = _t(el, "VOUCHERTYPENAME") or el.get("VCHTYPE", "").strip()
@@ -330,6 +360,7 @@ def _voucher(el, source: str) -> Voucher:
     try:
         for tag in ("ALLLEDGERENTRIES.LIST", "LEDGERENTRIES.LIST"):
             for e in el.findall(tag):
+                e = _Kids(e)
                 name = _t(e, "LEDGERNAME")
                 if not name:
                     continue
