@@ -259,6 +259,7 @@ class _Poster:
         self.company, self.actor, self.batch, self.customers = company, actor, batch, customers
         self.result, self.opening_day = result, opening_day
         self.pending: list[_Pending] = []
+        self.pending_drafts = 0
         self.active: dict[str, TallyVoucher | None] = {}  # guid -> the version in force
         self.bill_cache: dict[tuple[str, str], tuple[str, str, Decimal]] = {}  # -> (number, side, left)
         self.used: set[str] = set()
@@ -445,7 +446,8 @@ class _Poster:
 
     def add(self, p: _Pending) -> None:
         self.pending.append(p)
-        if sum(len(x.drafts) for x in self.pending) >= BATCH:
+        self.pending_drafts += len(p.drafts)
+        if self.pending_drafts >= BATCH:
             self.flush()
 
     def flush(self) -> None:
@@ -471,6 +473,7 @@ class _Poster:
             links += [(led, name, item_id, amount) for item_id, led, name, amount in p.reattach]
         TallyBill.objects.bulk_create(bills)
         created = TallyVoucher.objects.bulk_create(vouchers)
+        self.pending_drafts = 0
         for tv in created:
             self.active[tv.guid] = tv
         self.pending = []
