@@ -179,10 +179,9 @@ def test_a_difference_is_listed_by_customer_and_bill(company, files):
 def test_customers_command_lists_what_the_import_made(company, files):
     from click.testing import CliRunner
 
+    import dues.cli.documents  # noqa: F401
     import dues.cli.tally  # noqa: F401  (registers the commands)
     from dues.cli.main import cli
-
-    import dues.cli.documents  # noqa: F401
 
     result = CliRunner().invoke(cli, ["import", "tally", *files], catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -25,6 +25,7 @@ naming the voucher (type, number, date, GUID), and nothing is written.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -36,6 +37,7 @@ from pathlib import Path
 from django.db import transaction
 
 from dues import clock
+from dues import db as bulk
 from dues.audit.services import actor_name, audit_append
 from dues.companies.models import Company
 from dues.core.dates import fiscal_year
@@ -462,8 +464,7 @@ class _Poster:
         for p in self.pending:
             mine = docs[at:at + len(p.drafts)]
             at += len(p.drafts)
-            bills += [TallyBill(company=self.company, ledger=led[:300], name=name[:300], document=mine[i])
-                      for led, name, i in p.bills]
+            bills += [(self.company.pk, led[:300], name[:300], mine[i].pk) for led, name, i in p.bills]
             if p.voucher is not None:
                 v = p.voucher
                 vouchers.append(TallyVoucher(company=self.company, guid=v.guid[:80], alterid=v.alterid,
@@ -471,8 +472,16 @@ class _Poster:
                                              date=v.date, documents=[d.pk for d in mine], batch=self.batch))
             links += [(led, name, mine[i], amount) for led, name, i, amount in p.links]
             links += [(led, name, item_id, amount) for item_id, led, name, amount in p.reattach]
-        TallyBill.objects.bulk_create(bills)
-        created = TallyVoucher.objects.bulk_create(vouchers)
+        bulk.insert_rows(TallyBill._meta.db_table, ["company_id", "ledger", "name", "document_id"], bills)
+        now = clock.now()
+        for tv, pk in zip(vouchers, bulk.reserve_ids(TallyVoucher._meta.db_table, len(vouchers)), strict=True):
+            tv.pk, tv.created_at = pk, now
+        bulk.insert_rows(TallyVoucher._meta.db_table,
+                         ["id", "company_id", "guid", "alterid", "vchtype", "base_type", "number", "date", "documents",
+                          "batch_id", "superseded_by_id", "created_at"],
+                         [(tv.pk, self.company.pk, tv.guid, tv.alterid, tv.vchtype, tv.base_type, tv.number, tv.date,
+                           json.dumps(tv.documents), self.batch.pk, None, now) for tv in vouchers])
+        created = vouchers
         self.pending_drafts = 0
         for tv in created:
             self.active[tv.guid] = tv
