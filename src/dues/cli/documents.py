@@ -32,7 +32,7 @@ def _item(company, kind: str, number: str, side: str):
 
 
 @cli.command("import")
-@click.argument("kind", type=click.Choice(["customers", "invoices", "receipts", "credit-notes", "bank"]))
+@click.argument("kind", type=click.Choice(["customers", "invoices", "receipts", "credit-notes", "bank", "tally"]))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="check everything and report, write nothing")
 @click.option("--account", help="bank: the bank account code (default: matched by number, or the only one)")
@@ -43,10 +43,15 @@ def _item(company, kind: str, number: str, side: str):
 @click.option("--map", "mapping", metavar="FIELD=COLUMN,...", help="bank: CSV/XLSX columns, e.g. date=Txn Date,credit=CR")
 @click.pass_obj
 def import_cmd(obj, kind, files, dry_run, account, fmt, preset, mapping):
-    """Import customers, invoices, receipts or credit notes from CSV/XLSX files, or bank statements (each all-or-nothing)."""
+    """Import customers, invoices, receipts or credit notes from CSV/XLSX files, bank statements, or Tally XML
+    (masters and Day Book) exports (each all-or-nothing)."""
     from dues.integrations.importers import import_file
 
     company = obj.company()
+    if kind == "tally":
+        from .tally import import_tally_cmd
+
+        return import_tally_cmd(obj, company, files, dry_run=dry_run)
     if kind == "bank":
         from .bank import import_bank
 

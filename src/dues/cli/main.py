@@ -65,6 +65,7 @@ def main() -> None:
         reconcile,
         reports,
         statements,
+        tally,
         users,
     )
     from dues.cli.errors import run
