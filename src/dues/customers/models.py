@@ -28,6 +28,7 @@ class Customer(models.Model):
     collector = models.CharField(max_length=100, blank=True)
     segment = models.CharField(max_length=100, blank=True)
     region = models.CharField(max_length=100, blank=True)
+    bill_by_po = models.BooleanField(default=False, help_text="bill run: one invoice per purchase order, not per delivery")
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
