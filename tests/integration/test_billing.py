@@ -238,3 +238,88 @@ def _user(name, role):
     user = User.objects.create_user(name, password="x")
     UserRole.objects.create(user=user, role=role)
     return user
+
+
+@pytest.fixture
+def approved(book):
+    from dues.billing.services import bill_run, billing_settings_set, bills_approve
+    from dues.customers.models import Customer
+
+    Customer.objects.filter(code="C002").update(gstin="29AAGCB7383J1Z4", address="14 Peenya Industrial Area",
+                                                city="Bengaluru", pin="560058")
+    Customer.objects.filter(code="C001").update(address="Gat 12, Chakan", city="Pune")
+    billing_settings_set(company=book, values={"upi_vpa": "sahyadri@hdfcbank", "address": "Plot 7, MIDC Bhosari",
+                                               "city": "Pune", "pin": "411026",
+                                               "bank_details": "HDFC Bank, A/c 50100123456789, IFSC HDFC0000123"},
+                         actor="admin")
+    book.gstin = "27AAPFU0939F1ZV"
+    book.save()
+    run = bill_run(company=book, on=date(2026, 11, 30), actor="maker")
+    bills_approve(company=book, bills=run.bills, actor="checker")
+    from dues.billing.models import Bill
+
+    return {b.customer.code + ("-dc2" if "DC-2" in str(b.lines.first().delivery_number) else ""): b
+            for b in Bill.objects.select_related("customer")}
+
+
+def test_tax_invoice_pdf_reads_back_with_the_legal_fields(approved, book):
+    import io
+
+    from pypdf import PdfReader
+
+    from dues.documents.tax_invoice import render_tax_invoice
+
+    bill = approved["C001"]
+    text = PdfReader(io.BytesIO(render_tax_invoice(book, bill))).pages[0].extract_text()
+    for expected in ("Tax invoice", bill.number, "30-11-2026", "Patil Engineering",
+                     "GSTIN 27AAPFU0939F1ZV", "Place of supply: 27 Maharashtra", "73181500", "998719", "12,250.00",
+                     "CGST @ 9%", "1,305.00", "Round off", "17,110.00",
+                     "Rupees Seventeen Thousand One Hundred Ten Only", "sahyadri@hdfcbank", "IFSC HDFC0000123",
+                     "Plot 7, MIDC Bhosari"):
+        assert expected in text, expected
+    inter = approved["C002"]
+    text = PdfReader(io.BytesIO(render_tax_invoice(book, inter))).pages[0].extract_text()
+    assert "IGST @ 12%" in text and "Place of supply: 29 Karnataka" in text and "29AAGCB7383J1Z4" in text
+
+
+def test_einvoice_payload_is_valid_and_consistent(approved, book):
+    from dues.billing.einvoice import einvoice_payload, einvoice_problems
+
+    payload = einvoice_payload(book, approved["C002"])
+    assert payload["Version"] == "1.1" and payload["DocDtls"] == {"Typ": "INV", "No": approved["C002"].number,
+                                                                   "Dt": "30/11/2026"}
+    assert payload["BuyerDtls"]["Pos"] == "29" and payload["SellerDtls"]["Pin"] == 411026
+    assert payload["ValDtls"] == {"AssVal": 2870, "CgstVal": 0, "SgstVal": 0, "IgstVal": 344.4, "CesVal": 0,
+                                  "StCesVal": 0, "Discount": 0, "OthChrg": 0, "RndOffAmt": -0.4, "TotInvVal": 3214}
+    intra = einvoice_payload(book, approved["C001"])
+    assert einvoice_problems(intra) == []
+    intra["ItemList"][0]["CgstAmt"] += 5
+    assert any("differs from SGST" in p for p in einvoice_problems(intra))
+
+
+def test_einvoice_needs_the_addresses(book):
+    from dues.billing.einvoice import einvoice_payload
+    from dues.billing.services import bill_run, bills_approve
+
+    run = bill_run(company=book, on=date(2026, 11, 30), actor="maker")
+    bills_approve(company=book, bills=run.bills[:1], actor="checker")
+    with pytest.raises(ValidationFailed) as exc:
+        einvoice_payload(book, run.bills[0].__class__.objects.get(pk=run.bills[0].pk))
+    assert any("SellerDtls" in str(p) for p in exc.value.problems)
+    with pytest.raises(DuesError, match="only an approved"):
+        einvoice_payload(book, run.bills[1])
+
+
+def test_irp_response_is_stored_on_the_invoice(approved, book):
+    import base64
+    import json
+
+    from dues.billing.services import irp_response_import
+
+    bill = approved["C001"]
+    claims = base64.urlsafe_b64encode(json.dumps({"data": json.dumps({"DocNo": bill.number})}).encode()).decode()
+    response = {"success": True, "result": {"AckNo": 232210036754863, "AckDt": "2026-11-30 16:26:00",
+                                            "Irn": "a" * 64, "SignedQRCode": f"x.{claims}.y", "Status": "ACT"}}
+    stored = irp_response_import(company=book, response=response, actor="checker")
+    assert (stored.pk, stored.irn, stored.ack_no) == (bill.pk, "a" * 64, "232210036754863")
+    assert stored.ack_date.isoformat() == "2026-11-30T16:26:00+05:30"

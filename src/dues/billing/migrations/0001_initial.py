@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('companies', '0003_company_interest_gst'),
-        ('customers', '0004_customer_bill_by_po'),
+        ('customers', '0004_billing_fields'),
         ('ledger', '0003_alter_allocation_created_at_and_more'),
     ]
 
