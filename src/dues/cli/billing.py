@@ -110,8 +110,8 @@ def bill_approve_cmd(obj, refs, every, on, override, reason):
         limit = "none" if f.limit is None else money_text(f.limit)
         out.print(f"[red]held[/red] {r.bill.reference} {r.bill.customer.code} {money_text(r.bill.total)}: "
                   + "; ".join(r.decision.reasons)
-                  + f" [credit limit {limit}, outstanding {money_text(f.outstanding)}, other drafts "
-                    f"{money_text(f.drafts)}, this invoice {money_text(f.amount)}, exposure {money_text(f.exposure)}]",
+                  + f" (credit limit {limit}, outstanding {money_text(f.outstanding)}, other drafts "
+                    f"{money_text(f.drafts)}, this invoice {money_text(f.amount)}, exposure {money_text(f.exposure)})",
                   markup=True)
     if result.refused:
         raise DuesError(f"{len(result.refused)} draft(s) held on credit; approve them with --override --reason R "
