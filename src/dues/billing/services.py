@@ -90,8 +90,22 @@ class RunResult:
     deliveries: dict[int, list[str]]  # bill pk -> delivery numbers
 
 
+_LINE_COLUMNS = ("id", "delivery_id", "delivery__number", "delivery__po", "delivery__customer_id", "item_id",
+                 "item__name", "item__kind", "hsn", "quantity", "uom", "rate", "gst_rate", "discount_pct")
+_BILL_LINE_COLUMNS = ["id", "bill_id", "delivery_line_id", "delivery_number", "position", "item_id", "description",
+                      "hsn", "is_service", "quantity", "uom", "rate", "discount_pct", "gross", "discount", "taxable",
+                      "gst_rate", "cgst", "sgst", "igst"]
+
+
 def bill_run(*, company: Company, on: date, customer=None, actor=None) -> RunResult:
-    """Make DRAFT bills of every unbilled delivery line dated on or before ``on``."""
+    """Make DRAFT bills of every unbilled delivery line dated on or before ``on``.
+
+    Set-based: one query reads the unbilled lines as tuples, bills and lines are written with
+    multi-row inserts under reserved ids (no model instance per line), audit records in one append.
+    """
+    from dues import db as bulk
+    from dues.customers.models import Customer
+
     require(actor, "billing.run", "run billing")
     who = actor_name(actor)
     cur = company.currency
@@ -99,51 +113,50 @@ def bill_run(*, company: Company, on: date, customer=None, actor=None) -> RunRes
         company = Company.objects.select_for_update(no_key=True).get(pk=company.pk)
         qs = (DeliveryLine.objects.filter(delivery__company=company, delivery__date__lte=on,
                                           bill_line__isnull=True)
-              .select_related("delivery", "delivery__customer", "item")
               .order_by("delivery__customer__code", "delivery__date", "delivery__number", "position"))
         if customer is not None:
             qs = qs.filter(delivery__customer=customer)
-        groups: dict[tuple, list[DeliveryLine]] = defaultdict(list)
-        for ln in qs:
-            d = ln.delivery
-            key = (d.customer_id, "po", d.po) if d.customer.bill_by_po and d.po else (d.customer_id, "d", d.number)
-            groups[key].append(ln)
+        rows = list(qs.values_list(*_LINE_COLUMNS))
+        customers = {c.pk: c for c in Customer.objects.filter(pk__in={r[4] for r in rows})}
+        groups: dict[tuple, list[tuple]] = defaultdict(list)
+        for r in rows:
+            cust = customers[r[4]]
+            key = (r[4], "po", r[3]) if cust.bill_by_po and r[3] else (r[4], "d", r[2])
+            groups[key].append(r)
         now = clock.now()
         bills: list[Bill] = []
-        lines_of: list[list[BillLine]] = []
+        line_rows: list[list] = []
+        deliveries: list[list[str]] = []
         for lines in groups.values():
-            cust = lines[0].delivery.customer
+            cust = customers[lines[0][4]]
             intra = is_intra_state(company.state_code, cust.state_code)
-            bill_lines = []
             priced = []
-            for pos, ln in enumerate(lines, start=1):
-                p = price_line(ln.quantity, ln.rate, ln.discount_pct, ln.gst_rate, intra, cur)
+            start = len(line_rows)
+            for pos, (lid, _, dnum, _, _, item_id, name, kind, hsn, qty, uom, rate, gst, disc) in enumerate(lines, 1):
+                p = price_line(qty, rate, disc, gst, intra, cur)
                 priced.append(p)
-                bill_lines.append(BillLine(
-                    delivery_line=ln, delivery_number=ln.delivery.number, position=pos, item=ln.item,
-                    description=ln.item.name, hsn=ln.hsn, is_service=ln.item.kind == "service", quantity=ln.quantity,
-                    uom=ln.uom, rate=ln.rate, discount_pct=ln.discount_pct, gross=p.gross, discount=p.discount,
-                    taxable=p.taxable, gst_rate=ln.gst_rate, cgst=p.tax.cgst, sgst=p.tax.sgst, igst=p.tax.igst))
+                line_rows.append([None, None, lid, dnum, pos, item_id, name, hsn, kind == "service", qty, uom, rate,
+                                  disc, p.gross, p.discount, p.taxable, gst, p.tax.cgst, p.tax.sgst, p.tax.igst])
             t = invoice_totals(priced)
-            bills.append(Bill(company=company, customer=cust, date=on, po=lines[0].delivery.po,
-                              place_of_supply=cust.state_code or company.state_code, currency=cur, taxable=t.taxable,
-                              cgst=t.cgst, sgst=t.sgst, igst=t.igst, round_off=t.round_off, total=t.total,
-                              created_at=now, created_by=who))
-            lines_of.append(bill_lines)
-        Bill.objects.bulk_create(bills, batch_size=2000)
-        if bills and bills[0].pk is None:
-            raise DuesError("the database did not return the new bills' ids")
-        flat = []
-        for b, bl in zip(bills, lines_of, strict=True):
-            for x in bl:
-                x.bill = b
-                flat.append(x)
-        BillLine.objects.bulk_create(flat, batch_size=2000)
-        deliveries = {b.pk: list(dict.fromkeys(x.delivery_number for x in bl)) for b, bl in zip(bills, lines_of,
-                                                                                                 strict=True)}
+            bill = Bill(company=company, customer=cust, date=on, po=lines[0][3],
+                        place_of_supply=cust.state_code or company.state_code, currency=cur, taxable=t.taxable,
+                        cgst=t.cgst, sgst=t.sgst, igst=t.igst, round_off=t.round_off, total=t.total,
+                        created_at=now, created_by=who)
+            bill._line_span = (start, len(line_rows))
+            bills.append(bill)
+            deliveries.append(list(dict.fromkeys(r[2] for r in lines)))
+        for bill, pk in zip(bills, bulk.reserve_ids(Bill._meta.db_table, len(bills)), strict=True):
+            bill.pk = pk
+            for row in line_rows[bill._line_span[0]:bill._line_span[1]]:
+                row[1] = pk
+        for row, pk in zip(line_rows, bulk.reserve_ids(BillLine._meta.db_table, len(line_rows)), strict=True):
+            row[0] = pk
+        bulk.insert_instances(Bill, bills)
+        bulk.insert_rows(BillLine._meta.db_table, _BILL_LINE_COLUMNS, line_rows)
+        by_bill = {b.pk: d for b, d in zip(bills, deliveries, strict=True)}
         audit_append_many([AuditEntry(who, "draft", "bill", b.reference, company.pk, None,
-                                      {**b.audit_state(), "deliveries": deliveries[b.pk]}) for b in bills])
-    return RunResult(bills, deliveries)
+                                      {**b.audit_state(), "deliveries": by_bill[b.pk]}) for b in bills])
+    return RunResult(bills, by_bill)
 
 
 @dataclass
