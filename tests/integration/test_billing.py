@@ -18,6 +18,7 @@ CONTRACTS = """customer,item,rate,valid_from,valid_to,discount_pct
 C001,BOLT,12.50,2026-04-01,2027-03-31,2
 C002,PIPE,410,2026-04-01,,
 """
+TODAY = date(2026, 12, 6)  # the credit check's "today" (approval reads the clock otherwise)
 DELIVERIES = """delivery,customer,date,item,hsn,qty,uom,rate,gst_rate,discount_pct,po
 DC-1,C001,2026-11-20,BOLT,,1000,NOS,,,,PO-7
 DC-1,C001,2026-11-20,SVC,,3,HRS,750,18,,PO-7
@@ -135,7 +136,7 @@ def test_drafts_are_not_receivables_until_approved(book):
     assert not Document.objects.exists() and not OpenItem.objects.exists()
     c1 = Customer.objects.get(code="C001")
     assert outstanding(company=book, customer=c1, as_of=date(2026, 12, 6)) == []
-    result = bills_approve(company=book, bills=run.bills, actor="checker")
+    result = bills_approve(company=book, as_of=TODAY, bills=run.bills, actor="checker")
     assert len(result.approved) == 3 and not result.refused
     numbers = sorted(b.number for b in result.approved)
     assert numbers == ["INV/2627/0001", "INV/2627/0002", "INV/2627/0003"]
@@ -152,7 +153,7 @@ def test_round_off_is_posted_to_the_round_off_account(book):
     from dues.ledger.models import JournalLine
 
     run = bill_run(company=book, on=date(2026, 11, 30), actor="maker")
-    bills_approve(company=book, bills=run.bills, actor="checker")
+    bills_approve(company=book, as_of=TODAY, bills=run.bills, actor="checker")
     lines = JournalLine.objects.filter(account__role="round_off")
     assert sum(ln.debit - ln.credit for ln in lines) == Decimal("0.40") - Decimal("0.11")
 
@@ -170,7 +171,7 @@ def test_credit_limit_refuses_then_audited_override(book, post):
     decision = check(c1, Decimal(17110), date(2026, 12, 6))
     assert not decision.allowed and decision.figures.outstanding == Decimal("40000.00")
     assert decision.figures.drafts == Decimal("21366.00") and decision.figures.limit == Decimal(50000)
-    result = bills_approve(company=book, bills=run.bills, actor="checker")
+    result = bills_approve(company=book, as_of=TODAY, bills=run.bills, actor="checker")
     # DC-1 (17,110) goes over the limit; DC-2 (4,256) fits: 40,000 + 4,256 <= 50,000
     assert [b.total for b in result.approved] == [Decimal(4256)] and len(result.refused) == 1
     assert result.refused[0].decision.reasons[0] == (
@@ -179,8 +180,8 @@ def test_credit_limit_refuses_then_audited_override(book, post):
     held = Bill.objects.get(status="draft", number__isnull=True)
     assert held.held_reason.startswith("credit limit 50,000.00 exceeded")
     with pytest.raises(PermissionDenied):
-        bills_approve(company=book, bills=[held], actor=_user("billy", "billing"), override_reason="rush")
-    result = bills_approve(company=book, bills=[held], actor=_user("mona", "ar_manager"),
+        bills_approve(company=book, as_of=TODAY, bills=[held], actor=_user("billy", "billing"), override_reason="rush")
+    result = bills_approve(company=book, as_of=TODAY, bills=[held], actor=_user("mona", "ar_manager"),
                            override_reason="MD approved")
     assert len(result.approved) == 1 and Bill.objects.get(pk=held.pk).reason == "MD approved"
     overrides = AuditRecord.objects.filter(action="credit_override")
@@ -194,7 +195,7 @@ def test_overdue_invoice_holds_approval(book, post):
     c2 = Customer.objects.get(code="C002")
     post("invoice", "OLD-2", c2, "2026-08-01", 100)  # due 31-08: 97 days overdue on 06-12
     run = bill_run(company=book, on=date(2026, 11, 30), customer=c2, actor="maker")
-    result = bills_approve(company=book, bills=run.bills, actor="checker")
+    result = bills_approve(company=book, as_of=TODAY, bills=run.bills, actor="checker")
     assert result.refused and "days overdue (allowed 30 days)" in result.refused[0].decision.reasons[0]
 
 
@@ -205,7 +206,7 @@ def test_four_eyes_and_rejection(book):
     billing_settings_set(company=book, values={"four_eyes": "on"}, actor="admin")
     run = bill_run(company=book, on=date(2026, 11, 30), actor="maker")
     with pytest.raises(PermissionDenied, match="four-eyes"):
-        bills_approve(company=book, bills=run.bills[:1], actor="maker")
+        bills_approve(company=book, as_of=TODAY, bills=run.bills[:1], actor="maker")
     with pytest.raises(DuesError, match="needs a reason"):
         bill_reject(bill=run.bills[0], reason=" ", actor="checker")
     bill_reject(bill=run.bills[0], reason="wrong rate", actor="checker")
@@ -221,8 +222,8 @@ def test_numbers_are_gapless_per_fiscal_year_and_at_most_16(book):
 
     billing_settings_set(company=book, values={"prefix": "SIS/{fy}/"}, actor="admin")
     run = bill_run(company=book, on=date(2026, 11, 30), actor="maker")
-    bills_approve(company=book, bills=run.bills[:1], actor="checker")
-    bills_approve(company=book, bills=run.bills[1:], actor="checker")
+    bills_approve(company=book, as_of=TODAY, bills=run.bills[:1], actor="checker")
+    bills_approve(company=book, as_of=TODAY, bills=run.bills[1:], actor="checker")
     assert sorted(Bill.objects.values_list("number", flat=True)) == ["SIS/2627/0001", "SIS/2627/0002", "SIS/2627/0003"]
     with pytest.raises(DuesError):
         billing_settings_set(company=book, values={"prefix": "A-VERY-LONG-PREFIX/"}, actor="admin")
@@ -255,7 +256,7 @@ def approved(book):
     book.gstin = "27AAPFU0939F1ZV"
     book.save()
     run = bill_run(company=book, on=date(2026, 11, 30), actor="maker")
-    bills_approve(company=book, bills=run.bills, actor="checker")
+    bills_approve(company=book, as_of=TODAY, bills=run.bills, actor="checker")
     from dues.billing.models import Bill
 
     return {b.customer.code + ("-dc2" if "DC-2" in str(b.lines.first().delivery_number) else ""): b
@@ -302,7 +303,7 @@ def test_einvoice_needs_the_addresses(book):
     from dues.billing.services import bill_run, bills_approve
 
     run = bill_run(company=book, on=date(2026, 11, 30), actor="maker")
-    bills_approve(company=book, bills=run.bills[:1], actor="checker")
+    bills_approve(company=book, as_of=TODAY, bills=run.bills[:1], actor="checker")
     with pytest.raises(ValidationFailed) as exc:
         einvoice_payload(book, run.bills[0].__class__.objects.get(pk=run.bills[0].pk))
     assert any("SellerDtls" in str(p) for p in exc.value.problems)
