@@ -59,3 +59,15 @@ def test_billing_user_cannot_override_and_maker_cannot_decide(client, queue):
 def test_sales_and_collectors_do_not_see_billing(client, queue):
     client.force_login(_user("pooja", "collector"))
     assert client.get("/billing/").status_code == 403
+
+
+def test_irn_window_and_old_unbilled_deliveries_are_flagged(book):  # noqa: F811
+    from dues.billing.selectors import irn_due, unbilled_old
+    from dues.billing.services import bill_run, bills_approve
+
+    today = date(2026, 12, 22)
+    assert [d["number"] for d in unbilled_old(company=book, today=today)] == ["DC-1", "DC-2", "DC-3"]  # 25+ days
+    run = bill_run(company=book, on=date(2026, 11, 26), actor="maker")
+    bills_approve(company=book, bills=run.bills, actor="checker", as_of=today)
+    late = irn_due(company=book, today=today)
+    assert len(late) == 3 and {b.days_left for b in late} == {4} and unbilled_old(company=book, today=today) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, timedelta
 
 from django.db.models import QuerySet
 
@@ -40,3 +41,30 @@ def bills_list(*, company, status: str | None = Bill.DRAFT, customers: QuerySet 
 
 def bill_lines(bill: Bill) -> list[BillLine]:
     return list(bill.lines.order_by("position"))
+
+
+IRN_WINDOW_DAYS = 30  # turnover of 10 crore or more: no IRN for a document older than 30 days (from 1 April 2025)
+WARN_AFTER_DAYS = 25
+
+
+def irn_due(*, company, today: date, warn_after: int = WARN_AFTER_DAYS) -> list[Bill]:
+    """Approved invoices without an IRN that are ``warn_after`` days old or more, oldest first, each
+    with ``days_left`` before the 30-day reporting window closes (negative: already closed)."""
+    bills = list(Bill.objects.filter(company=company, status=Bill.APPROVED, irn="",
+                                     date__lte=today - timedelta(days=warn_after))
+                 .select_related("customer").order_by("date", "number"))
+    for b in bills:
+        b.days_left = IRN_WINDOW_DAYS - (today - b.date).days
+    return bills
+
+
+def unbilled_old(*, company, today: date, warn_after: int = WARN_AFTER_DAYS) -> list[dict]:
+    """Delivery challans with a line still unbilled ``warn_after`` days or more after delivery: their
+    invoice would be late for the IRN window."""
+    from .models import Delivery
+
+    rows = (Delivery.objects.filter(company=company, date__lte=today - timedelta(days=warn_after),
+                                    lines__bill_line__isnull=True)
+            .distinct().select_related("customer").order_by("date", "number"))
+    return [{"number": d.number, "customer": d.customer, "date": d.date, "age": (today - d.date).days}
+            for d in rows]

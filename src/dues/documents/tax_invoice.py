@@ -54,9 +54,9 @@ def render_tax_invoice(company, bill, *, settings=None, lines=None) -> bytes:
     supplier.append(f"GSTIN {esc(company.gstin) or '—'}")
     supplier.append(f"State {esc(_state_name(company.state_code))} (code {esc(company.state_code)})")
     buyer = ["<b>Buyer (bill to)</b>", f"<b>{esc(customer.name)}</b>", f"Customer code {esc(customer.code)}"]
-    contact = next((c for c in customer.contacts.all()), None) if customer.pk else None
-    if contact is not None and contact.role:
-        buyer.append(f"Attn. {esc(contact.name)}")
+    address = ", ".join(x for x in (customer.address, customer.city, customer.pin) if x)
+    if address:
+        buyer.append(esc(address))
     buyer.append(f"GSTIN {esc(customer.gstin) or 'unregistered'}")
     buyer.append(f"State {esc(_state_name(customer.state_code))} (code {esc(customer.state_code)})")
     pos = bill.place_of_supply

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 
 from dues import clock
 from dues.billing.models import Bill
-from dues.billing.selectors import bills_list
+from dues.billing.selectors import bills_list, irn_due, unbilled_old
 from dues.billing.services import bill_reject, billing_settings, bills_approve
 from dues.companies.models import Company
 from dues.core.errors import DuesError, PermissionDenied
@@ -40,7 +40,8 @@ def billing_queue(request: HttpRequest, company: Company) -> HttpResponse:
     recent = bills_list(company=company, status=None, customers=_visible(request, company))
     recent = [b for b in reversed(recent) if b.status != Bill.DRAFT][:20]
     context = base_context(company, today, "", "billing")
-    context.update({"drafts": drafts, "recent": recent, "settings": settings,
+    context.update({"irn_due": irn_due(company=company, today=today),
+                    "unbilled_old": unbilled_old(company=company, today=today), "drafts": drafts, "recent": recent, "settings": settings,
                     "may_approve": can(request.user, "billing.approve"),
                     "may_override": can(request.user, "credit.override")})
     return render(request, "web/billing/queue.html", context)
