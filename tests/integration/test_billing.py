@@ -324,3 +324,21 @@ def test_irp_response_is_stored_on_the_invoice(approved, book):
     stored = irp_response_import(company=book, response=response, actor="checker")
     assert (stored.pk, stored.irn, stored.ack_no) == (bill.pk, "a" * 64, "232210036754863")
     assert stored.ack_date.isoformat() == "2026-11-30T16:26:00+05:30"
+
+
+def test_tax_invoices_render_in_worker_processes(approved, book):
+    from dues.billing.models import Bill
+    from dues.documents.tax_invoice import render_tax_invoices
+
+    bills = list(Bill.objects.filter(status="approved").select_related("customer").order_by("pk"))
+    pdfs = render_tax_invoices(book, bills, workers=2)
+    assert len(pdfs) == len(bills) == 3 and all(p.startswith(b"%PDF") for p in pdfs)
+    assert Bill.objects.filter(status="approved").count() == 3  # the parent's connection still works
+
+
+def test_bench_billing_small(company):
+    from dues.bench import billing
+
+    result = billing.run(company=company, lines=60, pdfs=3, seed=1)
+    assert result["delivery_lines"] == 60 and result["drafts"] > 10 and result["pdfs"] == 3
+    assert result["pool_pdfs_per_second"] > 0

@@ -123,3 +123,29 @@ def render_tax_invoice(company, bill, *, settings=None, lines=None) -> bytes:
                      subject=f"Tax invoice {number} to {customer.name}",
                      footer=f"{company.name} · tax invoice {number} · {customer.code} {customer.name}",
                      running=f"Tax invoice {number} · {customer.code} {customer.name}")
+
+
+def _render_one(company, bill, settings, lines) -> bytes:
+    return render_tax_invoice(company, bill, settings=settings, lines=lines)
+
+
+def render_tax_invoices(company, bills: list, *, workers: int | None = None) -> list[bytes]:
+    """Tax invoice PDFs of ``bills`` (their customer and lines already read), in order.
+
+    The figures are read here; the PDFs are drawn in worker processes (``DUES_RENDER_WORKERS``, default
+    the CPU count; 1 draws them in this process), as statements are: ReportLab holds the GIL.
+    """
+    from dues.billing.services import billing_settings
+
+    from .pdf import register_fonts
+    from .render_pool import _pool, render_workers
+
+    settings = billing_settings(company)
+    jobs = [(b, sorted(b.lines.all(), key=lambda ln: ln.position)) for b in bills]
+    workers = workers or render_workers()
+    if workers <= 1 or len(jobs) < 2:
+        return [render_tax_invoice(company, b, settings=settings, lines=lines) for b, lines in jobs]
+    register_fonts()  # once, before the fork: every worker inherits the parsed fonts
+    with _pool(workers) as pool:
+        futures = [pool.submit(_render_one, company, b, settings, lines) for b, lines in jobs]
+        return [f.result() for f in futures]
