@@ -342,3 +342,11 @@ def test_bench_billing_small(company):
     result = billing.run(company=company, lines=60, pdfs=3, seed=1)
     assert result["delivery_lines"] == 60 and result["drafts"] > 10 and result["pdfs"] == 3
     assert result["pool_pdfs_per_second"] > 0
+
+
+def test_customers_carry_a_billing_address(company, make_customer):
+    c = make_customer("C009", address="Gat 12, Chakan", city="Pune", pin="410501")
+    assert (c.address, c.city, c.pin) == ("Gat 12, Chakan", "Pune", "410501")
+    assert c.audit_state()["pin"] == "410501"
+    with pytest.raises(ValidationFailed, match="not a six-digit PIN code"):
+        make_customer("C010", pin="12345")
