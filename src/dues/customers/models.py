@@ -28,6 +28,10 @@ class Customer(models.Model):
     collector = models.CharField(max_length=100, blank=True)
     segment = models.CharField(max_length=100, blank=True)
     region = models.CharField(max_length=100, blank=True)
+    address = models.CharField(max_length=300, blank=True, help_text="billing address (printed on tax invoices)")
+    city = models.CharField(max_length=100, blank=True)
+    pin = models.CharField(max_length=6, blank=True, help_text="PIN code")
+    bill_by_po = models.BooleanField(default=False, help_text="bill run: one invoice per purchase order, not per delivery")
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
@@ -52,6 +56,7 @@ class Customer(models.Model):
             "credit_limit": None if self.credit_limit is None else f"{self.credit_limit:.2f}",
             "credit_days": self.credit_days, "salesperson": self.salesperson, "collector": self.collector,
             "segment": self.segment, "region": self.region,
+            **{k: getattr(self, k) for k in ("address", "city", "pin") if getattr(self, k)},
         }
 
 

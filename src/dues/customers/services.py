@@ -22,7 +22,7 @@ from dues.users.permissions import can, require
 from .models import Contact, Customer, CustomerNote, contact_role
 
 FIELDS = ("code", "name", "gstin", "pan", "tan", "state_code", "email", "phone", "credit_limit", "credit_days",
-          "salesperson", "collector", "segment", "region", "terms_kind", "terms_days", "aliases")
+          "salesperson", "collector", "segment", "region", "terms_kind", "terms_days", "aliases", "address", "city", "pin")
 
 
 @dataclass
@@ -46,6 +46,9 @@ class CustomerData:
     terms_kind: str = NET
     terms_days: int = 30
     aliases: list[str] = field(default_factory=list)
+    address: str = ""
+    city: str = ""
+    pin: str = ""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -69,8 +72,14 @@ def customer_clean(raw: Mapping[str, object], *, company: Company, row: int | No
     if not name:
         bad("name", "is required")
     data = CustomerData(code=code, name=name)
-    for key in ("email", "phone", "salesperson", "collector", "segment", "region"):
+    for key in ("email", "phone", "salesperson", "collector", "segment", "region", "address", "city"):
         setattr(data, key, text(key))
+    data.address, data.city = data.address[:300], data.city[:100]
+    if text("pin"):
+        if len(text("pin")) == 6 and text("pin").isdigit() and text("pin")[0] != "0":
+            data.pin = text("pin")
+        else:
+            bad("pin", f"{text('pin')!r} is not a six-digit PIN code")
     if data.email:
         for address in data.email.replace(";", ",").split(","):
             try:

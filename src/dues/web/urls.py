@@ -4,6 +4,7 @@ from django.urls import path
 from .views import (
     audit,
     auth,
+    billing,
     bulk,
     cash,
     collections,
@@ -76,6 +77,9 @@ urlpatterns = [
     path("ageing/items/", reports.ageing_items_view, name="ageing_items"),
     path("imports/", imports.imports, name="imports"),
     path("audit/", audit.audit_log, name="audit"),
+    path("billing/", billing.billing_queue, name="billing"),
+    path("billing/<int:pk>/decide/", billing.billing_decide, name="billing_decide"),
+    path("billing/<int:pk>/pdf/", billing.billing_pdf, name="billing_pdf"),
     # cash application workbench (bank lines, proposals, accept / change / ignore, bulk, run, upload)
     path("cash/", cash.workbench, name="cash"),
     path("cash/run/", cash.run, name="cash_run"),
