@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "dues.collections",
     "dues.reconciliation",
     "dues.users",
+    "dues.jobs",
     "dues.web",
 ]
 

@@ -60,6 +60,7 @@ def main() -> None:
         demo,
         documents,
         interest,
+        jobs,
         ledger,
         policy,
         reconcile,

@@ -11,6 +11,7 @@ from .views import (
     documents,
     dunning_policies,
     imports,
+    jobs,
     message_templates,
     receipts,
     reconcile,
@@ -54,6 +55,7 @@ urlpatterns = [
     path("ageing/", reports.ageing_report, name="ageing"),
     path("ageing/items/", reports.ageing_items_view, name="ageing_items"),
     path("imports/", imports.imports, name="imports"),
+    path("jobs/", jobs.jobs_page, name="jobs"),
     path("audit/", audit.audit_log, name="audit"),
     # cash application workbench (bank lines, proposals, accept / change / ignore, bulk, run, upload)
     path("cash/", cash.workbench, name="cash"),
