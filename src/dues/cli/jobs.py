@@ -13,7 +13,8 @@ from .output import print_json, table
 @cli.command()
 @click.option("--once", is_flag=True, help="claim due slots, run every queued job here, and exit (cron-style)")
 @click.option("--threads", default=2, show_default=True, help="worker threads of the Huey consumer")
-def worker(once, threads):
+@click.option("--parent", type=int, hidden=True, help="stop when this process is gone (the demo's web server)")
+def worker(once, threads, parent):
     """Run jobs and schedules: the Huey consumer (SQLite queue by default, DUES_JOBS_QUEUE=redis://... to share
     one queue between machines). Each minute it claims every schedule's due slot (once, whatever the number of
     workers), retries runs whose worker died, and runs what is queued; see docs/jobs.md."""
@@ -25,7 +26,7 @@ def worker(once, threads):
         return
     click.echo(f"dues worker {services.worker_name()}: {threads} thread(s), queue "
                f"{engine.queue_url() or 'SQLite (DUES_HOME/jobs-queue.sqlite3)'}")
-    engine.consume(workers=threads)
+    engine.consume(workers=threads, parent=parent)
 
 
 @cli.group("schedule")
@@ -189,3 +190,13 @@ def report(obj, kind, on, region, salesperson, target, output):
                               params=params)
     Path(output).write_bytes(reports.render_pdf(pack) if suffix == ".pdf" else reports.render_xlsx(pack))
     click.echo(f"wrote {output}")
+
+
+def spawn_worker(db_url: str | None):
+    """Start ``dues worker`` as a child process on the same database (the demo runs it beside the web app)."""
+    import os
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "dues.cli.main"] + (["--db", db_url] if db_url else []) + ["worker", "--parent", str(os.getpid())]
+    return subprocess.Popen(args, env=dict(os.environ))

@@ -77,8 +77,24 @@ def dispatch() -> int:
     return len(ids)
 
 
-def consume(workers: int = 2) -> None:
+def _stop_with(parent: int) -> None:
+    """Stop this worker when the process that started it is gone (the demo killed without Ctrl+C)."""
+    import signal
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(2)
+        os.kill(os.getpid(), signal.SIGINT)  # Huey's consumer stops gracefully on SIGINT
+
+    threading.Thread(target=watch, name="dues-parent-watch", daemon=True).start()
+
+
+def consume(workers: int = 2, parent: int | None = None) -> None:
     """Run the Huey consumer (worker threads plus the periodic scheduler) until stopped."""
+    if parent:
+        _stop_with(parent)
     dispatch()  # at start: no need to wait a minute for the first tick
     consumer = huey().create_consumer(workers=workers, worker_type="thread", periodic=True, check_worker_health=True,
                                       initial_delay=0.2, max_delay=2.0)

@@ -362,3 +362,18 @@ def run_pending(*, worker: str | None = None, limit: int | None = None) -> int:
         if execute(run_id, worker=worker) is not None:
             done += 1
     return done
+
+
+DEMO_RECIPIENTS = "@ar_manager, management@sahyadri.example"
+
+
+def schedules_demo(actor) -> None:
+    """The demo's schedules: the standard ones, reports to the management mailbox; the dunning run and
+    the month-end pack left disabled (an admin turns them on on the jobs page), so starting the demo
+    mails no customer. The daily report's latest slot is claimed at the worker's first tick: it lands
+    in the outbox (or the SMTP server of ``DUES_SMTP_URL``) a few seconds after the demo starts."""
+    schedules_seed(actor)
+    for name in ("daily-report", "weekly-pack"):
+        schedule_set(name=name, actor=actor, recipients=DEMO_RECIPIENTS)
+    for name in ("dunning-run", "month-end-pack"):
+        schedule_set(name=name, actor=actor, enabled=False)
