@@ -17,6 +17,7 @@ from dues.users.permissions import can
 from .common import base_context, desk_view
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+BADGE = {"done": "settled", "failed": "partial", "queued": "open", "running": "open"}  # dues.css's badges
 EDIT = "collections.policies"  # admin and AR manager
 
 
@@ -69,7 +70,8 @@ def jobs_page(request: HttpRequest, company: Company) -> HttpResponse:
         _, nxt = schedule_slots(s, now)
         last = s.runs.order_by("-queued_at", "-id").first()
         schedules.append({"s": s, "next": nxt if s.enabled else None, "last": last, "params": _params_text(s.params),
-                          "job_name": dict(JOBS).get(s.job, s.job), "weekday_name": WEEKDAYS[s.weekday % 7]})
+                          "job_name": dict(JOBS).get(s.job, s.job), "weekday_name": WEEKDAYS[s.weekday % 7],
+                          "badge": BADGE.get(last.status, "open") if last else ""})
     runs = list(JobRun.objects.select_related("schedule")[:30])
     unconfirmed: dict[int, list[str]] = {}
     for run_id, key in (JobEffect.objects.filter(run__in=runs, status=SENDING).exclude(run__status="running")
@@ -77,6 +79,7 @@ def jobs_page(request: HttpRequest, company: Company) -> HttpResponse:
         unconfirmed.setdefault(run_id, []).append(key)
     for run in runs:
         run.unconfirmed = ", ".join(unconfirmed.get(run.id, []))
+        run.badge = BADGE.get(run.status, "open")
     context = base_context(company, clock.today(), "", "jobs")
     context.update({"schedules": schedules, "runs": runs, "editor": editor, "jobs": dict(JOBS), "every": EVERY})
     return render(request, "web/jobs/jobs.html", context)
