@@ -299,3 +299,40 @@ def test_report_command_writes_pdf_and_xlsx(company, book, tmp_path):
         assert result.exit_code == 0, result.output
         assert (tmp_path / name).stat().st_size > 1000
     assert date.fromisoformat(book.today.isoformat())
+
+
+@pytest.fixture
+def redis_queue(monkeypatch):
+    """The Huey queue on Redis (database 5), emptied before and after."""
+    import redis
+
+    from dues.jobs import engine
+
+    url = "redis://127.0.0.1:6379/5"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    monkeypatch.setenv("DUES_JOBS_QUEUE", url)
+    engine.huey.cache_clear()
+    h = engine.huey()
+    h.flush()
+    yield h
+    h.flush()
+    engine.huey.cache_clear()
+
+
+def test_the_redis_queue_carries_run_ids_and_a_run_enqueued_twice_runs_once(company, book, smtp, redis_queue):
+    from dues.jobs import engine
+    from dues.jobs.models import DONE, JobRun
+    from dues.jobs.services import schedule_set
+
+    schedule_set(name="daily-report", actor="test", job="daily_report", hour=0, minute=0, recipients="md@example.com")
+    assert engine.dispatch() == 1
+    assert engine.dispatch() == 1  # still queued: enqueued again, as a second worker's tick would
+    assert len(redis_queue) == 2
+    results = []
+    while (task := redis_queue.dequeue()) is not None:
+        results.append(redis_queue.execute(task))
+    assert results == [DONE, None]
+    assert JobRun.objects.get().status == DONE and len(smtp.to("md@example.com")) == 1
