@@ -41,15 +41,19 @@ def huey():
 
 
 def _register(h) -> None:
-    from django.db import close_old_connections
+    from django.db import close_old_connections, connection
+
+    def tidy():  # a worker thread's broken or stale connection is replaced (never one inside a transaction)
+        if not connection.in_atomic_block:
+            close_old_connections()
 
     @h.pre_execute()
     def _fresh_connection(task):
-        close_old_connections()
+        tidy()
 
     @h.post_execute()
     def _release_connection(task, task_value, exc):
-        close_old_connections()
+        tidy()
 
     @h.task(name="dues.jobs.run")
     def run(run_id: int):
