@@ -336,3 +336,34 @@ def test_the_redis_queue_carries_run_ids_and_a_run_enqueued_twice_runs_once(comp
         results.append(redis_queue.execute(task))
     assert results == [DONE, None]
     assert JobRun.objects.get().status == DONE and len(smtp.to("md@example.com")) == 1
+
+
+def test_bank_pickup_imports_the_folder_once_and_month_end_mails_the_close_pack(company, book, smtp, tmp_path):
+    from dues.banking.models import BankLine
+    from dues.jobs.models import DONE, FAILED
+    from dues.jobs.services import execute, run_now, schedule_set
+
+    from .conftest import STATEMENT
+
+    folder = tmp_path / "bank-in"
+    schedule_set(name="bank-pickup", actor="test", job="bank_pickup", every="hourly", minute=15,
+                 params={"folder": str(folder), "preset": "hdfc"})
+    assert execute(run_now(schedule="bank-pickup", actor="test").id) == FAILED  # no folder yet
+    folder.mkdir()
+    (folder / "june.csv").write_text(STATEMENT)
+    run = run_now(schedule="bank-pickup", actor="test")
+    assert execute(run.id) == DONE
+    run.refresh_from_db()
+    assert run.result == "imported 1 statement file(s)" and (folder / "done" / "june.csv").exists()
+    lines = BankLine.objects.count()
+    assert lines == 4
+    assert execute(run_now(schedule="bank-pickup", actor="test").id) == DONE  # nothing waiting: nothing imported
+    assert BankLine.objects.count() == lines
+
+    schedule_set(name="month-end-pack", actor="test", job="month_end", every="monthly", day=2, hour=9,
+                 recipients="cfo@example.com")
+    month_run = run_now(schedule="month-end-pack", actor="test")
+    assert execute(month_run.id) == DONE
+    (mail,) = smtp.to("cfo@example.com")
+    assert "month-end close pack" in mail.msg["Subject"]
+    assert {p.get_filename().rsplit(".", 1)[1] for p in mail.msg.iter_attachments()} == {"pdf", "xlsx"}

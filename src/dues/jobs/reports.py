@@ -122,8 +122,7 @@ def build_pack(*, company, kind: str, on: date, params: dict | None = None) -> P
            for p in promises.filter(status="open", promised_date__gte=start, promised_date__lte=on + timedelta(days=days))
            .order_by("promised_date", "customer__code")]
     broken = [(p.customer.code, p.customer.name, p.promised_date, p.amount)
-              for p in promises.filter(status="broken", settled_on__gte=start - timedelta(days=days - 1 if days > 1 else 1),
-                                       settled_on__lte=on).order_by("settled_on", "customer__code")]
+              for p in promises.filter(status="broken", settled_on__gte=start, settled_on__lte=on).order_by("settled_on", "customer__code")]
 
     open_disputes = narrowed(Dispute.objects.filter(company=company, opened_on__lte=on)
                              .filter(Q(resolved_on__isnull=True) | Q(resolved_on__gt=on))
