@@ -137,7 +137,7 @@ def schedule_run_now(obj, name, wait):
         return
     status = execute(run.id)
     run.refresh_from_db()
-    click.echo(f"{run.run_key}: {status}; {run.result or run.error.splitlines()[0] if run.error else run.result}")
+    click.echo(f"{run.run_key}: {status}; {run.error.splitlines()[0] if run.error else run.result}")
     if status != "done":
         raise SystemExit(1)
 
