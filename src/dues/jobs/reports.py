@@ -142,6 +142,10 @@ def build_pack(*, company, kind: str, on: date, params: dict | None = None) -> P
     return pack
 
 
+def _label(column: str) -> str:
+    return column.replace("_", " ")
+
+
 def _fmt(value: Decimal) -> str:
     return f"{value:,.2f}"
 
@@ -188,7 +192,7 @@ def render_xlsx(pack: Pack) -> bytes:
     summary += [(f"Filter: {k}", v, None) for k, v in pack.filters.items()]
     sheet(wb.active, "Summary", ["Figure", "This report", "Previous"], summary, (1, 2))
     sheet(wb.create_sheet(), "Ageing", ["Bucket", "Outstanding", "Previous", "Change"],
-          [(c, pack.buckets[c], pack.previous_buckets[c], pack.buckets[c] - pack.previous_buckets[c])
+          [(_label(c), pack.buckets[c], pack.previous_buckets[c], pack.buckets[c] - pack.previous_buckets[c])
            for c in pack.columns], (1, 2, 3))
     sheet(wb.create_sheet(), "Top overdue", ["Customer", "Name", "Overdue", "Outstanding"], pack.top_overdue, (2, 3))
     sheet(wb.create_sheet(), "Promises due", ["Customer", "Name", "Promised for", "Amount"], pack.promises_due, (3,))
@@ -253,11 +257,11 @@ def render_pdf(pack: Pack) -> bytes:
         rows.append(["Collections target", fmt.amount(pack.target), "", share])
     story += [para("Totals and change", st["h2"]), grid(rows, [70 * mm, 37 * mm, 37 * mm, 36 * mm], right_from=1)]
     story += [para("Ageing", st["h2"]),
-              _bar_chart(pack.columns, [[float(pack.buckets[c]) for c in pack.columns],
+              _bar_chart([_label(c) for c in pack.columns], [[float(pack.buckets[c]) for c in pack.columns],
                                         [float(pack.previous_buckets[c]) for c in pack.columns]],
                          ["this report", f"{pack.previous:%d %b}"], 180 * mm, 55 * mm),
               grid([["Bucket", "Outstanding", "Previous", "Change"]]
-                   + [[c, fmt.amount(pack.buckets[c]), fmt.amount(pack.previous_buckets[c]),
+                   + [[_label(c), fmt.amount(pack.buckets[c]), fmt.amount(pack.previous_buckets[c]),
                        fmt.amount(pack.buckets[c] - pack.previous_buckets[c])] for c in pack.columns],
                    [70 * mm, 37 * mm, 37 * mm, 36 * mm], right_from=1)]
     if pack.target is not None:
@@ -273,19 +277,19 @@ def render_pdf(pack: Pack) -> bytes:
             story.append(para(esc(empty), st["small"]))
 
     table("Top overdue customers", ["Customer", "Name", "Overdue", "Outstanding"],
-          [[esc(c), esc(n)[:48], fmt.amount(o), fmt.amount(t)] for c, n, o, t in pack.top_overdue],
+          [[c, n[:48], fmt.amount(o), fmt.amount(t)] for c, n, o, t in pack.top_overdue],
           [25 * mm, 85 * mm, 35 * mm, 35 * mm], 2, "Nothing overdue.")
     table("Promises due", ["Customer", "Name", "Promised for", "Amount"],
-          [[esc(c), esc(n)[:48], fmt.day(d), fmt.amount(a)] for c, n, d, a in pack.promises_due],
+          [[c, n[:48], fmt.day(d), fmt.amount(a)] for c, n, d, a in pack.promises_due],
           [25 * mm, 85 * mm, 35 * mm, 35 * mm], 3, "No promise falls due.")
     table("Broken promises", ["Customer", "Name", "Promised for", "Amount"],
-          [[esc(c), esc(n)[:48], fmt.day(d), fmt.amount(a)] for c, n, d, a in pack.broken],
+          [[c, n[:48], fmt.day(d), fmt.amount(a)] for c, n, d, a in pack.broken],
           [25 * mm, 85 * mm, 35 * mm, 35 * mm], 3, "No promise broken.")
     table("Open disputes by department and reason", ["Department", "Reason", "Open", "Amount"],
-          [[esc(o), esc(r), str(n), fmt.amount(a)] for o, r, n, a in pack.disputes],
+          [[o, r, str(n), fmt.amount(a)] for o, r, n, a in pack.disputes],
           [45 * mm, 65 * mm, 35 * mm, 35 * mm], 2, "No open dispute.")
     table("Customers on dunning hold", ["Customer", "Name", "Reason"],
-          [[esc(c), esc(n)[:48], esc(r)[:50]] for c, n, r in pack.holds],
+          [[c, n[:48], r[:50]] for c, n, r in pack.holds],
           [25 * mm, 85 * mm, 70 * mm], 3, "No customer on hold.")
     return build_pdf(story, title=f"{pack.title} {pack.on.isoformat()}", author=pack.company_name,
                      subject=pack.title, footer=f"{pack.company_name} · {pack.title} · {pack.on.isoformat()}")
