@@ -241,10 +241,13 @@ def test_schedule_edits_are_audited_and_need_an_admin_or_ar_manager(company):
 def test_daily_pack_figures_change_and_filters(company, book):
     from dues.jobs.reports import build_pack, render_xlsx
 
-    pack = build_pack(company=company, kind="daily", on=book.today, params={"target_daily": "5000"})
+    pack = build_pack(company=company, kind="daily", on=book.today,
+                      params={"target_daily": "5000", "target_weekly": "20000"})
     assert pack.total == Decimal("118000.00") + Decimal("5900.00") + Decimal("11800.00") - Decimal("1800.00")
     assert pack.previous_total == Decimal("135700.00")  # yesterday, before the receipt
     assert pack.collections == Decimal("1800.00") and pack.target == Decimal("5000")
+    assert pack.collections_week == Decimal("1800.00") and pack.target_week == Decimal("20000")
+    assert pack.week_start.weekday() == 0 and pack.week_start <= book.today
     assert [t[0] for t in pack.top_overdue] == ["C001", "C002"]
     west = build_pack(company=company, kind="weekly", on=book.today, params={"region": "west"})
     assert west.total == Decimal("118000.00") and [t[0] for t in west.top_overdue] == ["C001"]

@@ -60,6 +60,9 @@ class Pack:
         return sum(self.previous_buckets.values(), ZERO) + self.unapplied_previous
 
     unapplied_previous: Decimal = ZERO
+    week_start: date | None = None  # the daily report also shows the week so far (Monday to the day)
+    collections_week: Decimal = ZERO
+    target_week: Decimal | None = None
 
     @property
     def overdue(self) -> Decimal:
@@ -139,6 +142,11 @@ def build_pack(*, company, kind: str, on: date, params: dict | None = None) -> P
                 top_overdue=top, collections=collected, collections_previous=collected_before, target=target,
                 period_start=start, promises_due=due, broken=broken, disputes=disputes, holds=holds)
     pack.unapplied_previous = previous_totals.unapplied
+    if kind == DAILY:
+        pack.week_start = on - timedelta(days=on.weekday())
+        pack.collections_week = (receipts.filter(date__gte=pack.week_start, date__lte=on)
+                                 .aggregate(s=Sum("amount"))["s"] or ZERO)
+        pack.target_week = _money(params.get("target_weekly"))
     return pack
 
 
@@ -159,6 +167,10 @@ def summary_text(pack: Pack) -> str:
              f"Overdue: {pack.currency} {_fmt(pack.overdue)}",
              f"Collected {pack.period_start:%d %b}-{pack.on:%d %b}: {pack.currency} {_fmt(pack.collections)}"
              + (f" against a target of {_fmt(pack.target)}" if pack.target is not None else ""),
+             *([f"Collected this week ({pack.week_start:%d %b}-{pack.on:%d %b}): {pack.currency} "
+                f"{_fmt(pack.collections_week)}" + (f" against a target of {_fmt(pack.target_week)}"
+                                                   if pack.target_week is not None else "")]
+               if pack.week_start else []),
              f"Promises due: {len(pack.promises_due)}; broken: {len(pack.broken)}; open disputes: "
              f"{sum(d[2] for d in pack.disputes)}; customers on dunning hold: {len(pack.holds)}", "",
              "The full report is attached as PDF and XLSX."]
@@ -189,6 +201,9 @@ def render_xlsx(pack: Pack) -> bytes:
                ("Unapplied credits", pack.unapplied, pack.unapplied_previous),
                ("Collections in period", pack.collections, pack.collections_previous),
                ("Collections target", pack.target if pack.target is not None else "not set", None)]
+    if pack.week_start:
+        summary += [("Collections this week", pack.collections_week, None),
+                    ("Weekly target", pack.target_week if pack.target_week is not None else "not set", None)]
     summary += [(f"Filter: {k}", v, None) for k, v in pack.filters.items()]
     sheet(wb.active, "Summary", ["Figure", "This report", "Previous"], summary, (1, 2))
     sheet(wb.create_sheet(), "Ageing", ["Bucket", "Outstanding", "Previous", "Change"],
@@ -255,6 +270,11 @@ def render_pdf(pack: Pack) -> bytes:
     if pack.target is not None:
         share = f"{(pack.collections / pack.target * 100):.0f}% of target" if pack.target else ""
         rows.append(["Collections target", fmt.amount(pack.target), "", share])
+    if pack.week_start:
+        rows.append([f"Collected this week, {fmt.day(pack.week_start)} to {fmt.day(pack.on)}",
+                     fmt.amount(pack.collections_week), "",
+                     f"{(pack.collections_week / pack.target_week * 100):.0f}% of {fmt.amount(pack.target_week)}"
+                     if pack.target_week else ""])
     story += [para("Totals and change", st["h2"]), grid(rows, [70 * mm, 37 * mm, 37 * mm, 36 * mm], right_from=1)]
     story += [para("Ageing", st["h2"]),
               _bar_chart([_label(c) for c in pack.columns], [[float(pack.buckets[c]) for c in pack.columns],
