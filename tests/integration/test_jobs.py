@@ -370,3 +370,5 @@ def test_bank_pickup_imports_the_folder_once_and_month_end_mails_the_close_pack(
     (mail,) = smtp.to("cfo@example.com")
     assert "month-end close pack" in mail.msg["Subject"]
     assert {p.get_filename().rsplit(".", 1)[1] for p in mail.msg.iter_attachments()} == {"pdf", "xlsx"}
+    pdf = next(p for p in mail.msg.iter_attachments() if p.get_filename().endswith(".pdf")).get_content()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 1000

@@ -5,7 +5,7 @@ never-doubled lines, promise refresh's stored statuses)."""
 
 from __future__ import annotations
 
-import io
+import tempfile
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -130,14 +130,14 @@ def month_end(ctx) -> str:
     last = day.replace(day=1) - timedelta(days=1)
     month = ctx.params.get("month") or f"{last:%Y-%m}"
     result = close_month(company=company, month=month)
-    pdf, xlsx = io.BytesIO(), io.BytesIO()
-    write_pdf(result, pdf, company_name=company.name)
-    write_xlsx(result, xlsx, company_name=company.name)
+    with tempfile.TemporaryDirectory(prefix="dues-close-") as folder:  # the close pack writers take file paths
+        write_pdf(result, Path(folder) / "close.pdf", company_name=company.name)
+        write_xlsx(result, Path(folder) / "close.xlsx", company_name=company.name)
+        pdf, xlsx = (Path(folder) / "close.pdf").read_bytes(), (Path(folder) / "close.xlsx").read_bytes()
     verdict = "ready to lock" if result.ok else "not ready: " + ", ".join(result.failing)
     return _mail_all(ctx, "month-end", f"{company.name}: month-end close pack for {month} ({verdict})",
                      f"The month-end close checks for {month}: {verdict}.\n\nThe pack is attached (PDF and XLSX).\n",
-                     [(f"close-{month}.pdf", pdf.getvalue(), "application/pdf"), (f"close-{month}.xlsx", xlsx.getvalue(),
-                                                                                  XLSX)])
+                     [(f"close-{month}.pdf", pdf, "application/pdf"), (f"close-{month}.xlsx", xlsx, XLSX)])
 
 
 JOB_FUNCTIONS: dict[str, Callable] = {
