@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "dues.reconciliation",
     "dues.users",
     "dues.billing",
+    "dues.jobs",
     "dues.web",
 ]
 

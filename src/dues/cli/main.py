@@ -61,6 +61,7 @@ def main() -> None:
         demo,
         documents,
         interest,
+        jobs,
         ledger,
         policy,
         reconcile,
