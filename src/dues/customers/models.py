@@ -28,10 +28,10 @@ class Customer(models.Model):
     collector = models.CharField(max_length=100, blank=True)
     segment = models.CharField(max_length=100, blank=True)
     region = models.CharField(max_length=100, blank=True)
-    address = models.CharField(max_length=300, blank=True, help_text="billing address (printed on tax invoices)")
-    city = models.CharField(max_length=100, blank=True)
-    pin = models.CharField(max_length=6, blank=True, help_text="PIN code")
-    bill_by_po = models.BooleanField(default=False, help_text="bill run: one invoice per purchase order, not per delivery")
+    address = models.CharField(max_length=300, blank=True, default="", db_default="", help_text="billing address (printed on tax invoices)")
+    city = models.CharField(max_length=100, blank=True, default="", db_default="")
+    pin = models.CharField(max_length=6, blank=True, default="", db_default="", help_text="PIN code")
+    bill_by_po = models.BooleanField(default=False, db_default=False, help_text="bill run: one invoice per purchase order, not per delivery")
     created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
