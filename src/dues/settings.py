@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "dues.reconciliation",
     "dues.users",
     "dues.web",
+    "dues.api",
 ]
 
 MIDDLEWARE = [
