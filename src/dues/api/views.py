@@ -17,7 +17,7 @@ from typing import Annotated
 
 from django.db import transaction
 from django.db.models import Q
-from ninja import Field, Header, NinjaAPI, Path, Query, Schema
+from ninja import Field, Header, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -248,7 +248,7 @@ def customer_read(request, code: Code):
 def customer_add(request, body: CustomerIn):
     """Create a customer (admin, AR manager, billing); every field checked as on the desk."""
     customer = customer_create(company=_company(), data=_customer_data(body), actor=request.auth)
-    return 201, _customer_out(customer)
+    return Status(201, _customer_out(customer))
 
 
 @api.patch("/customers/{code}", response={200: CustomerOut, **ERRORS}, tags=["customers"])
@@ -490,7 +490,7 @@ def invoice_post(request, body: InvoiceIn, idempotency_key: IdemKey = None):
         doc = document_post(draft, company=company, actor=request.auth)
         return 201, _document_out(doc, OpenItem.objects.get(document=doc).residual)
 
-    return _idempotent(request, idempotency_key, "invoice.post", body, create)
+    return Status(*_idempotent(request, idempotency_key, "invoice.post", body, create))
 
 
 class AllocationIn(Schema):
@@ -533,7 +533,7 @@ def receipt_post(request, body: ReceiptIn, idempotency_key: IdemKey = None):
         doc = document_post(draft, company=company, actor=request.auth)
         return 201, _document_out(doc, OpenItem.objects.get(document=doc).residual)
 
-    return _idempotent(request, idempotency_key, "receipt.post", body, create)
+    return Status(*_idempotent(request, idempotency_key, "receipt.post", body, create))
 
 
 # --- allocations --------------------------------------------------------------------------------------------
@@ -598,8 +598,8 @@ def allocation_add(request, body: AllocateIn):
     debit_item = item(Document.INVOICE, body.invoice, "invoice")
     allocation = allocation_create(credit_item=credit_item, debit_item=debit_item, amount=body.amount,
                                    on=body.date or clock.today(), actor=request.auth)
-    return 201, _allocation_out(Allocation.objects.select_related(
-        "credit_item__customer", "credit_item__document", "debit_item__document").get(pk=allocation.pk))
+    return Status(201, _allocation_out(Allocation.objects.select_related(
+        "credit_item__customer", "credit_item__document", "debit_item__document").get(pk=allocation.pk)))
 
 
 # --- promises, disputes, worklist ---------------------------------------------------------------------------
@@ -656,7 +656,7 @@ def promise_post(request, body: PromiseIn):
     customer = _customer(request, company, body.customer)
     promise = promise_add(customer=customer, amount=body.amount, promised_date=body.promised_date,
                           invoices=body.invoices, grace_days=body.grace_days, notes=body.notes, actor=request.auth)
-    return 201, _promise_out(promise)
+    return Status(201, _promise_out(promise))
 
 
 class DisputeOut(Schema):
@@ -722,7 +722,7 @@ def dispute_post(request, body: DisputeIn):
         raise ApiError(404, f"no invoice {body.invoice}", [{"field": "invoice", "message": "not found"}])
     dispute = dispute_open(company=company, invoice=doc, amount=body.amount, reason=body.reason, owner=body.owner,
                            sla_days=body.sla_days, notes=body.notes, actor=request.auth)
-    return 201, _dispute_out(dispute)
+    return Status(201, _dispute_out(dispute))
 
 
 @api.post("/disputes/{dispute_id}/resolve", response={200: DisputeOut, **ERRORS}, tags=["collections"])
