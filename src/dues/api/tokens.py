@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -18,6 +18,7 @@ from dues.users.permissions import role_of
 from .models import ApiToken
 
 PREFIX = "dues_"
+LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def _digest(token: str) -> str:
@@ -85,6 +86,8 @@ def token_user(text: str):
     user = token.user
     if not user.is_active or role_of(user) is None:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=clock.now())
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:  # not a write per request
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     user._dues_api_token = token.pk
     return user

@@ -36,6 +36,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = 60  # 1, 2, 4, ... minutes, at most six hours apart
 BACKOFF_CAP = 6 * 3600
 TIMEOUT = 10
+LEASE = timedelta(minutes=5)  # a claimed row is not sent again before this, unless its result is recorded
 
 
 def event_of(entry: AuditEntry) -> str | None:
@@ -149,17 +150,26 @@ def _send(row: WebhookOutbox, now: datetime) -> tuple[int | None, str]:
 
 
 def deliver_due(now: datetime | None = None, *, limit: int = 100) -> dict[str, int]:
-    """Send the outbox rows due at ``now``; returns counts of delivered, retried and failed rows."""
+    """Send the outbox rows due at ``now``; returns counts of delivered, retried and failed rows.
+
+    Rows are first claimed in a short transaction (their next attempt moved a lease ahead; on
+    PostgreSQL ``SKIP LOCKED``, so two deliverers never take the same row), then sent with no
+    transaction open (a slow receiver never holds a lock), each result recorded in its own
+    transaction. A deliverer that dies mid-way leaves its rows to be retried when the lease ends.
+    """
     now = now or clock.now()
     counts = {"delivered": 0, "retry": 0, "failed": 0}
     with transaction.atomic():
         due = (WebhookOutbox.objects.filter(status=WebhookOutbox.PENDING, next_attempt_at__lte=now)
-               .select_related("subscriber").order_by("next_attempt_at", "pk"))
-        if connection.vendor == "postgresql":  # two deliverers never send the same row
-            due = due.select_for_update(skip_locked=True, of=("self",))
-        for row in list(due[:limit]):
-            started = time.monotonic()
-            code, error = _send(row, now)
+               .order_by("next_attempt_at", "pk"))
+        if connection.vendor == "postgresql":
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        WebhookOutbox.objects.filter(pk__in=ids).update(next_attempt_at=now + LEASE)
+    for row in WebhookOutbox.objects.filter(pk__in=ids).select_related("subscriber").order_by("pk"):
+        started = time.monotonic()
+        code, error = _send(row, now)
+        with transaction.atomic():
             WebhookDelivery.objects.create(outbox=row, attempted_at=now, status_code=code, error=error,
                                            duration_ms=int((time.monotonic() - started) * 1000))
             row.attempts += 1
