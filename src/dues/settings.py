@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "dues.users",
     "dues.web",
     "dues.api",
+    "ninja",  # the API docs page's Swagger UI from its own static files, not a CDN
 ]
 
 MIDDLEWARE = [

@@ -269,3 +269,12 @@ def test_token_commands(api_book):
     assert r.exit_code == 0, r.output
     assert ApiToken.objects.get(name="erp").revoked_at is not None
     assert call(Client(), "get", "/api/v1/customers", text).status_code == 401
+
+
+def test_the_openapi_document_and_the_interactive_docs(db):
+    c = Client()
+    doc = c.get("/api/v1/openapi.json").json()
+    assert "/api/v1/customers/{code}/open-items" in doc["paths"]
+    assert doc["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
+    page = c.get("/api/v1/docs")
+    assert page.status_code == 200 and b"/static/ninja/" in page.content  # served here, no CDN
