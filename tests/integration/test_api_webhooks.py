@@ -180,3 +180,26 @@ def test_webhook_commands(company, receiver):
     assert r.exit_code == 0
     sub.refresh_from_db()
     assert sub.active is False
+
+
+def test_a_deliverer_that_dies_mid_way_leaves_its_rows_to_the_next_after_the_lease(book, post, receiver, monkeypatch):
+    from dues.api import webhooks
+    from dues.api.models import WebhookOutbox
+
+    webhooks.subscriber_add(url=receiver.url, actor="test")
+    post("invoice", "INV-1", book, "2026-11-01", "100.00")
+
+    def crash(row, now):
+        raise SystemExit("killed while sending")
+
+    send = webhooks._send
+    monkeypatch.setattr(webhooks, "_send", crash)
+    now = clock.now()
+    with pytest.raises(SystemExit):
+        webhooks.deliver_due(now)
+    row = WebhookOutbox.objects.get()
+    assert (row.status, row.attempts, row.next_attempt_at) == ("pending", 0, now + webhooks.LEASE)
+    monkeypatch.setattr(webhooks, "_send", send)  # (not undo(): that would unfreeze the clock too)
+    assert webhooks.deliver_due(now)["delivered"] == 0  # still claimed
+    assert webhooks.deliver_due(now + webhooks.LEASE)["delivered"] == 1
+    assert len(receiver.received) == 1
