@@ -278,3 +278,5 @@ def test_the_openapi_document_and_the_interactive_docs(db):
     assert doc["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
     page = c.get("/api/v1/docs")
     assert page.status_code == 200 and b"/static/ninja/" in page.content  # served here, no CDN
+    missing = c.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and missing.json()["errors"] == []

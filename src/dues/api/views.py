@@ -766,3 +766,10 @@ def worklist(request, on: Day | None = None, collector: Text(100) | None = None)
         _visible(request, company).values_list("pk", flat=True))
     entries = cs.worklist(company, collector=collector or None, on=day, customer_ids=ids)
     return {"on": day, "items": [e.as_json() for e in entries]}
+
+
+def not_found(request, rest: str = ""):
+    """Any other address under /api/: the API's error body, not the web app's page."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"detail": f"no such address: {request.path}", "errors": []}, status=404)
