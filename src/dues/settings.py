@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "dues.billing",
     "dues.jobs",
     "dues.web",
+    "dues.api",
+    "ninja",  # the API docs page's Swagger UI from its own static files, not a CDN
 ]
 
 MIDDLEWARE = [

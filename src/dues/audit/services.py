@@ -8,7 +8,7 @@ one writer in at a time), so concurrent writers never fork it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +54,16 @@ def _payload(seq: int, at: datetime, e: AuditEntry, before_json: str, after_json
     }
 
 
+_listeners: list[Callable[[Sequence[AuditEntry]], None]] = []
+
+
+def audit_listen(listener: Callable[[Sequence[AuditEntry]], None]) -> None:
+    """Call ``listener(entries)`` inside the transaction of every append (the API's webhook outbox):
+    what it writes commits with the change, or not at all."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def audit_append_many(entries: Sequence[AuditEntry], *, at: datetime | None = None) -> int:
     """Append ``entries`` in order; returns the sequence number of the last one (0 if none)."""
     if not entries:
@@ -77,6 +87,8 @@ def audit_append_many(entries: Sequence[AuditEntry], *, at: datetime | None = No
             prev = digest
         insert_rows(AuditRecord._meta.db_table, COLUMNS, rows)
         cursor.execute("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", [seq, prev])
+        for listener in _listeners:
+            listener(entries)
     return seq
 
 
