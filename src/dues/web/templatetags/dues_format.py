@@ -47,3 +47,40 @@ def percent(value, digits: int = 1) -> str:
 def label(value) -> str:
     """``{{ "debit_note"|label }}`` -> ``Debit note``."""
     return formats.label(value)
+
+
+@register.filter(is_safe=False)
+def count(value) -> str:
+    """``{{ n|count }}``: a count grouped the company's way, ``6614`` -> ``6,614``."""
+    return formats.format_count(value)
+
+
+@register.filter(is_safe=False)
+def short_money(value) -> str:
+    """``{{ amount|short_money }}``: a headline figure, ``₹12.34 Cr`` / ``₹4.5 L`` (exact one beside it)."""
+    return formats.short_money(value)
+
+
+@register.filter(is_safe=False)
+def dayinput(value) -> str:
+    """``value="{{ d|dayinput }}"``: a date as typed into a date box (``31-03-2026`` in en_IN); text kept as is."""
+    return formats.format_input_day(value)
+
+
+@register.simple_tag
+def day_attrs():
+    """``<input type="text" name="on" {% day_attrs %}>``: the attributes of a date box in the company's format."""
+    from django.forms.utils import flatatt
+
+    from dues.web.fields import day_attrs as attrs
+
+    return flatatt(attrs())
+
+
+@register.filter(is_safe=False)
+def role_label(value) -> str:
+    """``{{ desk.role|role_label }}``: ``ar_manager`` -> ``AR manager`` (the name in ``dues.users.roles.ROLES``)."""
+    from dues.users.roles import ROLES
+
+    text = ROLES.get(str(value or ""), "")
+    return text.split(":", 1)[0] if text else formats.label(value)
