@@ -34,7 +34,7 @@ def promise_add(*, customer, amount, promised_date: date, actor, invoices=(), ta
     require_customer(actor, customer)
     found: list = []
     taken_on = contact_date(taken_on, found, "taken_on")
-    value = positive_amount(amount, "amount", found)
+    value = positive_amount(amount, "amount", found, customer.company.currency or "INR")
     if promised_date < taken_on:
         found.append(Problem(f"the promised date is before the day it was taken ({taken_on.isoformat()})",
                              "promised_date"))

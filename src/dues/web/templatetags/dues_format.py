@@ -84,3 +84,20 @@ def role_label(value) -> str:
 
     text = ROLES.get(str(value or ""), "")
     return text.split(":", 1)[0] if text else formats.label(value)
+
+
+@register.simple_tag
+def headline_money(value):
+    """``{% headline_money s.overdue %}``: a tile's figure in short form (``₹12.34 Cr``) that always fits, with the
+    exact amount for everyone: in ``title`` and a tip shown on hover and on keyboard focus (the figure is
+    focusable), in the ``<data value>`` and, for screen readers, as the element's accessible text."""
+    from django.utils.html import format_html
+
+    exact, short = formats.format_money(value), formats.short_money(value)
+    if not exact:
+        return ""
+    if short == exact.replace(".00", ""):
+        return format_html('<data class="figure" value="{}">{}</data>', value, exact)
+    return format_html('<data class="figure" value="{}" title="{}" tabindex="0"><span aria-hidden="true">{}</span>'
+                       '<span class="visually-hidden">{}</span><span class="figure__exact-tip" aria-hidden="true">{}'
+                       '</span></data>', value, exact, short, exact, exact)
