@@ -218,7 +218,7 @@ def test_lock_date_problem_from_the_service_is_shown_by_the_date(collector, ledg
     before = counts()
     response = collector.post("/receipts/new/", receipt_form(date="2026-09-15"))
     assert response.status_code == 400
-    assert 'id="id_date_error">2026-09-15 is on or before the lock date 2026-09-30' in text(response)
+    assert 'id="id_date_error">15-09-2026 is on or before the lock date 30-09-2026' in text(response)
     assert counts() == before
 
 
@@ -417,5 +417,5 @@ def test_allocation_on_a_locked_date_is_refused_by_the_date_field(collector, led
     before = counts()
     response = collector.post("/allocate/receipt/RCT-50/", {"on": "2026-10-20", alloc_name("INV-1"): "1000"})
     assert response.status_code == 400
-    assert 'id="id_on_error">the allocation is dated 2026-10-20, on or before the lock date 2026-10-31' in text(response)
+    assert 'id="id_on_error">the allocation is dated 20-10-2026, on or before the lock date 31-10-2026' in text(response)
     assert counts() == before

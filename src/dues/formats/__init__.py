@@ -109,6 +109,13 @@ def _as_date(value) -> date | None:
 def format_day(value, *, locale: str | None = None) -> str:
     """dd-mm-yyyy in an Indian locale (the way invoices are dated there), else the locale's medium form."""
     day = _as_date(value)
+    if day is None and isinstance(value, str) and value.strip():
+        from dues.core.dates import parse_date
+
+        try:  # an ISO date handed over as text (a view's form value, a JSON field)
+            day = parse_date(value)
+        except ValueError:
+            day = None
     if day is None:
         return "" if value is None else str(value)
     loc = _locale(locale or company_format()[0])

@@ -101,3 +101,17 @@ def headline_money(value):
     return format_html('<data class="figure" value="{}" title="{}" tabindex="0"><span aria-hidden="true">{}</span>'
                        '<span class="visually-hidden">{}</span><span class="figure__exact-tip" aria-hidden="true">{}'
                        '</span></data>', value, exact, short, exact, exact)
+
+
+@register.filter(is_safe=False)
+def audit_value(value):
+    """A value as an audit record holds it, shown the company's way: an ISO date as ``31-03-2026``, an amount
+    (``118000.00``) grouped ``1,18,000.00``; anything else (codes, numbers, text) as recorded."""
+    import re
+
+    if isinstance(value, str):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return formats.format_day(value)
+        if re.fullmatch(r"-?\d+\.\d{2}", value):
+            return formats.format_money(value, symbol=False)
+    return value
