@@ -194,21 +194,28 @@ def bench_demo_web(obj, runs, roles, fmt, quiet):
     Run it on the demo's database (dues --db sqlite:///var/demo.sqlite3 bench demo-web); it only reads.
     Exits 1 if a page misses the target.
     """
+    import os
+
     from dues.bench import demo_web
 
     from .books import migrate
 
     migrate()
+    if hasattr(os, "getloadavg"):
+        from .errors import err
+
+        err.print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times include waiting for one)")
     result = demo_web.run(runs=runs, roles=tuple(roles) or demo_web.ROLE_USERS, progress=_progress(quiet))
     if fmt == "json":
         print_json(result)
     else:
-        rows = [[p["role"], p["page"], p["url"], p["status"], p["median_ms"], p["p95_ms"], p["queries"], p["verdict"]]
+        rows = [[p["role"], p["page"], p["url"], p["status"], p["median_ms"], p["p95_ms"], p["cpu_p95_ms"], p["queries"],
+                 p["verdict"]]
                 for p in result["pages"] if p["verdict"] not in ("skipped", "not allowed")]
         table(f"Demo web benchmark on {result['database']}: {result['pages_measured']} page views, {runs} runs each "
               f"(server time; target p95 <= {result['target_ms']} ms)",
-              ["role", "page", "url", "status", "p50 ms", "p95 ms", "queries", "p95 target"], rows,
-              right=[3, 4, 5, 6])
+              ["role", "page", "url", "status", "p50 ms", "p95 ms", "cpu p95 ms", "queries", "p95 target"], rows,
+              right=[3, 4, 5, 6, 7])
         from .errors import err
 
         skipped = sorted({p["page"] for p in result["pages"] if p["verdict"] == "skipped"})

@@ -30,9 +30,9 @@ DAY_PATTERN = r"\d{1,2}[\-/.]\d{1,2}[\-/.]\d{4}|\d{4}-\d{1,2}-\d{1,2}"
 AMOUNT_PATTERN = r"\s*[^\d\-+]{0,4}\s*[\-+]?[\d,]+(\.\d+)?\s*"
 
 
-def day_attrs() -> dict[str, str]:
+def day_attrs(fmt: str | None = None) -> dict[str, str]:
     """The attributes of a date text box (placeholder in the company's format, pattern, numeric keyboard)."""
-    fmt = input_day_format()
+    fmt = fmt or input_day_format()
     return {"placeholder": fmt, "pattern": DAY_PATTERN, "inputmode": "numeric", "autocomplete": "off",
             "spellcheck": "false", "data-day": fmt, "title": f"Date as {fmt}", "size": "11"}
 

@@ -6,6 +6,8 @@ page with hundreds of amounts reads the company once.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
 
 from dues import formats
@@ -70,11 +72,16 @@ def dayinput(value) -> str:
 @register.simple_tag
 def day_attrs():
     """``<input type="text" name="on" {% day_attrs %}>``: the attributes of a date box in the company's format."""
+    return _day_attrs_html(formats.input_day_format())
+
+
+@lru_cache(maxsize=8)
+def _day_attrs_html(fmt: str):  # the attributes depend only on the format; a worklist page asks 100 times
     from django.forms.utils import flatatt
 
     from dues.web.fields import day_attrs as attrs
 
-    return flatatt(attrs())
+    return flatatt(attrs(fmt))
 
 
 @register.filter(is_safe=False)
