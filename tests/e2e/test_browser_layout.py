@@ -121,3 +121,16 @@ def test_a_receipt_typed_the_indian_way_saves(manager_at, viewport):
     receipt = Document.objects.get(kind="receipt", reference="UTR-LAKH-0001")
     assert receipt.amount == Decimal("150000.00") and receipt.date == clock.today()
     assert page.evaluate(WIDER_THAN_THE_WINDOW) <= 0
+
+
+def test_after_an_htmx_save_focus_returns_to_the_changed_row(manager_at):
+    page = manager_at(LAPTOP)
+    page.goto("/worklist/")
+    expect(page.locator("#busy.htmx-indicator")).to_be_attached()          # the top bar's loading indicator
+    expect(page.locator("link[rel=icon]")).to_have_attribute("href", re.compile(r"favicon\.svg$"))
+    row = page.locator("#wl-c001")
+    row.get_by_text("Log a call").click()
+    row.get_by_label("Outcome").select_option("reached")
+    row.get_by_role("button", name=re.compile("^Save")).click()
+    expect(page.locator("#wl-c001").get_by_role("status")).to_contain_text("logged")
+    page.wait_for_function("() => document.activeElement && document.activeElement.closest('#wl-c001') !== null")
