@@ -37,11 +37,11 @@ def _filename(customer, end) -> str:
 
 
 def _recipients(customer) -> list[str]:
-    """The customer's own address, else its contacts' (accounts contacts first)."""
+    """The customer's own address, else its contacts' (the primary accounts-payable contact first)."""
     if customer.email.strip():
         return [a.strip() for a in customer.email.replace(";", ",").split(",") if a.strip()]
     contacts = sorted((c for c in customer.contacts.all() if c.email.strip()),
-                      key=lambda c: (c.role.lower() != "accounts", c.pk))
+                      key=lambda c: (c.role != "accounts_payable", not c.is_primary, c.pk))
     return [c.email.strip() for c in contacts]
 
 
