@@ -1,10 +1,14 @@
 """The README's screenshots, taken from a running desk (the demo) in real Chromium; changes nothing in it.
 
-Not part of the suite (it needs a running desk). Run it explicitly:
+Not part of the suite (it needs a running desk). ``scripts/screenshots`` builds the demo, serves it and runs
+this file (one command); by hand:
 
     DUES_HOME=/tmp/demo dues demo --no-serve && DUES_HOME=/tmp/demo dues serve --port 8105 &
     DUES_SHOWCASE_URL=http://127.0.0.1:8105 DUES_SCREENSHOTS=docs/screenshots \\
         .venv/bin/pytest tests/e2e/showcase_screenshots.py
+
+``test_main_pages_at_both_widths`` photographs every main page as the AR manager at 1366 px and on a 390 px
+phone (``NAME-1366.png``, ``NAME-390.png``); a page the desk does not have (404) is skipped.
 """
 
 from __future__ import annotations
@@ -16,6 +20,15 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import sign_in
+
+#: (file name, URL) of the main pages; {customer} and {invoice} are filled from the desk's own lists
+MAIN_PAGES = [
+    ("dashboard", "/"), ("customers", "/customers/?sort=-overdue"), ("customer", "/customers/{customer}/"),
+    ("worklist", "/worklist/"), ("my-day", "/my-day/"), ("search", "/search/?q={invoice}"),
+    ("promises", "/promises/"), ("disputes", "/disputes/"), ("cash", "/cash/"), ("documents", "/invoices/"),
+    ("ageing", "/ageing/"), ("reconcile", "/reconcile/"), ("imports", "/imports/"), ("audit", "/audit/"),
+]
+WIDTHS = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
 
 pytestmark = [pytest.mark.browser]
 
@@ -88,3 +101,36 @@ def test_screenshots_of_a_running_desk(browser, shoot):
         shoot(page, "audit", full_page=False)
     finally:
         context.close()
+
+
+def test_main_pages_at_both_widths(browser, shoot):
+    """Every main page as the AR manager (demo login ``manager``), at 1366 px and 390 px, the top of the page."""
+    assert SHOWCASE_URL, "set DUES_SHOWCASE_URL to the running desk to photograph"
+    user = os.environ.get("DUES_SHOWCASE_MANAGER", "manager")
+    password = os.environ.get("DUES_SHOWCASE_PASSWORD", "dues-demo")
+    for width, viewport in WIDTHS.items():
+        context = browser.new_context(base_url=SHOWCASE_URL, viewport=viewport, locale="en-IN")
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        try:
+            sign_in(page, user, password)
+            page.wait_for_url(lambda url: "/login/" not in url)
+            page.goto("/customers/?sort=-overdue")
+            href = page.locator("tbody a[href*='/customers/']").first.get_attribute("href")
+            customer = href.split("/customers/", 1)[1].split("/")[0].split("?")[0]
+            page.goto("/invoices/?status=overdue")
+            href = page.locator("tbody a[href*='/documents/invoice/']").first.get_attribute("href")
+            invoice = href.split("/documents/invoice/", 1)[1].rstrip("/").split("?")[0]
+            for name, url in MAIN_PAGES:
+                response = page.goto(url.format(customer=customer, invoice=invoice))
+                if response.status == 404:
+                    continue
+                assert response.status == 200, url
+                page.wait_for_load_state("networkidle")  # the charts
+                shoot(page, f"{name}-{width}", full_page=False)
+            if width == "390":
+                page.goto("/")
+                page.get_by_role("button", name="Menu").click()
+                shoot(page, "menu-390", full_page=False)
+        finally:
+            context.close()

@@ -46,7 +46,7 @@ def test_manager_creates_a_customer_with_two_contacts(login, company, size, shoo
     fits(page)
     page.get_by_label("Code").fill("C500")
     page.get_by_role("region", name="Customer").get_by_label("Name").fill("Godavari Agro Foods")
-    page.get_by_label("GSTIN").fill("27AAPFU0939F1ZX")  # a wrong check digit first
+    page.get_by_label("GSTIN", exact=True).fill("27AAPFU0939F1ZX")  # a wrong check digit first
     page.get_by_label("Credit limit").fill("1,50,000")
     page.get_by_label("Credit days").fill("45")
     page.get_by_label("Collector").fill("Meena")
@@ -65,7 +65,7 @@ def test_manager_creates_a_customer_with_two_contacts(login, company, size, shoo
     fits(page)
     assert not Customer.objects.filter(code="C500").exists()
     expect(page.locator(".cust-contact").nth(0).get_by_label("Name")).to_have_value("Lakshmi Iyer")  # kept
-    page.get_by_label("GSTIN").fill("27AAPFU0939F1ZV")
+    page.get_by_label("GSTIN", exact=True).fill("27AAPFU0939F1ZV")
     page.get_by_role("button", name="Create customer").click()
 
     expect(page).to_have_url(re.compile(r"/customers/C500/$"))

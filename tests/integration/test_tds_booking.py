@@ -114,7 +114,7 @@ def test_a_locked_period_is_skipped_and_said_so(books, form):
     assert len(got.skipped) == 1
     skipped = got.skipped[0]
     assert (skipped["number"], skipped["tds"]) == ("TDS26AS/C002/2025-26-Q3", "4000.00")
-    assert "dated 2025-10-15, on or before the lock date 2025-12-31" in skipped["reason"]
+    assert "dated 15-10-2025, on or before the lock date 31-12-2025" in skipped["reason"]
     assert not Document.objects.filter(number="TDS26AS/C002/2025-26-Q3").exists()
 
 

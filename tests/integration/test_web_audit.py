@@ -64,7 +64,7 @@ def test_newest_first_with_before_and_after(client, history):
     assert [(c.field, c.before, c.after) for c in newest.changes] == [("collector", "", "Farhan")]
     html = text(response)
     assert "Farhan" in html and 'href="/customers/C001/"' in html and 'href="/documents/invoice/INV-1/"' in html
-    assert "118000" in html  # the invoice's recorded state
+    assert "1,18,000.00" in html  # the invoice's recorded state, grouped the Indian way
 
 
 def test_filters_by_user_object_action_and_date(client, history):
@@ -114,4 +114,4 @@ def test_verify_now_shows_a_broken_chain(client, history):
     assert f"The chain is broken at record {seq}" in html and 'role="alert"' in html
     assert AuditRecord.objects.count() == before
     shown = text(client.get("/audit/?object_id=INV-1"))   # the viewer shows what the log now holds
-    assert "18000" in shown and "118000" not in shown
+    assert "18,000.00" in shown and "1,18,000.00" not in shown

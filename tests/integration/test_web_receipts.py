@@ -95,7 +95,7 @@ def test_new_receipt_page_prefills_customer_number_and_lists_open_invoices_oldes
     assert body.index("INV-1") < body.index("INV-2") < body.index("INV-3")
     assert "INV-9" not in body                                         # another customer's invoice
     assert "1,00,000.00" in body                                       # Indian grouping
-    assert f'value="{clock.today().isoformat()}"' in body        # date defaults to today
+    assert f'value="{clock.today():%d-%m-%Y}"' in body         # date defaults to today, dd-mm-yyyy
 
 
 def test_post_receipt_with_two_allocations_and_tds(collector, ledger):
@@ -129,6 +129,22 @@ def test_receipt_left_on_account(collector, ledger):
     report = ageing(company=ledger.acme.company, as_of=clock.today(), customer=ledger.acme)
     assert report.totals.unapplied == Decimal("-20000")                 # credits count against the total
     assert report.totals.total == Decimal("155000")
+
+
+def test_receipt_typed_the_indian_way(collector, ledger):
+    """"1,50,000" and a dd-mm-yyyy date are what an Indian accountant types; both save."""
+    data = receipt_form(amount="1,50,000", tds="₹ 10,000.00", date=f"{clock.today():%d-%m-%Y}",
+                        **{alloc_name("INV-1"): "1,00,000", alloc_name("INV-2"): "50,000"})
+    assert collector.post("/receipts/new/", data).status_code == 302
+    assert residual("invoice", "INV-1") == Decimal("0") and residual("receipt", "RCT-100") == Decimal("10000")
+
+
+def test_receipt_with_more_decimals_than_paise_is_refused_by_the_field(collector, ledger):
+    before = counts()
+    response = collector.post("/receipts/new/", receipt_form(amount="1,50,000.505"))
+    assert response.status_code == 400
+    assert "has more than 2 decimal places" in text(response)
+    assert counts() == before
 
 
 @pytest.mark.parametrize(("amount", "tds", "expected", "on_account"), [
@@ -202,7 +218,7 @@ def test_lock_date_problem_from_the_service_is_shown_by_the_date(collector, ledg
     before = counts()
     response = collector.post("/receipts/new/", receipt_form(date="2026-09-15"))
     assert response.status_code == 400
-    assert 'id="id_date_error">2026-09-15 is on or before the lock date 2026-09-30' in text(response)
+    assert 'id="id_date_error">15-09-2026 is on or before the lock date 30-09-2026' in text(response)
     assert counts() == before
 
 
@@ -401,5 +417,5 @@ def test_allocation_on_a_locked_date_is_refused_by_the_date_field(collector, led
     before = counts()
     response = collector.post("/allocate/receipt/RCT-50/", {"on": "2026-10-20", alloc_name("INV-1"): "1000"})
     assert response.status_code == 400
-    assert 'id="id_on_error">the allocation is dated 2026-10-20, on or before the lock date 2026-10-31' in text(response)
+    assert 'id="id_on_error">the allocation is dated 20-10-2026, on or before the lock date 31-10-2026' in text(response)
     assert counts() == before

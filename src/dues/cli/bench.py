@@ -199,3 +199,49 @@ def bench_billing(obj, lines, pdfs, seed, fmt, quiet):
     result = billing.run(company=company, lines=lines, pdfs=pdfs, seed=seed, progress=_progress(quiet))
     _show(f"Billing benchmark: {lines:,} delivery lines on {result['database']}", result, fmt)
     return 0
+
+
+@bench.command("demo-web")
+@click.option("--runs", type=click.IntRange(min=1), default=20, show_default=True, help="timed fetches per page")
+@click.option("--role", "roles", multiple=True, help="demo login(s) to time as (default: every demo login)")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--quiet", is_flag=True, help="no progress messages on stderr")
+@click.pass_obj
+def bench_demo_web(obj, runs, roles, fmt, quiet):
+    """Every page of the demo as each demo login, on the demo's books: p50 and p95 against 300 ms.
+
+    Run it on the demo's database (dues --db sqlite:///var/demo.sqlite3 bench demo-web); it only reads.
+    Exits 1 if a page misses the target.
+    """
+    import os
+
+    from dues.bench import demo_web
+
+    from .books import migrate
+
+    migrate()
+    if hasattr(os, "getloadavg"):
+        from .errors import err
+
+        err.print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times include waiting for one)")
+    result = demo_web.run(runs=runs, roles=tuple(roles) or demo_web.ROLE_USERS, progress=_progress(quiet))
+    if fmt == "json":
+        print_json(result)
+    else:
+        rows = [[p["role"], p["page"], p["url"], p["status"], p["median_ms"], p["p95_ms"], p["cpu_p95_ms"], p["queries"],
+                 p["verdict"]]
+                for p in result["pages"] if p["verdict"] not in ("skipped", "not allowed")]
+        table(f"Demo web benchmark on {result['database']}: {result['pages_measured']} page views, {runs} runs each "
+              f"(server time; target p95 <= {result['target_ms']} ms)",
+              ["role", "page", "url", "status", "p50 ms", "p95 ms", "cpu p95 ms", "queries", "p95 target"], rows,
+              right=[3, 4, 5, 6, 7])
+        from .errors import err
+
+        skipped = sorted({p["page"] for p in result["pages"] if p["verdict"] == "skipped"})
+        if skipped:
+            err.print("not in this desk, skipped: " + ", ".join(skipped))
+        if result["roles_missing"]:
+            err.print("no such login here: " + ", ".join(result["roles_missing"]))
+        err.print(f"slowest p95 {result['slowest_p95_ms']} ms; "
+                  + (f"over target: {', '.join(result['failed'])}" if result["failed"] else "every page within target"))
+    return 1 if result["failed"] else 0

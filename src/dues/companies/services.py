@@ -11,6 +11,7 @@ from dues.core import posting as roles
 from dues.core.errors import ClosedPeriodError, DuesError
 from dues.core.money import minor_units
 from dues.core.taxids import TaxIdError, gstin_state, validate_gstin
+from dues.formats import format_day
 from dues.users.permissions import require
 
 from .models import Account, Company
@@ -151,5 +152,5 @@ def company_lock_period(*, company: Company, lock_date: date | None, actor=None)
 def ensure_open(company: Company, on: date, what: str) -> None:
     """Raise ``ClosedPeriodError`` if ``on`` falls in the locked period."""
     if company.lock_date and on <= company.lock_date:
-        raise ClosedPeriodError(f"{what} is dated {on.isoformat()}, on or before the lock date "
-                                f"{company.lock_date.isoformat()}")
+        raise ClosedPeriodError(f"{what} is dated {format_day(on)}, on or before the lock date "
+                                f"{format_day(company.lock_date)}")

@@ -146,3 +146,36 @@ def indian_grouping(value: Decimal) -> str:
     if head:
         groups.insert(0, head)
     return ("-" if value < 0 else "") + ",".join([*groups, tail]) + "." + frac
+
+
+# what may stand before an amount in an input box: the rupee sign and its spellings, common signs, a code
+_SIGNS = re.compile(r"^(₹|rs\.?|inr|\$|us\$|€|£|¥|[a-z]{3}(?=[\s\d.]))\s*", re.IGNORECASE)
+
+
+def parse_amount_input(text: str, currency: str = "INR") -> Decimal:
+    """An amount as a person types it into a box, in ``currency``: ``"1,50,000"``, ``"1,50,000.50"``,
+    ``"150,000.50"``, ``"150000"``, ``"₹ 1,50,000"``, ``"Rs. 1,50,000.5"`` all read as they look.
+
+    Refused with a message a desk user understands (``MoneyError``): anything that is not a number
+    grouped the Indian or the western way ("12,50" is a typo), and more decimals than the currency has
+    ("10.505" in INR; any decimals in JPY). A leading minus sign is kept, for the caller to refuse.
+    """
+    s = str(text if text is not None else "").replace("\u00a0", " ").replace("\u202f", " ").strip()
+    s = _SIGNS.sub("", s, count=1).strip()
+    negative = s.startswith("-")
+    if negative or s.startswith("+"):
+        s = s[1:].strip()
+    if not s:
+        raise MoneyError("Enter an amount, e.g. 1,50,000 or 150000.50.")
+    if not _AMOUNT.match(s):
+        raise MoneyError(f"“{text}” is not an amount: write it like 1,50,000 or 150000.50.")
+    value = Decimal(s.replace(",", ""))
+    places = minor_units(currency)
+    if value != value.quantize(quantum(currency)):
+        if places:
+            unit = "paise" if currency == "INR" else "the smallest coin"
+            raise MoneyError(f"“{text}” has more than {places} decimal places; {currency} goes down to "
+                             f"{quantum(currency)} ({unit}).")
+        raise MoneyError(f"“{text}” has decimals; {currency} amounts are whole numbers.")
+    value = value.quantize(quantum(currency))
+    return -value if negative else value

@@ -109,6 +109,13 @@ def _as_date(value) -> date | None:
 def format_day(value, *, locale: str | None = None) -> str:
     """dd-mm-yyyy in an Indian locale (the way invoices are dated there), else the locale's medium form."""
     day = _as_date(value)
+    if day is None and isinstance(value, str) and value.strip():
+        from dues.core.dates import parse_date
+
+        try:  # an ISO date handed over as text (a view's form value, a JSON field)
+            day = parse_date(value)
+        except ValueError:
+            day = None
     if day is None:
         return "" if value is None else str(value)
     loc = _locale(locale or company_format()[0])
@@ -147,3 +154,70 @@ def label(value) -> str:
     """``"debit_note"`` -> ``Debit note``."""
     text = str(value or "").replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+# -- short forms, counts and typed dates ---------------------------------------------------------------
+
+_INDIAN_UNITS = ((Decimal(10) ** 7, "Cr"), (Decimal(10) ** 5, "L"))
+_WESTERN_UNITS = ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "K"))
+
+
+def short_money(value, *, locale: str | None = None, currency: str | None = None) -> str:
+    """A headline figure short enough for a tile: ``123456789`` -> ``₹12.34 Cr``, ``450000`` -> ``₹4.5 L``
+    in an Indian locale (below a lakh the whole rupees, ``₹99,999``); ``$123.45 M``, ``$4.5 K`` elsewhere.
+
+    Cut down, never rounded up, to two decimals, so a short figure never claims more than the exact
+    one (which pages show beside it on hover and focus).
+    """
+    from babel.numbers import get_currency_symbol
+
+    amount = _decimal(value)
+    if amount is None:
+        return ""
+    if locale is None or currency is None:
+        default_locale, default_currency = company_format()
+        locale, currency = locale or default_locale, currency or default_currency
+    loc = _locale(locale)
+    indian = loc.territory == "IN"
+    sign, size = ("-" if amount < 0 else ""), abs(amount)
+    for unit, suffix in _INDIAN_UNITS if indian else _WESTERN_UNITS:
+        if size >= unit:
+            scaled = (size / unit).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+            number = format_decimal(scaled, format="#,##,##0.##" if indian else "#,##0.##", locale=loc)
+            return f"{sign}{get_currency_symbol(currency, locale=loc)}{number} {suffix}"
+    whole = size.quantize(Decimal(1), rounding="ROUND_DOWN")
+    return sign + format_money(whole, locale=locale, currency=currency).replace(".00", "")
+
+
+def format_count(value, *, locale: str | None = None) -> str:
+    """A count grouped the company's way: ``6614`` -> ``6,614``; ``1234567`` -> ``12,34,567`` in en_IN."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return str(value)
+    loc = _locale(locale or company_format()[0])
+    return format_decimal(number, format="#,##,##0" if loc.territory == "IN" else "#,##0", locale=loc)
+
+
+def input_day_format(locale: str | None = None) -> str:
+    """How dates are typed into the desk's date boxes: ``dd-mm-yyyy`` in an Indian locale, else ``yyyy-mm-dd``
+    (both read back by ``dues.core.dates.parse_date``)."""
+    return "dd-mm-yyyy" if _locale(locale or company_format()[0]).territory == "IN" else "yyyy-mm-dd"
+
+
+def format_input_day(value, *, locale: str | None = None) -> str:
+    """A date as it goes into a date box (``31-03-2026`` in en_IN); text that is not a date comes back as typed,
+    so a form shown again with an error keeps what the user wrote."""
+    from dues.core.dates import parse_date
+
+    if value is None or value == "":
+        return ""
+    day = _as_date(value)
+    if day is None:
+        try:
+            day = parse_date(str(value))
+        except ValueError:
+            return str(value)
+    return day.strftime("%d-%m-%Y" if input_day_format(locale) == "dd-mm-yyyy" else "%Y-%m-%d")

@@ -33,6 +33,7 @@ from dues.core.errors import AlreadyCancelledError, DuesError, OverAllocationErr
 from dues.core.gst import TaxSplit, is_intra_state, split_total_tax, tax_on
 from dues.core.money import ZERO, quantize
 from dues.customers.models import Customer
+from dues.formats import format_day
 from dues.users.permissions import require, require_post
 
 from .models import Allocation, Document, DocumentLine, JournalEntry, JournalLine, OpenItem
@@ -116,7 +117,7 @@ def _prepare(company: Company, draft: DocumentDraft, who: str, problems: list[Pr
     if not draft.number or len(draft.number) > 40:
         bad("number", "is required (at most 40 characters)")
     if company.lock_date and draft.date <= company.lock_date:
-        bad("date", f"{draft.date.isoformat()} is on or before the lock date {company.lock_date.isoformat()}")
+        bad("date", f"{format_day(draft.date)} is on or before the lock date {format_day(company.lock_date)}")
     amount = quantize(draft.amount, cur)
     tds, charges, discount = (quantize(x, cur) for x in (draft.tds, draft.charges, draft.discount))
     if amount < 0 or (amount == 0 and draft.kind != D.RECEIPT and not draft.lines):
@@ -130,7 +131,7 @@ def _prepare(company: Company, draft: DocumentDraft, who: str, problems: list[Pr
         bad("mode", f"unknown mode {draft.mode!r} (one of {', '.join(D.MODES)})")
     # an opening balance brought forward keeps its bill's original due date, which may be earlier
     if draft.due_date and draft.due_date < draft.date and draft.kind != D.OPENING:
-        bad("due_date", f"{draft.due_date.isoformat()} is before the document date {draft.date.isoformat()}")
+        bad("due_date", f"{format_day(draft.due_date)} is before the document date {format_day(draft.date)}")
     if draft.income_role not in INCOME_ROLES or (draft.income_role != posting.SALES
                                                  and draft.kind not in (D.INVOICE, D.DEBIT_NOTE)):
         bad("income_role", f"{draft.income_role!r} is not an income account an invoice or debit note can credit")
@@ -485,7 +486,7 @@ def document_cancel(*, document: Document, on: date, reason: str, actor=None) ->
     if document.status == Document.CANCELLED:
         raise AlreadyCancelledError(f"{document} was already cancelled on {document.cancelled_on}")
     if on < document.date:
-        raise DuesError(f"cannot cancel {document} before its own date {document.date.isoformat()}")
+        raise DuesError(f"cannot cancel {document} before its own date {format_day(document.date)}")
     ensure_open(company, on, f"the cancellation of {document}")
     who = actor_name(actor)
     original_ids = list(document.open_items.filter(reversal_of__isnull=True).values_list("pk", flat=True))

@@ -42,6 +42,7 @@ from dues import clock
 from dues.audit.services import actor_name, audit_append
 from dues.core.errors import DuesError, Problem, ValidationFailed
 from dues.core.money import ZERO, quantize
+from dues.formats import format_day
 from dues.users.permissions import require, require_customer, require_post
 
 from . import confirmation as conf
@@ -517,7 +518,7 @@ def tds_book_unrecorded(company, result, *, actor, quarters=None) -> TdsBooking:
             skip("no 26AS line or customer to book it on")
             continue
         if lock and on <= lock:
-            skip(f"dated {on.isoformat()}, on or before the lock date {lock.isoformat()}: the period "
+            skip(f"dated {format_day(on)}, on or before the lock date {format_day(lock)}: the period "
                  f"is closed; book it in an open period by hand or reopen the period")
             continue
         sections = ", ".join(r.sections)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from dues.core.ageing import NOT_DUE
 from dues.core.money import quantize
+from dues.formats import format_day
 
 if TYPE_CHECKING:  # the CLI imports this module before Django is set up
     from .selectors import AgeingItems, AgeingReport
@@ -197,7 +198,7 @@ def ageing_xlsx(report: AgeingReport, target: Target, *, locale: str = "en_IN", 
              ("Basis", _basis_text(report.basis)), ("Grouped by", report.by), ("Currency", report.currency)]
     if cutoffs:
         about.append(("Buckets", ",".join(str(c) for c in cutoffs)))
-    write_xlsx(f"Ageing {report.as_of.isoformat()}", pretty, rows, target, money_columns=range(2, len(header)),
+    write_xlsx(f"Ageing {format_day(report.as_of)}", pretty, rows, target, money_columns=range(2, len(header)),
                totals=totals, locale=locale, about=[a for a in about if a[1] != ""])
 
 
@@ -224,6 +225,6 @@ def items_xlsx(items: AgeingItems, target: Target, *, locale: str = "en_IN", com
         row[1] = str(row[1]).replace("_", " ")
         row[6] = "unapplied" if row[6] == "unapplied" else bucket_heading(str(row[6]))
     header = ["Number", "Kind", "Customer", "Name", "Date", "Due date", "Bucket", "Residual", "Days overdue"]
-    write_xlsx(f"Items {items.as_of.isoformat()}", header, rows, target, money_columns=[7], date_columns=[4, 5],
+    write_xlsx(f"Items {format_day(items.as_of)}", header, rows, target, money_columns=[7], date_columns=[4, 5],
                totals=totals, locale=locale,
                about=[("Report", "Ageing items"), ("Company", company), ("As of", items.as_of), *about])

@@ -8,7 +8,7 @@ invoices the customer has.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 
@@ -18,25 +18,21 @@ from dues.core.allocation import oldest_first
 from dues.core.money import ZERO, quantize
 from dues.formats import format_money
 from dues.ledger.models import Document, OpenItem
+from dues.web.fields import AmountField, DayField, read_amount
 
-DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"]
 MODE_CHOICES = [(m, m.upper() if len(m) <= 4 and m not in ("bank", "cash", "card") else m.capitalize())
                 for m in Document.MODES]
-MONEY_FIELD = {"max_digits": 18, "decimal_places": 2, "min_value": ZERO}
 
 
-def _money(required: bool = False, **extra) -> forms.DecimalField:
-    return forms.DecimalField(required=required, widget=forms.TextInput(attrs={"inputmode": "decimal",
-                                                                              "autocomplete": "off"}),
-                              **MONEY_FIELD, **extra)
+def _money(required: bool = False, **extra) -> AmountField:
+    return AmountField(required=required, **extra)
 
 
 class ReceiptForm(forms.Form):
     customer = forms.CharField(max_length=40, widget=forms.TextInput(attrs={
         "autocomplete": "off", "list": "customer-options", "spellcheck": "false",
         "placeholder": "Code or name"}))
-    date = forms.DateField(input_formats=DATE_FORMATS, widget=forms.DateInput(attrs={"type": "date"},
-                                                                              format="%Y-%m-%d"))
+    date = DayField()
     amount = _money(required=True, label="Amount received")
     mode = forms.ChoiceField(choices=MODE_CHOICES, initial="neft")
     reference = forms.CharField(max_length=100, required=False, label="Reference / UTR",
@@ -84,21 +80,15 @@ def lenient_total(data, names=("amount", "tds", "charges", "discount")) -> Decim
 
 
 class AllocateForm(forms.Form):
-    on = forms.DateField(label="Allocate on", input_formats=DATE_FORMATS,
-                         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    on = DayField(label="Allocate on")
     reason = forms.CharField(max_length=300, required=False, label="Note (optional)",
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
 
 
 def _decimal(text) -> Decimal | None:
-    text = str(text or "").strip().replace(",", "").replace("₹", "")
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+    """A lenient read for running figures: what parses (any decimals), else None."""
+    value, _ = read_amount(text, required=False, allow_negative=True)
+    return value
 
 
 @dataclass
@@ -139,13 +129,9 @@ class AllocationRows:
     def _read(self, r: Row) -> None:
         if not r.value:
             return
-        value = _decimal(r.value)
-        if value is None:
-            r.error = f"“{r.value}” is not an amount."
-        elif value < 0:
-            r.error = "Cannot be negative."
-        elif value != quantize(value, self.currency):
-            r.error = "At most two decimal places."
+        value, error = read_amount(r.value, currency=self.currency)
+        if error:
+            r.error = error
         elif value > r.item.residual:  # counted in the running figure, refused on posting
             r.amount = value
             r.error = f"More than the {format_money(r.item.residual)} outstanding on {r.item.document.number}."

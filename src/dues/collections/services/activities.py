@@ -8,6 +8,7 @@ from django.db import transaction
 
 from dues import clock
 from dues.audit.services import actor_name, audit_append
+from dues.formats import format_day
 from dues.users.permissions import require
 
 from ..models import (
@@ -60,6 +61,6 @@ def contact_date(on: date | None, found: list, field: str = "on") -> date:
     if on is None:
         return today
     if on > today:
-        found.append(Problem(f"{on.isoformat()} is in the future (today is {today.isoformat()}): "
+        found.append(Problem(f"{format_day(on)} is in the future (today is {format_day(today)}): "
                              "log a contact on or after the day it happened", field))
     return on

@@ -12,16 +12,19 @@ def raise_problems(found: list) -> None:
         raise ValidationFailed(found)
 
 
-def positive_amount(value, field: str, found: list) -> Decimal | None:
-    from decimal import InvalidOperation
-
+def positive_amount(value, field: str, found: list, currency: str = "INR") -> Decimal | None:
+    """An amount more than zero, as people type it ("1,50,000", "₹ 25,000.50"); no more decimals than the currency."""
     from dues.core.errors import Problem
+    from dues.core.money import MoneyError, parse_amount_input
 
-    try:
-        amount = Decimal(str(value).replace(",", "").strip())
-    except (InvalidOperation, ValueError):
-        found.append(Problem(f"not an amount: {value!r}", field))
-        return None
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        try:
+            amount = parse_amount_input(str(value), currency)
+        except MoneyError as exc:
+            found.append(Problem(str(exc), field))
+            return None
     if not amount.is_finite() or amount <= 0:
         found.append(Problem("must be more than zero", field))
         return None

@@ -49,7 +49,7 @@ def dispute_open(*, company, invoice, amount, reason: str, owner: str, actor, sl
     found: list = []
     opened_on = contact_date(opened_on, found, "opened_on")
     doc = _dispute_document(company, invoice, found)
-    value = positive_amount(amount, "amount", found)
+    value = positive_amount(amount, "amount", found, company.currency or "INR")
     if reason not in dict(Dispute.REASONS):
         found.append(Problem(f"unknown reason {reason!r}; one of {', '.join(dict(Dispute.REASONS))}", "reason"))
     if owner not in dict(Dispute.OWNERS):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
 
@@ -109,13 +109,14 @@ def step_snapshot(step: DunningStep) -> dict:
 
 def _amount(value, name: str, found: list) -> Decimal | None:
     from dues.core.errors import Problem
+    from dues.core.money import MoneyError, parse_amount_input
 
     if value is None:
         return None
     try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        found.append(Problem(f"“{value}” is not an amount", name))
+        amount = value if isinstance(value, Decimal) else parse_amount_input(str(value))
+    except MoneyError as exc:
+        found.append(Problem(str(exc), name))
         return None
     if not amount.is_finite() or amount < 0:
         found.append(Problem(f"“{value}” must be zero or more", name))

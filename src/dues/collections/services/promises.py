@@ -8,6 +8,7 @@ from django.db import transaction
 
 from dues import clock
 from dues.audit.services import AuditEntry, actor_name, audit_append, audit_append_many
+from dues.formats import format_day
 from dues.users.permissions import require
 
 from ..models import (
@@ -34,9 +35,9 @@ def promise_add(*, customer, amount, promised_date: date, actor, invoices=(), ta
     require_customer(actor, customer)
     found: list = []
     taken_on = contact_date(taken_on, found, "taken_on")
-    value = positive_amount(amount, "amount", found)
+    value = positive_amount(amount, "amount", found, customer.company.currency or "INR")
     if promised_date < taken_on:
-        found.append(Problem(f"the promised date is before the day it was taken ({taken_on.isoformat()})",
+        found.append(Problem(f"the promised date is before the day it was taken ({format_day(taken_on)})",
                              "promised_date"))
     if not 0 <= int(grace_days) <= 60:
         found.append(Problem("between 0 and 60 days", "grace_days"))

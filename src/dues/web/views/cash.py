@@ -32,6 +32,7 @@ from dues.formats import format_money
 from dues.users.permissions import can, require, role_of
 from dues.users.roles import ADMIN, AR_MANAGER
 
+from ..fields import read_amount
 from ..receipt_selectors import open_debits, visible_customer
 from .common import base_context, desk_view, is_htmx, paginate
 from .documents import _date_param
@@ -130,31 +131,19 @@ def _done(request: HttpRequest, company: Company, line: BankLine, message: str =
 def _parse_allocations(data) -> tuple[list[tuple[str, Decimal]], list[str]]:
     out, problems = [], []
     for number, text in zip(data.getlist("invoice"), data.getlist("amount"), strict=False):
-        text = text.replace(",", "").strip()
-        if not text:
-            continue
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            problems.append(f"“{text}” against {number} is not an amount")
-            continue
-        if amount < 0:
-            problems.append(f"the amount against {number} is negative")
-        elif amount > 0:
+        amount, error = read_amount(text, required=False)
+        if error:
+            problems.append(f"against {number}: {error}")
+        elif amount:
             out.append((number, amount))
     return out, problems
 
 
 def _money_field(data, name: str, problems: list[str]) -> Decimal:
-    text = (data.get(name) or "").replace(",", "").strip()
-    try:
-        value = Decimal(text or "0")
-    except InvalidOperation:
-        problems.append(f"{name.upper() if name == 'tds' else name}: “{text}” is not an amount")
-        return Decimal(0)
-    if value < 0:
-        problems.append(f"{name}: cannot be negative")
-    return value
+    value, error = read_amount(data.get(name) or "", required=False)
+    if error:
+        problems.append(f"{name.upper() if name == 'tds' else name}: {error}")
+    return value or Decimal(0)
 
 
 def _confirm(request: HttpRequest, company: Company, line: BankLine) -> tuple[str, str]:
