@@ -62,6 +62,7 @@ def main() -> None:
         interest,
         ledger,
         policy,
+        predict,
         reconcile,
         reports,
         statements,
