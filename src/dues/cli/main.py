@@ -59,6 +59,7 @@ def main() -> None:
         confirm,
         demo,
         documents,
+        forecast,
         interest,
         ledger,
         policy,

@@ -19,7 +19,7 @@ SPLITS = ("2012-10-01", "2013-01-01", "2013-04-01", "2013-07-01")
 
 
 def _default_ibm() -> Path:
-    root = os.environ.get("DUES_SHARED_DATA") or Path(__file__).resolve().parents[4].parent / "shared" / "data"
+    root = os.environ.get("DUES_SHARED_DATA") or Path(__file__).resolve().parents[3].parent / "shared" / "data"
     return Path(root) / "payments" / "WA_Fn-UseC_-Accounts-Receivable.csv"
 
 
