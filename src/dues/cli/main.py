@@ -66,6 +66,7 @@ def main() -> None:
         predict,
         reconcile,
         reports,
+        risk,
         statements,
         users,
     )

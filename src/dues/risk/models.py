@@ -1,0 +1,22 @@
+"""A customer's risk grade as last computed (by ``dues.risk.services.recompute_risk``)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from dues import clock
+
+
+class CustomerRisk(models.Model):
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
+    customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE, related_name="risk")
+    grade = models.CharField(max_length=1)
+    points = models.PositiveSmallIntegerField(default=0)
+    reasons = models.JSONField(default=list)
+    action = models.CharField(max_length=200)
+    figures = models.JSONField(default=dict)
+    as_of = models.DateField()
+    computed_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "grade"], name="risk_company_grade")]
