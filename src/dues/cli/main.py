@@ -61,6 +61,7 @@ def main() -> None:
         documents,
         forecast,
         interest,
+        kpi,
         ledger,
         policy,
         predict,
