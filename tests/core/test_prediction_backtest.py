@@ -75,3 +75,14 @@ def test_a_bad_history_row_is_named(tmp_path):
     path.write_text("customer,invoice,invoice_date,due_date,amount,paid_date\nC1,I1,2024-13-01,2024-02-01,10,\n")
     with pytest.raises(HistoryError, match=r"h.csv:2: invoice_date"):
         read_history(path)
+
+
+def test_dues_starts_without_loading_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys; import dues.cli.main as m; m.cli.name; "
+            "from dues.cli import predict, forecast, risk, kpi; "
+            "print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr

@@ -118,9 +118,9 @@ def kpis(*, company: Company, start: date, end: date, history_months: int = 12) 
         last = min(month_end(m), end) if m == months[-1] else month_end(m)
         ar, current = _receivables(company, last)
         s = sales.get(m, ZERO) or ZERO
-        n_days = Decimal(_days(m))
-        back, on = [], m
-        for _ in range(history_months + 1):
+        n_days = Decimal((last - m).days + 1)  # a month cut short by --to counts the days it had
+        back, on = [(int(n_days), s)], (m - timedelta(days=1)).replace(day=1)
+        for _ in range(history_months):
             back.append((_days(on), sales.get(on, ZERO) or ZERO))
             on = (on - timedelta(days=1)).replace(day=1)
         overdue = ar - current
