@@ -15,6 +15,7 @@ from .views import (
     receipts,
     reconcile,
     reports,
+    trends,
 )
 
 app_name = "web"
@@ -53,6 +54,7 @@ urlpatterns = [
     # ageing report with drill-down and export; imports with preview and commit
     path("ageing/", reports.ageing_report, name="ageing"),
     path("ageing/items/", reports.ageing_items_view, name="ageing_items"),
+    path("trends/", trends.trends, name="trends"),
     path("imports/", imports.imports, name="imports"),
     path("audit/", audit.audit_log, name="audit"),
     # cash application workbench (bank lines, proposals, accept / change / ignore, bulk, run, upload)
