@@ -48,3 +48,18 @@ def test_forecast_from_the_ledger(book):
     assert last["cumulative_expected"] + report["after_13_weeks"] == report["open_total"] == Decimal("1200.00")
     assert all(w["cumulative_low"] <= w["cumulative_expected"] <= w["cumulative_high"] for w in report["weeks"])
     assert date.fromisoformat(report["weeks"][0]["start"]) == today
+
+
+def test_stored_forecast_shows_on_the_dashboard(book, client):
+    from dues.risk.models import ForecastSnapshot
+    from dues.risk.services import recompute_forecast
+    from tests.integration.test_web_reports import login
+
+    login(client, "ar_manager")
+    assert "No forecast yet" in client.get("/").content.decode()
+    (snap,) = recompute_forecast(clock.today(), company=book)
+    assert ForecastSnapshot.objects.count() == 1 and snap.open_total == Decimal("1200.00") and len(snap.weeks) == 13
+    html = client.get("/").content.decode()
+    assert "Expected collections" in html and "No forecast yet" not in html
+    recompute_forecast(clock.today(), company=book)
+    assert ForecastSnapshot.objects.count() == 1  # only the latest is kept

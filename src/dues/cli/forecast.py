@@ -18,9 +18,10 @@ def _money(value: Decimal) -> str:
 
 @cli.command()
 @click.option("--invoices", "show_invoices", is_flag=True, help="also list each open invoice's predicted dates")
+@click.option("--save/--no-save", default=True, show_default=True, help="keep it for the dashboard card")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
-def forecast(obj, show_invoices, fmt):
+def forecast(obj, show_invoices, save, fmt):
     """Cash-collection forecast for the next 13 weeks (expected, with a range), from each open invoice's
     predicted payment date (gradient boosting over the customer's paid history; disputes count)."""
     from dues.prediction.forecast import predict_open, weekly_forecast
@@ -31,6 +32,10 @@ def forecast(obj, show_invoices, fmt):
     paid, open_items = prediction_inputs(company=company, as_of=today)
     predictions = predict_open(paid, open_items, today)
     report = weekly_forecast(predictions, today)
+    if save:
+        from dues.risk.services import save_forecast
+
+        save_forecast(company, report, len(paid))
     if fmt == "json":
         data = {**report, "trained_on_paid_invoices": len(paid),
                 "weeks": [{k: (_money(v) if k.startswith(("expected", "cumulative")) else v) for k, v in w.items()}

@@ -20,3 +20,19 @@ class CustomerRisk(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["company", "grade"], name="risk_company_grade")]
+
+
+class ForecastSnapshot(models.Model):
+    """The cash-collection forecast as last computed (``dues.risk.services.recompute_forecast`` or
+    ``dues forecast``): what the dashboard card shows without training a model on a page load."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="+")
+    as_of = models.DateField()
+    computed_at = models.DateTimeField(default=clock.now)
+    weeks = models.JSONField(default=list)  # [{week, start, end, expected, cumulative_expected, cumulative_low, cumulative_high}]
+    open_total = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    after_13_weeks = models.DecimalField(max_digits=20, decimal_places=4, default=0)
+    trained_on = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "-computed_at"], name="forecast_company_latest")]

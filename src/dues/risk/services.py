@@ -22,7 +22,7 @@ from dues.customers.models import Customer
 from dues.ledger.models import Document, OpenItem
 from dues.prediction.risk import RiskFigures, grade
 
-from .models import CustomerRisk
+from .models import CustomerRisk, ForecastSnapshot
 
 
 def _figures(company: Company, as_of: date) -> dict[int, RiskFigures]:
@@ -95,3 +95,31 @@ def recompute_risk(as_of: date | None = None, *, company: Company | None = None)
             CustomerRisk.objects.bulk_create(rows, batch_size=1000)
         n += len(rows)
     return n
+
+
+def recompute_forecast(as_of: date | None = None, *, company: Company | None = None) -> list[ForecastSnapshot]:
+    """Predict every open invoice's payment date and store the 13-week forecast (for the dashboard card);
+    the scheduler calls it daily. Returns the snapshots written."""
+    from dues.prediction.forecast import predict_open, weekly_forecast
+    from dues.reporting.forecast import prediction_inputs
+
+    as_of = as_of or clock.today()
+    out = []
+    for co in ([company] if company else list(Company.objects.all())):
+        paid, open_items = prediction_inputs(company=co, as_of=as_of)
+        report = weekly_forecast(predict_open(paid, open_items, as_of), as_of)
+        out.append(save_forecast(co, report, len(paid)))
+    return out
+
+
+def save_forecast(company: Company, report: dict, trained_on: int) -> ForecastSnapshot:
+    weeks = [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in w.items()} for w in report["weeks"]]
+    from django.core.cache import cache
+
+    with transaction.atomic():
+        ForecastSnapshot.objects.filter(company=company).delete()  # only the latest is kept
+        snap = ForecastSnapshot.objects.create(company=company, as_of=date.fromisoformat(report["as_of"]), weeks=weeks,
+                                               open_total=report["open_total"], after_13_weeks=report["after_13_weeks"],
+                                               trained_on=trained_on, computed_at=clock.now())
+    cache.delete(f"dues:forecast-card:{company.pk}")  # the dashboard card's cached snapshot
+    return snap
