@@ -86,3 +86,12 @@ def test_dues_starts_without_loading_scikit_learn():
             "print('sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_a_training_row_whose_paid_date_is_not_a_date_is_named():
+    from dues.prediction.history import HistoryError
+
+    rows = synthetic(customers=2, per_customer=5)
+    bad = [replace(rows[0], invoice_date=date(2024, 1, 2), paid_raw="soon"), *rows[1:]]
+    with pytest.raises(HistoryError, match=r"invoice INV-00-000 .*paid_date"):
+        predict_split(bad, SPLIT)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from .features import CustomerHistory, Paid, invoice_features
-from .history import Invoice
+from .history import HistoryError, Invoice
 
 
 @dataclass
@@ -56,7 +56,10 @@ class BacktestResult:
 def _training_paid(train: list[Invoice]) -> dict[str, list[Paid]]:
     paid: dict[str, list[Paid]] = defaultdict(list)
     for r in train:
-        on = r.paid_date()
+        try:
+            on = r.paid_date()
+        except ValueError as exc:
+            raise HistoryError(f"invoice {r.invoice} (dated before the split): paid_date: {exc}") from None
         if on is not None:
             paid[r.customer].append(Paid(r.invoice_date, r.due_date, on, float(r.amount)))
     return paid
