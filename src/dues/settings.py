@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "dues.collections",
     "dues.reconciliation",
     "dues.users",
+    "dues.billing",
+    "dues.jobs",
     "dues.web",
 ]
 

@@ -97,6 +97,10 @@ class BankLine(models.Model):
         indexes = [
             models.Index(fields=["company", "direction", "status"]),
             models.Index(fields=["bank_account", "booking_date"]),
+            # global search: a UTR, a cheque number, an amount
+            models.Index(fields=["company", "reference"], name="bankline_search_reference"),
+            models.Index(fields=["company", "cheque_number"], name="bankline_search_cheque"),
+            models.Index(fields=["company", "amount"], name="bankline_search_amount"),
         ]
 
 

@@ -180,3 +180,22 @@ def bench_collect(obj, customers, seed, fmt, quiet):
     result = collect.run(company=company, customers=customers, seed=seed, progress=_progress(quiet))
     _show(f"Collections benchmark: {customers:,} customers on {result['database']}", result, fmt)
     return 1 if result["failed"] else 0
+
+
+@bench.command("billing")
+@click.option("--lines", type=click.IntRange(min=10), default=10_000, show_default=True,
+              help="delivery lines to bill (one to four a challan)")
+@click.option("--pdfs", type=click.IntRange(min=1), default=200, show_default=True,
+              help="drafts to approve and render as tax invoice PDFs")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--quiet", is_flag=True, help="no progress messages on stderr")
+@click.pass_obj
+def bench_billing(obj, lines, pdfs, seed, fmt, quiet):
+    """Bill-run throughput (draft invoices per second at N delivery lines) and tax invoice PDFs per second."""
+    from dues.bench import billing
+
+    company = _fresh_company(obj)
+    result = billing.run(company=company, lines=lines, pdfs=pdfs, seed=seed, progress=_progress(quiet))
+    _show(f"Billing benchmark: {lines:,} delivery lines on {result['database']}", result, fmt)
+    return 0

@@ -83,7 +83,15 @@ def demo(obj, customers, seed, today, no_serve, reset, host, port):
     _print_summary(company, summary, as_of, seconds, url)
     out.print(f"\nweb login: [bold]{ADMIN_USER}[/bold] / [bold]{ADMIN_PASSWORD}[/bold]")
     if not no_serve:
-        run_server(host, port)
+        from dues.cli.jobs import spawn_worker
+        from dues.jobs.services import schedules_demo
+
+        schedules_demo(obj.user)  # the worker runs beside the web app: the first daily report lands in the outbox
+        worker = spawn_worker(settings.DATABASE_URL)
+        try:
+            run_server(host, port)
+        finally:
+            worker.terminate()
 
 
 def _print_summary(company, summary, as_of, seconds: float, db_url: str | None) -> None:

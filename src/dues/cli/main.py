@@ -52,6 +52,7 @@ def cli(ctx: click.Context, db: str | None, user: str | None) -> None:
 def main() -> None:
     from dues.cli import (  # noqa: F401  (register commands)
         bench,
+        billing,
         books,
         cash_apply,
         close,
@@ -61,6 +62,7 @@ def main() -> None:
         documents,
         forecast,
         interest,
+        jobs,
         kpi,
         ledger,
         policy,
@@ -69,6 +71,7 @@ def main() -> None:
         reports,
         risk,
         statements,
+        tally,
         users,
     )
     from dues.cli.errors import run

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
 
 from dues import clock
 from dues.core.dates import parse_date
+from dues.messaging.statements import statement_filename, statement_send
 
 from .main import cli
 from .output import money_text, out
-
-
-def _safe(code: str) -> str:
-    """A customer code as a file-name part (codes may hold / or spaces)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", code).strip("._") or "customer"
 
 
 def _period(company, date_from: str | None, date_to: str | None):
@@ -30,40 +25,6 @@ def _period(company, date_from: str | None, date_to: str | None):
     if start > end:
         raise DuesError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
     return start, end
-
-
-def _filename(customer, end) -> str:
-    return f"statement-{_safe(customer.code)}-{end.isoformat()}.pdf"
-
-
-def _recipients(customer) -> list[str]:
-    """The customer's own address, else its contacts' (accounts contacts first)."""
-    if customer.email.strip():
-        return [a.strip() for a in customer.email.replace(";", ",").split(",") if a.strip()]
-    contacts = sorted((c for c in customer.contacts.all() if c.email.strip()),
-                      key=lambda c: (c.role.lower() != "accounts", c.pk))
-    return [c.email.strip() for c in contacts]
-
-
-def _send(transport, company, customer, start, end, due, pdf: bytes) -> str:
-    """E-mail one statement; raises (DuesError or the transport's error) when it cannot go."""
-    from dues.core.errors import DuesError
-    from dues.messaging.transports import Message
-
-    to = _recipients(customer)
-    if not to:
-        raise DuesError(f"{customer.code} has no e-mail address (customer or contacts)")
-    period = f"{start.strftime('%d-%m-%Y')} to {end.strftime('%d-%m-%Y')}"
-    amount = money_text(due, company.locale)
-    body = (f"Dear {customer.name},\n\nPlease find attached your statement of account with {company.name} for "
-            f"{period}.\n\n"
-            + (f"The balance due on {end.strftime('%d-%m-%Y')} is {company.currency} {amount}. " if due > 0 else "")
-            + "If anything in it does not match your books, please reply to this e-mail so we can reconcile."
-            + f"\n\nRegards,\nAccounts receivable\n{company.name}\n")
-    message = Message(channel="email", customer=customer.code, key=f"statement:{customer.code}:{start}:{end}",
-                      subject=f"Statement of account {period}: {company.name}", body=body, to=to,
-                      attachments=[(_filename(customer, end), pdf, "application/pdf")])
-    return transport.send(message)
 
 
 @cli.command()
@@ -104,9 +65,9 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
         said = (f"{customer.code} {customer.name}, {start.strftime('%d-%m-%Y')} to {end.strftime('%d-%m-%Y')}, "
                 f"closing balance {money_text(data.statement.closing, company.locale)}")
         if target or not email:
-            path = Path(target or _filename(customer, end))
+            path = Path(target or statement_filename(customer, end))
             if path.is_dir():
-                path = path / _filename(customer, end)
+                path = path / statement_filename(customer, end)
             path.write_bytes(pdf)
             out.print(f"wrote {path}: {said}", markup=False)
         if email:
@@ -114,7 +75,7 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
 
             transport = EmailTransport()
             try:
-                note = _send(transport, company, customer, start, end, data.total_due, pdf)
+                note = statement_send(transport, company, customer, start, end, data.total_due, pdf)
             finally:
                 transport.close()
             out.print(f"e-mailed the statement of {said}: {note}", markup=False)
@@ -150,10 +111,10 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
         for customer, pdf in render_statements(company, end, [(c, start) for c in customers]):
             progress.update(task, description=f"statement {escape(customer.code)}")
             if folder:
-                (folder / _filename(customer, end)).write_bytes(pdf)
+                (folder / statement_filename(customer, end)).write_bytes(pdf)
             if transport:
                 try:
-                    _send(transport, company, customer, start, end, balances[customer.code], pdf)
+                    statement_send(transport, company, customer, start, end, balances[customer.code], pdf)
                     sent += 1
                 except Exception as exc:  # noqa: BLE001 - one customer's failure must not stop the others
                     failed.append(f"{customer.code}: {exc}")

@@ -64,7 +64,7 @@ class CustomerForm(forms.ModelForm):
 
 
 def _contact_state(contact: Contact) -> dict:
-    return {"name": contact.name, "role": contact.role, "email": contact.email, "phone": contact.phone}
+    return contact.audit_state()
 
 
 def _audit_contact(request, contact: Contact, action: str, before: dict | None, after: dict | None) -> None:
@@ -78,7 +78,7 @@ def _audit_contact(request, contact: Contact, action: str, before: dict | None, 
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = ["name", "role", "email", "phone"]
+        fields = ["name", "role", "email", "phone", "whatsapp", "is_primary"]
 
     def clean_email(self):
         email = self.cleaned_data.get("email", "").strip()
@@ -158,7 +158,7 @@ class ContactAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     search_fields = ["name", "email", "phone", "customer__code", "customer__name"]
     autocomplete_fields = ["customer"]
-    fields = ["customer", "name", "role", "email", "phone"]
+    fields = ["customer", "name", "role", "email", "phone", "whatsapp", "is_primary"]
 
     def save_model(self, request, obj, form, change):
         before = _contact_state(Contact.objects.get(pk=obj.pk)) if change else None

@@ -17,12 +17,12 @@ from dues.core.money import MoneyError, parse_amount
 from dues.core.states import state_code as to_state_code
 from dues.core.taxids import TaxIdError, gstin_pan, gstin_state, validate_gstin, validate_pan, validate_tan
 from dues.core.terms import END_OF_MONTH, NET
-from dues.users.permissions import require
+from dues.users.permissions import can, require
 
-from .models import Contact, Customer
+from .models import Contact, Customer, CustomerNote, contact_role
 
 FIELDS = ("code", "name", "gstin", "pan", "tan", "state_code", "email", "phone", "credit_limit", "credit_days",
-          "salesperson", "collector", "segment", "region", "terms_kind", "terms_days", "aliases")
+          "salesperson", "collector", "segment", "region", "terms_kind", "terms_days", "aliases", "address", "city", "pin")
 
 
 @dataclass
@@ -46,6 +46,9 @@ class CustomerData:
     terms_kind: str = NET
     terms_days: int = 30
     aliases: list[str] = field(default_factory=list)
+    address: str = ""
+    city: str = ""
+    pin: str = ""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -69,8 +72,14 @@ def customer_clean(raw: Mapping[str, object], *, company: Company, row: int | No
     if not name:
         bad("name", "is required")
     data = CustomerData(code=code, name=name)
-    for key in ("email", "phone", "salesperson", "collector", "segment", "region"):
+    for key in ("email", "phone", "salesperson", "collector", "segment", "region", "address", "city"):
         setattr(data, key, text(key))
+    data.address, data.city = data.address[:300], data.city[:100]
+    if text("pin"):
+        if len(text("pin")) == 6 and text("pin").isdigit() and text("pin")[0] != "0":
+            data.pin = text("pin")
+        else:
+            bad("pin", f"{text('pin')!r} is not a six-digit PIN code")
     if data.email:
         for address in data.email.replace(";", ",").split(","):
             try:
@@ -186,21 +195,233 @@ def customer_update(*, customer: Customer, data: Mapping[str, object], actor=Non
     return customer
 
 
+PHONE_CHARS = set("0123456789+-() ")
+
+
+def _phone_ok(text: str) -> bool:
+    return set(text) <= PHONE_CHARS and sum(ch.isdigit() for ch in text) >= 6
+
+
+@dataclass
+class ContactData:
+    """One contact as validated input; ``pk`` None for a new one."""
+
+    pk: int | None
+    name: str
+    role: str
+    email: str = ""
+    phone: str = ""
+    whatsapp: str = ""
+    is_primary: bool = False
+    delete: bool = False
+
+
+def contacts_clean(rows: Sequence[Mapping[str, object]], *, customer: Customer | None = None
+                   ) -> tuple[list[ContactData], list[Problem]]:
+    """Validate a customer's contacts as edited on one form (blank new rows are skipped).
+
+    Problems name the field as ``contact-<n>-<field>`` (n: the row's index on the form).
+    """
+    problems: list[Problem] = []
+    known = set(customer.contacts.values_list("pk", flat=True)) if customer is not None and customer.pk else set()
+    found: list[ContactData] = []
+
+    for n, raw in enumerate(rows):
+        def text(key: str, raw=raw) -> str:
+            value = raw.get(key)
+            return "" if value is None else str(value).strip()
+
+        def bad(fld: str, message: str, n=n) -> None:
+            problems.append(Problem(message, f"contact-{n}-{fld}", n + 1))
+
+        pk_text = text("id")
+        pk = None
+        if pk_text:
+            if not pk_text.isdigit() or int(pk_text) not in known:
+                bad("name", "is not one of this customer's contacts")
+                continue
+            pk = int(pk_text)
+        deleting = str(raw.get("delete") or "").lower() in ("1", "on", "true", "yes")
+        values = {k: text(k) for k in ("name", "email", "phone", "whatsapp")}
+        if pk is None and (deleting or not any(values.values())):
+            continue  # an empty row of the form, or a new row removed before saving
+        role_text = text("role")
+        role = contact_role(role_text) if role_text else "accounts_payable"
+        primary = str(raw.get("primary") or "").lower() in ("1", "on", "true", "yes")
+        data = ContactData(pk, values["name"], role, values["email"], values["phone"], values["whatsapp"],
+                           primary and not deleting, deleting)
+        if not deleting:
+            if not data.name:
+                bad("name", "is required")
+            elif len(data.name) > 200:
+                bad("name", "is longer than 200 characters")
+            if data.email:
+                for address in data.email.replace(";", ",").split(","):
+                    try:
+                        validate_email(address.strip())
+                    except DjangoValidationError:
+                        bad("email", f"{address.strip()!r} is not an e-mail address")
+            for fld in ("phone", "whatsapp"):
+                number = getattr(data, fld)
+                if number and (len(number) > 40 or not _phone_ok(number)):
+                    bad(fld, f"{number!r} is not a phone number")
+        found.append(data)
+    if sum(c.is_primary for c in found) > 1:
+        second = [i for i, c in enumerate(found) if c.is_primary][1]
+        problems.append(Problem("only one contact can be the primary one", f"contact-{second}-primary", second + 1))
+    return found, problems
+
+
+def _contact_audit(actor, action: str, customer: Customer, contact: Contact, before: dict | None,
+                   after: dict | None) -> None:
+    if before != after:
+        audit_append(actor=actor, action=action, object_type="contact", object_id=f"{customer.code}/{contact.pk}",
+                     company_id=customer.company_id, before=before, after=after)
+
+
+def _contacts_apply(customer: Customer, rows: list[ContactData], actor) -> None:
+    """Create, change and remove the customer's contacts as validated, each audited."""
+    existing = {c.pk: c for c in customer.contacts.all()}
+    before = {pk: c.audit_state() for pk, c in existing.items()}
+    submitted = {r.pk for r in rows if r.pk is not None}
+    if any(r.is_primary for r in rows) or any(existing[pk].is_primary for pk in submitted):
+        # one primary per customer (a unique constraint): free the slot, then set it again below
+        customer.contacts.filter(is_primary=True).update(is_primary=False)
+        for contact in existing.values():
+            if contact.is_primary and contact.pk not in submitted:
+                contact.is_primary = False
+                _contact_audit(actor, "update", customer, contact, before[contact.pk], contact.audit_state())
+    for row in rows:
+        if row.pk is not None and row.delete:
+            contact = existing[row.pk]
+            contact.delete()
+            contact.pk = row.pk
+            _contact_audit(actor, "delete", customer, contact, before[row.pk], None)
+            continue
+        contact = existing[row.pk] if row.pk is not None else Contact(customer=customer)
+        for key in ("name", "role", "email", "phone", "whatsapp", "is_primary"):
+            setattr(contact, key, getattr(row, key))
+        contact.save()
+        _contact_audit(actor, "update" if row.pk is not None else "create", customer, contact, before.get(row.pk),
+                       contact.audit_state())
+
+
+def _web_fields(data: Mapping[str, object]) -> dict:
+    """The form's fields as ``customer_clean`` reads them (terms as "net 30", the days as credit days)."""
+    raw = {k: v for k, v in data.items() if k not in ("terms_kind", "terms_days")}
+    kind = str(data.get("terms_kind") or NET).strip().lower()
+    days = str(data.get("terms_days") or "").strip()
+    if days:
+        raw["terms"] = f"{kind} {days}"
+        raw["credit_days"] = days
+    return raw
+
+
+@transaction.atomic
+def customer_save(*, company: Company, data: Mapping[str, object], contacts: Sequence[Mapping[str, object]] = (),
+                  customer: Customer | None = None, actor=None) -> Customer:
+    """Create a customer (``customer`` None) or change one, with its contacts, as a desk form sends them.
+
+    ``data``: code (new customers only: a code is fixed once created), name, gstin, state, terms_kind,
+    terms_days, credit_limit (Indian grouping accepted), collector, salesperson, email, phone.
+    ``contacts``: rows of id (blank for a new one), name, role, email, phone, whatsapp, primary, delete.
+    All-or-nothing: every problem found is raised at once (``ValidationFailed``, fields named); the
+    customer and each contact changed are audited with before and after.
+    """
+    require(actor, "customers.change", "create customers" if customer is None else "change customers")
+    raw = _web_fields(data)
+    if customer is None:
+        clean, problems = customer_clean(raw, company=company)
+        code = str(raw.get("code") or "").strip()
+        if code and Customer.objects.filter(company=company, code=code).exists():
+            problems.append(Problem(f"customer {code} already exists", "code"))
+    else:
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        raw.pop("code", None)
+        if "gstin" in raw and "pan" not in raw and str(raw["gstin"] or "").strip().upper() != customer.gstin:
+            raw["pan"] = ""  # a new GSTIN brings its own PAN
+        clean, problems = customer_clean(customer_merge(customer, raw), company=company)
+    contact_rows, contact_problems = contacts_clean(contacts, customer=customer)
+    problems = problems + contact_problems
+    if problems:
+        raise ValidationFailed(problems)
+    if customer is None:
+        customer = Customer(company=company)
+        _apply(customer, clean)
+        customer.save()
+        audit_append(actor=actor, action="create", object_type="customer", object_id=customer.code,
+                     company_id=company.pk, after=customer.audit_state())
+    else:
+        before = customer.audit_state()
+        _apply(customer, clean)
+        customer.save()
+        if customer.audit_state() != before:
+            audit_append(actor=actor, action="update", object_type="customer", object_id=customer.code,
+                         company_id=customer.company_id, before=before, after=customer.audit_state())
+    _contacts_apply(customer, contact_rows, actor)
+    return customer
+
+
 @transaction.atomic
 def contact_add(*, customer: Customer, name: str, role: str = "", email: str = "", phone: str = "",
-                actor=None) -> Contact:
+                whatsapp: str = "", primary: bool | None = None, actor=None) -> Contact:
+    """Add one contact (the role as people write it: "Accounts", "owner", ...). The customer's first
+    contact is its primary one unless ``primary`` says otherwise."""
     require(actor, "customers.change", "change customers' contacts")
-    if not name.strip():
+    if primary is None:
+        primary = not customer.contacts.exists()
+    rows, problems = contacts_clean([{"name": name, "role": role, "email": email, "phone": phone,
+                                      "whatsapp": whatsapp, "primary": "1" if primary else ""}])
+    if problems:
+        raise DuesError("; ".join(f"{p.field.split('-')[-1]} {p.message}" for p in problems))
+    if not rows:
         raise DuesError("a contact needs a name")
-    if email:
-        try:
-            validate_email(email)
-        except DjangoValidationError as exc:
-            raise DuesError(f"{email!r} is not an e-mail address") from exc
-    contact = Contact.objects.create(customer=customer, name=name.strip(), role=role, email=email, phone=phone)
-    audit_append(actor=actor, action="create", object_type="contact", object_id=f"{customer.code}/{contact.pk}",
-                 company_id=customer.company_id, after={"name": name, "role": role, "email": email, "phone": phone})
+    if primary:
+        customer.contacts.filter(is_primary=True).update(is_primary=False)
+    row = rows[0]
+    contact = Contact.objects.create(customer=customer, name=row.name, role=row.role, email=row.email,
+                                     phone=row.phone, whatsapp=row.whatsapp, is_primary=row.is_primary)
+    _contact_audit(actor, "create", customer, contact, None, contact.audit_state())
     return contact
+
+
+def _note_actor(actor, what: str) -> None:
+    if not (can(actor, "collections.act") or can(actor, "customers.change")):
+        require(actor, "collections.act", what)
+
+
+@transaction.atomic
+def note_add(*, customer: Customer, text: str, pinned: bool = False, actor=None) -> CustomerNote:
+    """A note on the customer's page (pinned: it replaces the pinned note on top); audited."""
+    _note_actor(actor, "write notes on customers")
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed([Problem("write the note", "text")])
+    if len(text) > 5000:
+        raise ValidationFailed([Problem("is longer than 5,000 characters", "text")])
+    if pinned:
+        customer.notes.filter(pinned=True).update(pinned=False)
+    note = CustomerNote.objects.create(customer=customer, text=text, pinned=pinned, created_by=actor_name(actor))
+    audit_append(actor=actor, action="create", object_type="customer_note", object_id=f"{customer.code}/{note.pk}",
+                 company_id=customer.company_id, after={"text": text, "pinned": pinned})
+    return note
+
+
+@transaction.atomic
+def note_pin(*, note: CustomerNote, pinned: bool, actor=None) -> CustomerNote:
+    """Pin a note on top of its customer's page (unpinning the one there), or unpin it; audited."""
+    _note_actor(actor, "pin notes on customers")
+    note = CustomerNote.objects.select_for_update().select_related("customer").get(pk=note.pk)
+    if note.pinned == pinned:
+        return note
+    if pinned:
+        CustomerNote.objects.filter(customer_id=note.customer_id, pinned=True).update(pinned=False)
+    note.pinned = pinned
+    note.save(update_fields=["pinned"])
+    audit_append(actor=actor, action="update", object_type="customer_note",
+                 object_id=f"{note.customer.code}/{note.pk}", company_id=note.customer.company_id,
+                 before={"pinned": not pinned}, after={"pinned": pinned})
+    return note
 
 
 def customers_upsert(*, company: Company, rows: Sequence[CustomerData], actor=None) -> tuple[int, int, int]:

@@ -904,6 +904,9 @@ def build_demo(plan: DemoPlan, *, actor: str = "demo",
         if not user_model.objects.filter(username=username).exists():
             user_add(username=username, role=role, password=ADMIN_PASSWORD, person_name=person, actor=actor)
     import_demo_statements(company, plan.today, actor=actor, seed=plan.seed)
+    from .billing import build_demo_billing
+
+    build_demo_billing(company, plan.today, actor=actor, seed=plan.seed)
     return company
 
 

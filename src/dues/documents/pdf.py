@@ -161,9 +161,9 @@ def _upi_vpa() -> str:
     return (os.environ.get("DUES_UPI_VPA") or getattr(settings, "DUES_UPI_VPA", "") or "").strip()
 
 
-def upi_link(company, customer, amount: Decimal, note: str) -> str | None:
-    """``upi://pay?...`` for ``amount`` to the company's UPI address (DUES_UPI_VPA), or None without one."""
-    vpa = _upi_vpa()
+def upi_link(company, customer, amount: Decimal, note: str, vpa: str | None = None) -> str | None:
+    """``upi://pay?...`` for ``amount`` to ``vpa`` or the company's UPI address (DUES_UPI_VPA), or None without one."""
+    vpa = (vpa or "").strip() or _upi_vpa()
     if not vpa or amount <= 0 or (company.currency or "INR") != "INR":
         return None
     params = [("pa", vpa), ("pn", company.name), ("am", f"{amount:.2f}"), ("cu", "INR"), ("tn", note)]
@@ -311,20 +311,20 @@ def grid(rows: list[list], widths: list[float], *, right_from: int, header_rows:
 
 
 
-def payment_block(company, customer, total: Decimal, note: str, fmt: Formatter, st) -> list:
+def payment_block(company, customer, total: Decimal, note: str, fmt: Formatter, st, vpa: str | None = None) -> list:
     if total < 0:
         return [Spacer(1, 4 * mm), para(f"Your account is in credit by <b>{esc(fmt.money(-total))}</b>: nothing is due. "
                                       "It will be adjusted against your next invoices unless you ask for a refund.",
                                       st["body"])]
     if total == 0:
         return [Spacer(1, 4 * mm), para("Nothing is due. Thank you.", st["body"])]
-    link = upi_link(company, customer, total, note)
+    link = upi_link(company, customer, total, note, vpa)
     if link is None:
         return [Spacer(1, 4 * mm),
                 para(f"<b>Total due {esc(fmt.money(total))}.</b> Please quote your customer code {esc(customer.code)} "
                    "with your payment.", st["body"])]
     text = para(f"<b>Pay {esc(fmt.money(total))} by UPI</b><br/>Scan the code with any UPI app, or pay to "
-              f"<b>{esc(_upi_vpa())}</b> quoting “{esc(note)}”.", st["body"])
+              f"<b>{esc((vpa or '').strip() or _upi_vpa())}</b> quoting “{esc(note)}”.", st["body"])
     table = Table([[_Qr(link), text]], colWidths=[36 * mm, 144 * mm])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, -1), 0)]))
     return [Spacer(1, 4 * mm), KeepTogether([table])]

@@ -65,7 +65,12 @@ class Document(models.Model):
                                    name="document_deductions_nonneg"),
             models.CheckConstraint(condition=Q(side__in=["D", "C"]), name="document_side"),
         ]
-        indexes = [models.Index(fields=["company", "customer", "date"]), models.Index(fields=["company", "date"])]
+        indexes = [
+            models.Index(fields=["company", "customer", "date"]), models.Index(fields=["company", "date"]),
+            # global search: a UTR or cheque number, an amount
+            models.Index(fields=["company", "reference"], name="document_search_reference"),
+            models.Index(fields=["company", "amount"], name="document_search_amount"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
@@ -163,6 +168,7 @@ class OpenItem(models.Model):
         indexes = [
             models.Index(fields=["company", "customer", "side"]),
             models.Index(fields=["company", "customer", "date"], condition=Q(residual__gt=0), name="open_item_open"),
+            models.Index(fields=["company", "residual"], name="open_item_search_residual"),  # global search
         ]
 
     def __str__(self) -> str:

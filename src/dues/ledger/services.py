@@ -50,6 +50,7 @@ class LineDraft:
     quantity: Decimal = Decimal(1)
     gst_rate: Decimal = ZERO
     hsn: str = ""
+    discount_pct: Decimal = ZERO  # a trade discount off quantity x rate, before tax
 
 
 @dataclass
@@ -146,6 +147,8 @@ def _prepare(company: Company, draft: DocumentDraft, who: str, problems: list[Pr
         cgst = sgst = igst = ZERO
         for pos, ld in enumerate(draft.lines, start=1):
             value = quantize(ld.quantity * ld.rate, cur)
+            if ld.discount_pct:
+                value = quantize(ld.quantity * ld.rate * (100 - ld.discount_pct) / 100, cur)
             t = tax_on(value, ld.gst_rate, intra, cur)
             taxable += value
             cgst, sgst, igst = cgst + t.cgst, sgst + t.sgst, igst + t.igst

@@ -31,6 +31,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "collections.policies": frozenset({ADMIN, AR_MANAGER}),  # edit dunning policies and assign them to segments
     "reports.view": frozenset({ADMIN, AR_MANAGER, COLLECTOR, BILLING, AUDITOR, SALES}),
     "audit.view": frozenset({ADMIN, AR_MANAGER, AUDITOR}),
+    "billing.run": frozenset({ADMIN, AR_MANAGER, BILLING}),  # items, contracts, deliveries, bill runs
+    "billing.approve": frozenset({ADMIN, AR_MANAGER, BILLING}),  # approve or reject draft tax invoices
+    "credit.override": frozenset({ADMIN, AR_MANAGER}),  # approve a draft held on credit, with a reason
     "settings.change": frozenset({ADMIN}),
     "users.manage": frozenset({ADMIN}),
 }
@@ -51,6 +54,9 @@ IMPORT_CAPABILITY: dict[str, str] = {
     "invoices": "invoices.post",
     "credit-notes": "invoices.post",
     "receipts": "receipts.post",
+    "items": "billing.run",
+    "contracts": "billing.run",
+    "deliveries": "billing.run",
 }
 
 

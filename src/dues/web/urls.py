@@ -4,6 +4,8 @@ from django.urls import path
 from .views import (
     audit,
     auth,
+    billing,
+    bulk,
     cash,
     collections,
     customers,
@@ -11,10 +13,13 @@ from .views import (
     documents,
     dunning_policies,
     imports,
+    jobs,
     message_templates,
+    my_day,
     receipts,
     reconcile,
     reports,
+    search,
     trends,
 )
 
@@ -24,11 +29,29 @@ urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),  # POST only (Django's LogoutView)
+    path("search/", search.search_view, name="search"),
+    # saved filters and bulk actions of the customer list and the worklist
+    path("filters/save/", bulk.saved_filter_save_view, name="saved_filter_save"),
+    path("filters/<int:pk>/delete/", bulk.saved_filter_delete_view, name="saved_filter_delete"),
+    path("bulk/", bulk.bulk_view, name="bulk"),
     path("customers/", customers.customer_list, name="customers"),
     # <path:> so that codes with a slash (Tally exports have them) still have a page
     # collections: the customer timeline (before the <path:code> catch-all), worklist, boards, dunning preview
     path("customers/<path:code>/timeline/", collections.timeline, name="timeline"),
+    # customers created and edited at the desk; notes; the PDF a sent statement or letter carried
+    path("customers/new/", customers.customer_new, name="customer_new"),
+    path("customers/<path:code>/edit/", customers.customer_edit, name="customer_edit"),
+    path("customers/<path:code>/notes/", customers.customer_note, name="customer_note"),
+    path("customers/<path:code>/sent/<int:pk>/pdf/", customers.customer_sent_pdf, name="customer_sent_pdf"),
+    path("customers/<path:code>/statement.pdf", customers.customer_statement_pdf, name="customer_statement_pdf"),
     path("customers/<path:code>/", customers.customer_detail, name="customer"),
+    path("my-day/", my_day.my_day, name="my_day"),
+    path("my-day/<path:code>/row/", my_day.day_row, name="day_row"),
+    path("my-day/<path:code>/call/", my_day.day_call, name="day_call"),
+    path("my-day/<path:code>/promise/", my_day.day_promise, name="day_promise"),
+    path("my-day/<path:code>/dispute/", my_day.day_dispute, name="day_dispute"),
+    path("my-day/<path:code>/send/", my_day.day_send, name="day_send"),
+    path("my-day/<path:code>/follow-up/", my_day.day_follow_up, name="day_follow_up"),
     path("worklist/", collections.worklist, name="worklist"),
     path("worklist/<path:code>/log/", collections.worklist_log, name="worklist_log"),
     path("promises/", collections.promises, name="promises"),
@@ -56,7 +79,11 @@ urlpatterns = [
     path("ageing/items/", reports.ageing_items_view, name="ageing_items"),
     path("trends/", trends.trends, name="trends"),
     path("imports/", imports.imports, name="imports"),
+    path("jobs/", jobs.jobs_page, name="jobs"),
     path("audit/", audit.audit_log, name="audit"),
+    path("billing/", billing.billing_queue, name="billing"),
+    path("billing/<int:pk>/decide/", billing.billing_decide, name="billing_decide"),
+    path("billing/<int:pk>/pdf/", billing.billing_pdf, name="billing_pdf"),
     # cash application workbench (bank lines, proposals, accept / change / ignore, bulk, run, upload)
     path("cash/", cash.workbench, name="cash"),
     path("cash/run/", cash.run, name="cash_run"),

@@ -149,11 +149,26 @@ def default_transports() -> dict[str, Any]:
     return {"email": EmailTransport(), "sms": webhook, "whatsapp": webhook}
 
 
+def _contact_order(contact) -> tuple:
+    """The primary accounts-payable contact first, then the other accounts-payable ones, then the rest."""
+    return (getattr(contact, "role", "") != "accounts_payable", not getattr(contact, "is_primary", False), contact.pk or 0)
+
+
 def _recipients(channel: str, profile: selectors.Profile, contacts: list) -> list[str]:
+    """Who a message goes to. E-mail: the customer's address and every contact's (the primary
+    accounts-payable contact first among them). SMS and WhatsApp go to one number: the primary
+    accounts-payable contact's (their WhatsApp number for WhatsApp), else the customer's phone,
+    else another contact's."""
+    ordered = sorted(contacts, key=_contact_order)
     if channel == "email":
-        found = [profile.email] + [c.email for c in contacts]
+        found = [profile.email] + [c.email for c in ordered]
     elif channel in ("sms", "whatsapp"):
-        found = [profile.phone] + [c.phone for c in contacts]
+        def number(c) -> str:
+            return (getattr(c, "whatsapp", "") or c.phone) if channel == "whatsapp" else c.phone
+
+        preferred = [number(c) for c in ordered[:1]
+                     if getattr(c, "role", "") == "accounts_payable" and getattr(c, "is_primary", False)]
+        found = preferred + [profile.phone] + [number(c) for c in ordered]
     else:
         return []
     seen: list[str] = []
@@ -484,3 +499,39 @@ def _create_actions(company, on: date, actor, due, rows_by_customer) -> list[Dun
     for action in actions:
         action.step = step_of[action.idempotency_key]
     return sorted(actions, key=lambda a: a.id)
+
+
+def sent_pdf(action: DunningAction) -> tuple[str, bytes]:
+    """The PDF a sent statement or letter carried, as (file name, content).
+
+    PDFs e-mailed are not kept; they are made again for the action's date from the same inputs: a
+    statement from the customer's oldest item open on that date to that date; a letter listing the
+    items the action covered with what was outstanding on them that day (and the interest accrued
+    by then). A letter written to the letters folder is read back from there while it is kept.
+    """
+    from dues.reporting.selectors import outstanding
+
+    company, customer, on, step = action.company, action.customer, action.date, action.step
+    if action.status != DunningAction.SENT:
+        raise DuesError(f"{action.step_key} of {on:%d-%m-%Y} was not sent")
+    if action.channel == "letter":
+        path = letters_dir() / f"{customer.code}-{action.idempotency_key.replace(':', '-')}.pdf"
+        if path.is_file():
+            return path.name, path.read_bytes()
+    items = outstanding(company=company, customer=customer, as_of=on)
+    if step.template == "statement" and action.channel == "email":
+        debits = [i for i in items if i.side == "D"]
+        start = min((i.date for i in debits), default=on)
+        return f"statement-{customer.code}-{on.isoformat()}.pdf", render_statement(company, customer, start, on)
+    kind = LETTER_KIND.get(step.template, "reminder" if action.channel == "letter" else "")
+    if not kind:
+        raise DuesError(f"{action.step_key} carried no statement or letter")
+    wanted = set(action.items)
+    covered = [i for i in items if i.side == "D" and i.number in wanted]
+    computed = interest_compute(company, customer, on)
+    extra = {}
+    if computed.terms is not None and computed.total:
+        extra = {"interest": computed.total,
+                 "interest_note": f"{rate_text(computed.terms.annual_rate)}% a year, {interest_label(computed.terms)}"}
+    content = render_letter(company, customer, kind, on, covered, cc=", ".join(_copies(step.cc)), **extra)
+    return f"{step.template}-{customer.code}-{on.isoformat()}.pdf", content

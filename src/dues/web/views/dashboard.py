@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from dues.audit.selectors import audit_head_version
 from dues.companies.models import Company
@@ -18,6 +18,8 @@ ESCALATED_SHOWN = 20
 
 @desk_view
 def dashboard(request: HttpRequest, company: Company) -> HttpResponse:
+    if role_of(request.user) == "collector" and not request.GET:  # a collector's home is My day
+        return redirect("web:my_day")
     as_of, error = as_of_param(request)
     context = base_context(company, as_of, error, "dashboard")
     version = audit_head_version()  # one read versions both cached parts

@@ -1,0 +1,218 @@
+"""Billing: the bill run (deliveries -> draft tax invoices), approval, the tax invoice PDF, e-invoice JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from dues import clock
+from dues.core.dates import parse_date
+
+from .main import cli
+from .output import money_text, out, print_json, table
+
+
+def _draft_json(bill, deliveries: list[str]) -> dict:
+    return {"number": bill.number, "draft": bill.reference, "customer": bill.customer.code,
+            "date": bill.date.isoformat(), "status": bill.status, "taxable": f"{bill.taxable:.2f}",
+            "cgst": f"{bill.cgst:.2f}", "sgst": f"{bill.sgst:.2f}", "igst": f"{bill.igst:.2f}",
+            "round_off": f"{bill.round_off:.2f}", "total": f"{bill.total:.2f}", "deliveries": deliveries}
+
+
+def _print_bills(title: str, rows: list[dict]) -> None:
+    table(title, ["draft", "number", "customer", "taxable", "CGST", "SGST", "IGST", "round off", "total", "deliveries"],
+          [[r["draft"], r["number"] or "", r["customer"], *(money_text(__import__("decimal").Decimal(r[k])) for k in (
+              "taxable", "cgst", "sgst", "igst", "round_off", "total")), ", ".join(r["deliveries"])] for r in rows],
+          right=range(3, 9))
+
+
+@cli.group("bill")
+def bill_group():
+    """Bill runs: unbilled deliveries become draft tax invoices; approval posts them."""
+
+
+@bill_group.command("run")
+@click.option("--date", "on", help="bill deliveries dated up to D (default today); the drafts are dated D")
+@click.option("--customer", "code", help="only this customer")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def bill_run_cmd(obj, on, code, fmt):
+    """Turn every unbilled delivery up to D into DRAFT tax invoices (nothing is billed twice)."""
+    from dues.billing.selectors import customer_by_code as customer_get
+    from dues.billing.services import bill_run
+
+    company = obj.company()
+    customer = customer_get(company=company, code=code) if code else None
+    result = bill_run(company=company, on=parse_date(on) if on else clock.today(), customer=customer, actor=obj.user)
+    rows = [_draft_json(b, result.deliveries[b.pk]) for b in result.bills]
+    if fmt == "json":
+        print_json({"drafts": rows})
+        return
+    if not rows:
+        out.print("nothing to bill: every delivery up to that date is billed")
+        return
+    _print_bills(f"{len(rows)} draft tax invoice(s), awaiting approval", rows)
+
+
+@bill_group.command("list")
+@click.option("--status", type=click.Choice(["draft", "approved", "rejected", "all"]), default="draft",
+              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def bill_list_cmd(obj, status, fmt):
+    """The bills: drafts awaiting approval (default), approved or rejected."""
+    from dues.billing.selectors import bills_list
+
+    bills = bills_list(company=obj.company(), status=None if status == "all" else status)
+    rows = [_draft_json(b, b.delivery_numbers) for b in bills]
+    if fmt == "json":
+        print_json({"bills": rows})
+        return
+    _print_bills(f"{len(rows)} bill(s)", rows)
+
+
+@bill_group.command("approve")
+@click.argument("refs", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="every draft (dated up to --date when given)")
+@click.option("--date", "on", help="with --all: only drafts dated up to D")
+@click.option("--override", is_flag=True, help="approve even when the credit check refuses (AR manager, admin)")
+@click.option("--reason", default="", help="why the credit hold is overridden (required with --override)")
+@click.pass_obj
+def bill_approve_cmd(obj, refs, every, on, override, reason):
+    """Approve drafts (D-12, ...): credit check, the next invoice number, posted as a ledger invoice."""
+    from dues.billing.models import Bill
+    from dues.billing.services import bill_get, bills_approve
+    from dues.core.errors import DuesError
+
+    if bool(refs) == every:
+        raise click.UsageError("give draft references (D-12 ...) or --all")
+    if override and not reason.strip():
+        raise click.UsageError("--override needs --reason")
+    company = obj.company()
+    if every:
+        qs = Bill.objects.filter(company=company, status=Bill.DRAFT)
+        if on:
+            qs = qs.filter(date__lte=parse_date(on))
+        bills = list(qs.order_by("date", "pk"))
+    else:
+        bills = [bill_get(company, r) for r in refs]
+    if not bills:
+        out.print("no drafts to approve")
+        return
+    result = bills_approve(company=company, bills=bills, actor=obj.user, override_reason=reason if override else "")
+    for b in result.approved:
+        out.print(f"approved {b.reference} as invoice {b.number}: {b.customer.code} {money_text(b.total)}"
+                  + (f" (credit hold overridden: {b.reason})" if b.reason else ""))
+    for r in result.refused:
+        f = r.decision.figures
+        limit = "none" if f.limit is None else money_text(f.limit)
+        out.print(f"[red]held[/red] {r.bill.reference} {r.bill.customer.code} {money_text(r.bill.total)}: "
+                  + "; ".join(r.decision.reasons)
+                  + f" (credit limit {limit}, outstanding {money_text(f.outstanding)}, other drafts "
+                    f"{money_text(f.drafts)}, this invoice {money_text(f.amount)}, exposure {money_text(f.exposure)})",
+                  markup=True)
+    if result.refused:
+        raise DuesError(f"{len(result.refused)} draft(s) held on credit; approve them with --override --reason R "
+                        "(AR manager or admin)")
+
+
+@bill_group.command("reject")
+@click.argument("ref")
+@click.option("--reason", required=True)
+@click.pass_obj
+def bill_reject_cmd(obj, ref, reason):
+    """Reject a draft: it is kept as rejected and its deliveries are unbilled again."""
+    from dues.billing.services import bill_get, bill_reject
+
+    bill = bill_reject(bill=bill_get(obj.company(), ref), reason=reason, actor=obj.user)
+    out.print(f"rejected {bill.reference}: {bill.reason}")
+
+
+@bill_group.command("settings")
+@click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="prefix (e.g. INV/{fy}/), four_eyes (on|off), overdue_days_allowed, gst_slabs (0,5,12,18,28), "
+                   "upi_vpa, address, city, pin, bank_details")
+@click.pass_obj
+def bill_settings_cmd(obj, pairs):
+    """Show or change the billing settings; audited."""
+    from dues.billing.services import billing_settings, billing_settings_set
+
+    company = obj.company()
+    if pairs:
+        values = {}
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep:
+                raise click.UsageError(f"--set takes KEY=VALUE, got {pair!r}")
+            values[key.strip()] = value.strip()
+        billing_settings_set(company=company, values=values, actor=obj.user)
+    s = billing_settings(company)
+    for key, value in s.audit_state().items():
+        out.print(f"{key}: {value}")
+
+
+@bill_group.command("consolidate")
+@click.argument("code")
+@click.option("--off", is_flag=True, help="back to one invoice per delivery")
+@click.pass_obj
+def bill_consolidate_cmd(obj, code, off):
+    """Bill a customer one invoice per purchase order (instead of one per delivery)."""
+    from dues.billing.selectors import customer_by_code as customer_get
+    from dues.billing.services import customer_bill_by_po
+
+    customer = customer_get(company=obj.company(), code=code)
+    customer_bill_by_po(customer=customer, on=not off, actor=obj.user)
+    out.print(f"{code}: {'one invoice per delivery' if off else 'one invoice per purchase order'}")
+
+
+@cli.group("invoice")
+def invoice_group():
+    """Tax invoices raised in dues."""
+
+
+@invoice_group.command("pdf")
+@click.argument("number")
+@click.option("-o", "--output", "target", required=True, type=click.Path(dir_okay=False))
+@click.pass_obj
+def invoice_pdf_cmd(obj, number, target):
+    """Write the GST tax invoice NUMBER as a PDF."""
+    from dues.billing.services import bill_get
+    from dues.documents.tax_invoice import render_tax_invoice
+
+    company = obj.company()
+    bill = bill_get(company, number)
+    Path(target).write_bytes(render_tax_invoice(company, bill))
+    out.print(f"wrote {target} ({bill.label}, {bill.customer.code}, {money_text(bill.total)})")
+
+
+@cli.command("einvoice", context_settings={"ignore_unknown_options": False})
+@click.argument("args", nargs=-1, required=True)
+@click.option("-o", "--output", "target", type=click.Path(dir_okay=False), help="where to write the JSON")
+@click.pass_obj
+def einvoice_cmd(obj, args, target):
+    """`dues einvoice NUMBER -o FILE.json`: the IRP payload (schema 1.1), validated before it is written.
+    `dues einvoice import-response FILE`: store the IRP's IRN, acknowledgement and signed QR on the invoice."""
+    from dues.billing.einvoice import einvoice_payload
+    from dues.billing.services import bill_get, irp_response_import
+    from dues.core.errors import DuesError
+
+    company = obj.company()
+    if args[0] == "import-response":
+        if len(args) != 2:
+            raise click.UsageError("dues einvoice import-response FILE")
+        try:
+            data = json.loads(Path(args[1]).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DuesError(f"{args[1]}: not a readable JSON file ({exc})") from None
+        bill = irp_response_import(company=company, response=data, actor=obj.user)
+        out.print(f"{bill.number}: IRN {bill.irn}, ack {bill.ack_no}"
+                  + (f" of {bill.ack_date:%d-%m-%Y %H:%M}" if bill.ack_date else ""))
+        return
+    if len(args) != 1:
+        raise click.UsageError("dues einvoice NUMBER -o FILE.json")
+    payload = einvoice_payload(company, bill_get(company, args[0]))
+    print_json(payload, target)
+    if target:
+        out.print(f"wrote {target} (IRP schema {payload['Version']}, validated)")

@@ -1,0 +1,134 @@
+"""Tally: ``dues import tally`` (called from ``dues import``), ``dues tally check`` and ``dues customers``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .main import cli
+from .output import out, print_json, table
+
+
+def _money(x) -> str:
+    from dues.core.money import indian_grouping
+
+    return indian_grouping(x)
+
+
+def print_check(report, fmt: str = "table") -> int:
+    """The per-customer agreement report; returns 0 when every customer agrees, else 1."""
+    if fmt == "json":
+        print_json({"agrees": report.agrees, "customers": [c.as_dict() for c in report.customers]})
+        return 0 if report.agrees else 1
+    if not report.customers:
+        out.print("agreement with Tally: no debtor ledgers in these files")
+        return 0
+    rows = [(c.code, c.ledger if c.ledger != c.code else "", _money(c.tally), _money(c.ours), _money(c.difference),
+             "agrees" if c.agrees else "DIFFERS") for c in report.customers]
+    table("Agreement with Tally (bill-wise outstanding the files imply vs dues)",
+          ["customer", "Tally ledger", "Tally", "dues", "difference", ""], rows, right=(2, 3, 4))
+    for c in report.differences():
+        for bill, t, o in c.bills:
+            out.print(f"  {c.code}: bill {bill}: Tally {_money(t)}, dues {_money(o)}")
+    n = len(report.differences())
+    out.print("every customer agrees with Tally to the paisa" if n == 0
+              else f"[red]{n} customer(s) differ from Tally[/red]")
+    return 0 if n == 0 else 1
+
+
+def import_tally_cmd(obj, company, files, *, dry_run: bool) -> None:
+    from dues.integrations.tally.importer import import_tally
+
+    with out.status("importing from Tally") as status:
+        r = import_tally(paths=files, company=company, actor=obj.user, dry_run=dry_run,
+                         progress=lambda phase: status.update(f"Tally: {phase}"))
+    for w in r.warnings:
+        out.print(f"[yellow]warning[/yellow] {w}")
+    verb = "would import" if dry_run else "imported"
+    out.print(f"{verb} {', '.join(r.files)}: customers {r.customers_created} new, {r.customers_updated} updated, "
+              f"{r.customers_unchanged} unchanged; {r.openings} opening bills; vouchers {r.vouchers_posted} posted, "
+              f"{r.vouchers_replaced} replaced (a higher ALTERID), {r.vouchers_reversed} reversed (cancelled in Tally), "
+              f"{r.vouchers_unchanged} already there, {r.ignored} cancelled/optional ignored, "
+              f"{r.not_debtors} touching no debtor; {r.documents} documents")
+    for ledger, n in sorted(r.unknown_parties.items()):
+        out.print(f"[yellow]skipped[/yellow] {n} voucher(s) of ledger {ledger!r}: not in any masters imported "
+                  "(import the masters export with the Day Book to know whether it is a debtor)")
+    if r.check is not None:
+        print_check(r.check)
+
+
+@cli.group()
+def tally() -> None:
+    """TallyPrime / Tally.ERP 9: check dues against Tally exports."""
+
+
+@tally.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def tally_check(obj, files, fmt):
+    """Per customer: our residual against the bill-wise outstanding these Tally files imply (exit 1 on a difference)."""
+    from dues.integrations.tally.check import check_files
+
+    sys.exit(print_check(check_files(paths=files, company=obj.company()), fmt))
+
+
+@cli.command("customers")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def customers_cmd(obj, fmt):
+    """The customers: code, name, GSTIN, state code, credit days and limit, collector and salesperson."""
+    from dues.customers.models import Customer
+    from dues.users.permissions import customers_visible
+
+    qs = customers_visible(obj.user, Customer.objects.filter(company=obj.company())).order_by("code")
+    rows = [{"code": c.code, "name": c.name, "gstin": c.gstin, "state_code": c.state_code,
+             "credit_days": c.credit_days, "credit_limit": None if c.credit_limit is None else f"{c.credit_limit:.2f}",
+             "collector": c.collector, "salesperson": c.salesperson} for c in qs]
+    if fmt == "json":
+        print_json(rows)
+        return
+    table(f"Customers ({len(rows)})", ["code", "name", "GSTIN", "state", "credit days", "credit limit", "collector",
+                                        "salesperson"],
+          [(r["code"], r["name"], r["gstin"], r["state_code"], "" if r["credit_days"] is None else r["credit_days"],
+            "" if r["credit_limit"] is None else _money(c_limit(r)), r["collector"], r["salesperson"]) for r in rows],
+          right=(4, 5))
+
+
+def c_limit(row):
+    from decimal import Decimal
+
+    return Decimal(row["credit_limit"])
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Export to other systems."""
+
+
+@export_group.command("tally")
+@click.option("--from", "start", required=True, help="first date (documents dated from it)")
+@click.option("--to", "end", required=True, help="last date")
+@click.option("-o", "--output", "target", required=True, type=click.Path(dir_okay=False), help="the XML file to write")
+@click.option("--again", is_flag=True, help="include documents exported before")
+@click.option("--ledger", "ledgers", multiple=True, metavar="ROLE=NAME",
+              help="the Tally ledger for bank, tds, charges, discount, sales_returns, interest, cgst, sgst, igst "
+                   "(remembered)")
+@click.pass_obj
+def export_tally_cmd(obj, start, end, target, again, ledgers):
+    """Receipts, credit notes and interest debit notes made in dues as a Tally import XML (each exported once)."""
+    from dues.core.dates import parse_date
+    from dues.core.errors import DuesError
+    from dues.integrations.tally.export import export_tally
+
+    changes = {}
+    for item in ledgers:
+        role, sep, name = item.partition("=")
+        if not sep or not name.strip():
+            raise DuesError(f"--ledger: {item!r} is not ROLE=NAME")
+        changes[role.strip()] = name.strip()
+    r = export_tally(company=obj.company(), start=parse_date(start), end=parse_date(end), path=target,
+                     actor=obj.user, again=again, ledgers=changes)
+    out.print(f"wrote {len(r.documents)} voucher(s) to {r.path}"
+              + (f"; {r.skipped_already} exported before (--again to include them)" if r.skipped_already else ""))

@@ -1,0 +1,1 @@
+"""Credit control: may this customer be invoiced this amount now? (``services.check``)."""
