@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "dues.ledger",
     "dues.audit",
     "dues.reporting",
+    "dues.risk",
     "dues.integrations",
     "dues.banking",
     "dues.collections",

@@ -7,7 +7,8 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "dues"
 DOMAIN = ("core", "companies", "customers", "ledger", "banking", "collections", "reconciliation", "integrations",
-          "reporting", "audit", "users", "documents", "messaging", "formats", "billing", "credit", "jobs")
+          "reporting", "audit", "users", "documents", "messaging", "formats", "billing", "credit", "jobs", "risk",
+          "prediction")
 INTERFACE = re.compile(r"^\s*(?:from|import)\s+dues\.(?:web|cli)\b", re.M)
 DJANGO = re.compile(r"^\s*(?:from|import)\s+django\b", re.M)
 
@@ -25,3 +26,7 @@ def test_domain_code_does_not_import_the_web_app_or_the_cli():
 
 def test_core_is_pure():
     assert not _imports("core", DJANGO)
+
+
+def test_prediction_is_pure():
+    assert not _imports("prediction", DJANGO)

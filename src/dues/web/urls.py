@@ -20,6 +20,7 @@ from .views import (
     reconcile,
     reports,
     search,
+    trends,
 )
 
 app_name = "web"
@@ -76,6 +77,7 @@ urlpatterns = [
     # ageing report with drill-down and export; imports with preview and commit
     path("ageing/", reports.ageing_report, name="ageing"),
     path("ageing/items/", reports.ageing_items_view, name="ageing_items"),
+    path("trends/", trends.trends, name="trends"),
     path("imports/", imports.imports, name="imports"),
     path("jobs/", jobs.jobs_page, name="jobs"),
     path("audit/", audit.audit_log, name="audit"),

@@ -1,0 +1,24 @@
+"""The KPI trends page: charts and table for the AR manager, refused to a salesperson (company-wide figures)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dues import clock
+from tests.integration.test_web_reports import login
+
+
+def test_trends_page(client, company, make_customer, post):
+    c = make_customer("T1")
+    post("invoice", "T-1", c, clock.today() - timedelta(days=40), "1000.00")
+    login(client, "ar_manager")
+    page = client.get("/trends/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "KPI trends" in html and 'id="dso-chart"' in html and 'id="kpi-data"' in html
+    assert clock.today().strftime("%Y-%m") in html
+
+
+def test_trends_page_refused_to_sales(client, company):
+    login(client, "sales", "rahul", person="Ravi")
+    assert client.get("/trends/").status_code == 403
