@@ -35,7 +35,6 @@ from dues.ledger.services import DocumentDraft, LineDraft, allocation_create, do
 from dues.reporting.selectors import DUE, ageing_summary, outstanding, statement_of_account
 from dues.users.permissions import SALES, can, customers_visible, person_name, require, role_of
 
-from .credit import ALLOWED_OVERDUE_DAYS, credit_check
 from .models import IdempotencyKey
 from .tokens import token_user
 
@@ -374,16 +373,22 @@ class CreditOut(Schema):
 
 @api.get("/customers/{code}/credit-check", response={200: CreditOut, **READ}, tags=["customers"])
 def credit(request, code: Code, amount: MoneyOrZero = Decimal(0),
-           allowed_overdue_days: Annotated[int, Query(ge=0, le=3650)] = ALLOWED_OVERDUE_DAYS):
-    """May the customer take an order of ``amount`` today? Exposure against the credit limit and overdue age."""
+           allowed_overdue_days: Annotated[int | None, Query(ge=0, le=3650)] = None):
+    """May the customer take an order of ``amount`` today? The same check billing approval makes
+    (``dues.credit``): exposure against the credit limit, and the oldest overdue invoice against the allowed
+    days (the company's billing setting unless ``allowed_overdue_days`` is given)."""
+    from dues.credit.services import check
+
     company = _company()
     customer = _customer(request, company, code)
-    c = credit_check(company=company, customer=customer, amount=amount, on=clock.today(),
-                     allowed_overdue_days=allowed_overdue_days)
-    return {"customer": c.customer, "as_of": c.as_of, "amount": money(c.amount), "credit_limit": money(c.credit_limit),
-            "outstanding": money(c.outstanding), "exposure": money(c.exposure), "available": money(c.available),
-            "overdue": money(c.overdue), "oldest_overdue_days": c.oldest_overdue_days,
-            "allowed_overdue_days": c.allowed_overdue_days, "ok": c.ok, "reasons": c.reasons}
+    today = clock.today()
+    decision = check(customer, amount, today, overdue_days_allowed=allowed_overdue_days)
+    f = decision.figures
+    return {"customer": customer.code, "as_of": today, "amount": money(amount), "credit_limit": money(f.limit),
+            "outstanding": money(f.outstanding), "exposure": money(f.exposure),
+            "available": None if f.limit is None else money(f.limit - f.exposure), "overdue": money(f.overdue),
+            "oldest_overdue_days": f.oldest_overdue_days, "allowed_overdue_days": f.overdue_days_allowed,
+            "ok": decision.allowed, "reasons": list(decision.reasons)}
 
 
 # --- invoices and receipts (idempotent creates) --------------------------------------------------------------

@@ -25,6 +25,8 @@ class CreditFigures:
     limit: Decimal | None
     exposure: Decimal  # outstanding + amount: what the limit is compared with
     oldest_overdue_days: int = 0
+    overdue: Decimal = ZERO  # open debits past their due date
+    overdue_days_allowed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,8 @@ class CreditDecision:
         return {"allowed": self.allowed, "reasons": list(self.reasons), "figures": None if f is None else {
             "outstanding": f"{f.outstanding:.2f}", "drafts": f"{f.drafts:.2f}", "amount": f"{f.amount:.2f}",
             "limit": None if f.limit is None else f"{f.limit:.2f}", "exposure": f"{f.exposure:.2f}",
-            "oldest_overdue_days": f.oldest_overdue_days}}
+            "oldest_overdue_days": f.oldest_overdue_days, "overdue": f"{f.overdue:.2f}",
+            "overdue_days_allowed": f.overdue_days_allowed}}
 
 
 def _money(value: Decimal) -> str:
@@ -61,7 +64,8 @@ def check(customer, amount: Decimal, as_of: date, *, pending: Decimal = ZERO, ex
     items = OpenItem.objects.filter(customer=customer, residual__gt=0, document__status=Document.POSTED,
                                     reversal_of__isnull=True)
     agg = items.aggregate(debit=Sum("residual", filter=Q(side="D")), credit=Sum("residual", filter=Q(side="C")),
-                          oldest_due=Min("due_date", filter=Q(side="D")))
+                          oldest_due=Min("due_date", filter=Q(side="D")),
+                          overdue=Sum("residual", filter=Q(side="D", due_date__lt=as_of)))
     outstanding = (agg["debit"] or ZERO) - (agg["credit"] or ZERO) + pending
     drafts_qs = Bill.objects.filter(customer=customer, status=Bill.DRAFT)
     if exclude_bill is not None:
@@ -75,7 +79,8 @@ def check(customer, amount: Decimal, as_of: date, *, pending: Decimal = ZERO, ex
     overdue_days = max(0, (as_of - oldest).days) if oldest else 0
     limit = customer.credit_limit
     figures = CreditFigures(outstanding.quantize(Decimal("0.01")), drafts.quantize(Decimal("0.01")),
-                            amount, limit, (outstanding + amount).quantize(Decimal("0.01")), overdue_days)
+                            amount, limit, (outstanding + amount).quantize(Decimal("0.01")), overdue_days,
+                            (agg["overdue"] or ZERO).quantize(Decimal("0.01")), overdue_days_allowed)
     reasons = []
     if limit is not None and figures.exposure > limit:
         reasons.append(f"credit limit {_money(limit)} exceeded: outstanding {_money(figures.outstanding)} + this invoice "
