@@ -115,3 +115,33 @@ def test_deliveries_to_ageing(dues, tmp_path):
     rows = {r["key"]: r for r in report["rows"]}
     assert rows["C001"]["total"] == "24455.00" and rows["C002"]["total"] == "3214.00"
     assert dues("ledger", "trial-balance", "--format", "json").returncode == 0
+
+
+def test_credit_check_for_sales_and_dispatch(dues, tmp_path):
+    """`dues credit check` answers before goods leave: allowed or blocked (exit 1), with the figures as JSON."""
+    dues("init", "--company", "Sahyadri Industrial Supplies Pvt Ltd", "--gstin", "27AAPFU0939F1ZV")
+    for kind, text in (("customers", CUSTOMERS), ("invoices", INVOICES)):
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text)
+        dues("import", kind, path)
+
+    ok = json.loads(dues("credit", "check", "C001", "--amount", "5,000", "--date", "2026-11-20",
+                         "--format", "json").stdout)
+    assert ok["customer"] == "C001" and ok["allowed"] is True and ok["reasons"] == []
+    assert (ok["figures"]["outstanding"], ok["figures"]["amount"], ok["figures"]["exposure"], ok["figures"]["limit"]) \
+        == ("10000.00", "5000.00", "15000.00", "20000.00")
+
+    proc = dues("credit", "check", "C001", "--amount", "15000", "--date", "2026-11-20", ok=False)
+    assert proc.returncode == 1 and "BLOCKED" in proc.stdout
+    assert "credit limit 20,000.00 exceeded" in proc.stdout and "exposure 25,000.00" in proc.stdout
+
+    # OLD-1 is due 30 days after 01-11-2026: on 11-12-2026 it is 10 days overdue
+    late = dues("credit", "check", "C001", "--amount", "1", "--date", "2026-12-11", "--overdue-days", "7",
+                "--format", "json", ok=False)
+    body = json.loads(late.stdout)
+    assert late.returncode == 1 and body["allowed"] is False
+    assert body["figures"]["oldest_overdue_days"] == 10 and body["figures"]["overdue"] == "10000.00"
+    assert "10 days overdue (allowed 7 days)" in body["reasons"][0]
+
+    proc = dues("credit", "check", "NOPE", ok=False)
+    assert proc.returncode == 1 and "no customer 'NOPE'" in proc.stderr

@@ -59,6 +59,7 @@ def main() -> None:
         close,
         collect,
         confirm,
+        credit,
         demo,
         documents,
         forecast,
