@@ -22,7 +22,7 @@ from dues.core.billing import hsn_problem, parse_slabs, slab_problem
 from dues.core.errors import Problem, ValidationFailed
 from dues.customers.models import Customer
 from dues.integrations.importers import ImportResult, _RowReader
-from dues.integrations.tabular import Table, read_table
+from dues.integrations.tabular import Table, read_import_table
 from dues.users.permissions import require_import
 
 from .models import Delivery, DeliveryLine, Item, RateContract
@@ -262,14 +262,7 @@ def import_billing_file(*, kind: str, path: str | Path, company: Company, actor=
     if kind not in KINDS:
         raise ValidationFailed([Problem(f"unknown import kind {kind!r} (one of {', '.join(KINDS)})")])
     path = Path(path)
-    raw = data if data is not None else path.read_bytes() if path.exists() else None
-    if raw is None:
-        raise ValidationFailed([Problem("no such file", source=str(path))])
-    table = read_table(path, raw)
-    missing = [c for c in REQUIRED[kind] if c not in table.columns]
-    if missing:
-        raise ValidationFailed([Problem(f"missing column(s) {', '.join(missing)}; found {', '.join(table.columns)}",
-                                        source=table.source, row=1)])
+    table, raw = read_import_table(path, data, REQUIRED[kind])
     result = ImportResult(kind, table.source, len(table.rows), dry_run=dry_run)
     who = actor_name(actor)
     problems: list[Problem] = []

@@ -30,7 +30,7 @@ from dues.ledger.services import DocumentDraft, documents_post
 from dues.users.permissions import require_import
 
 from .models import ImportBatch
-from .tabular import Row, Table, read_table
+from .tabular import Row, Table, read_import_table
 
 KINDS = ("customers", "invoices", "receipts", "credit-notes")
 REQUIRED = {
@@ -248,14 +248,7 @@ def import_file(*, kind: str, path: str | Path, company: Company, actor=None, dr
         raise ValidationFailed([Problem(f"unknown import kind {kind!r} (one of {', '.join(KINDS)})")])
     company = Company.objects.get(pk=company.pk)  # settings as they are now
     path = Path(path)
-    raw = data if data is not None else path.read_bytes() if path.exists() else None
-    if raw is None:
-        raise ValidationFailed([Problem("no such file", source=str(path))])
-    table = read_table(path, raw)
-    missing = [c for c in REQUIRED[kind] if c not in table.columns]
-    if missing:
-        raise ValidationFailed([Problem(f"missing column(s) {', '.join(missing)}; found {', '.join(table.columns)}",
-                                        source=table.source, row=1)])
+    table, raw = read_import_table(path, data, REQUIRED[kind])
     result = ImportResult(kind, table.source, len(table.rows), dry_run=dry_run)
     problems: list[Problem] = []
     try:

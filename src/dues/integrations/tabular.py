@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from dues.core.errors import DuesError
+from dues.core.errors import DuesError, Problem, ValidationFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +119,19 @@ def read_table(path: str | Path, data: bytes | None = None) -> Table:
         reader = csv.reader(io.StringIO(text, newline=""), dialect)
         return _table(source, _numbered(reader))
     raise DuesError(f"{source}: unsupported file type {suffix!r} (use .csv or .xlsx)")
+
+
+def read_import_table(path: str | Path, data: bytes | None, required) -> tuple[Table, bytes]:
+    """An import's table: ``path`` (or its uploaded ``data``) read as CSV or XLSX, refused as a whole (one
+    ``ValidationFailed`` naming the file) when the file is missing or lacks a ``required`` column; with the
+    file's bytes (for its hash)."""
+    path = Path(path)
+    raw = data if data is not None else path.read_bytes() if path.exists() else None
+    if raw is None:
+        raise ValidationFailed([Problem("no such file", source=str(path))])
+    table = read_table(path, raw)
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise ValidationFailed([Problem(f"missing column(s) {', '.join(missing)}; found {', '.join(table.columns)}",
+                                        source=table.source, row=1)])
+    return table, raw
