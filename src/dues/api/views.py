@@ -165,6 +165,18 @@ def _page(qs, limit: int, offset: int):
     return qs.count(), list(qs[offset:offset + limit])
 
 
+def _page_out(qs, limit: int, offset: int, out) -> dict:
+    """One page of ``qs`` as a response body, each row through ``out``."""
+    total, rows = _page(qs, limit, offset)
+    return {"total": total, "limit": limit, "offset": offset, "items": [out(row) for row in rows]}
+
+
+def _of_customers(request, company, qs, customer: str | None):
+    """``qs`` narrowed to the customers the token may see, and to one of them when ``customer`` is given."""
+    qs = qs.filter(customer__in=_visible(request, company))
+    return qs.filter(customer__code=customer) if customer else qs
+
+
 # --- customers ----------------------------------------------------------------------------------------------
 
 
@@ -234,8 +246,7 @@ def customers_list(request, q: Text(100) | None = None, salesperson: Text(100) |
     for name, value in (("salesperson", salesperson), ("segment", segment), ("region", region)):
         if value:
             qs = qs.filter(**{f"{name}__iexact": value})
-    total, rows = _page(qs.order_by("code"), limit, offset)
-    return {"total": total, "limit": limit, "offset": offset, "items": [_customer_out(c) for c in rows]}
+    return _page_out(qs.order_by("code"), limit, offset, _customer_out)
 
 
 @api.get("/customers/{code}", response={200: CustomerOut, **READ}, tags=["customers"])
@@ -579,9 +590,8 @@ def allocations_list(request, customer: Text(40) | None = None, limit: Limit = 5
     qs = Allocation.objects.filter(company=company, credit_item__customer__in=_visible(request, company))
     if customer:
         qs = qs.filter(credit_item__customer__code=customer)
-    total, rows = _page(qs.select_related("credit_item__customer", "credit_item__document", "debit_item__document")
-                        .order_by("pk"), limit, offset)
-    return {"total": total, "limit": limit, "offset": offset, "items": [_allocation_out(a) for a in rows]}
+    return _page_out(qs.select_related("credit_item__customer", "credit_item__document", "debit_item__document")
+                     .order_by("pk"), limit, offset, _allocation_out)
 
 
 @api.post("/allocations", response={201: AllocationOut, **ERRORS}, tags=["documents"])
@@ -647,11 +657,8 @@ def promises_list(request, customer: Text(40) | None = None,
                   status: Annotated[str | None, Query(pattern="^(open|kept|partly_kept|broken)$")] = None,
                   limit: Limit = 50, offset: Offset = 0):
     company = _company()
-    qs = cs.promises(company, status=status).filter(customer__in=_visible(request, company))
-    if customer:
-        qs = qs.filter(customer__code=customer)
-    total, rows = _page(qs, limit, offset)
-    return {"total": total, "limit": limit, "offset": offset, "items": [_promise_out(p) for p in rows]}
+    return _page_out(_of_customers(request, company, cs.promises(company, status=status), customer), limit, offset,
+                     _promise_out)
 
 
 @api.post("/promises", response={201: PromiseOut, **ERRORS}, tags=["collections"])
@@ -709,11 +716,8 @@ def disputes_list(request, customer: Text(40) | None = None,
                   status: Annotated[str | None, Query(pattern="^(active|open|in_progress|resolved_credit_note|rejected)$")] = None,
                   limit: Limit = 50, offset: Offset = 0):
     company = _company()
-    qs = cs.disputes(company, status=status).filter(customer__in=_visible(request, company))
-    if customer:
-        qs = qs.filter(customer__code=customer)
-    total, rows = _page(qs, limit, offset)
-    return {"total": total, "limit": limit, "offset": offset, "items": [_dispute_out(d) for d in rows]}
+    return _page_out(_of_customers(request, company, cs.disputes(company, status=status), customer), limit, offset,
+                     _dispute_out)
 
 
 @api.post("/disputes", response={201: DisputeOut, **ERRORS}, tags=["collections"])
