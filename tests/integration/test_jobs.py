@@ -142,8 +142,8 @@ def test_workers_ticking_at_once_claim_each_slot_once(company):
     for t in threads:
         t.join()
     assert not errors
-    assert JobRun.objects.count() == 5  # the six standard schedules, bank pick-up disabled
-    assert len(set(JobRun.objects.values_list("run_key", flat=True))) == 5
+    assert JobRun.objects.count() == 7  # the eight standard schedules, bank pick-up disabled
+    assert len(set(JobRun.objects.values_list("run_key", flat=True))) == 7
 
 
 def test_report_run_mails_each_recipient_once_and_a_second_execute_does_nothing(company, book, smtp):

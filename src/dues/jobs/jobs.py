@@ -13,7 +13,17 @@ from pathlib import Path
 from dues import clock
 from dues.core.errors import DuesError
 
-from .models import BANK_PICKUP, DAILY_REPORT, DUNNING, MONTH_END, PROMISES, WEEKLY_REPORT
+from .models import (
+    BANK_PICKUP,
+    DAILY_REPORT,
+    DUNNING,
+    FORECAST,
+    MONTH_END,
+    PROMISES,
+    RISK,
+    WEEKLY_REPORT,
+    register_job,
+)
 
 ACTOR = "scheduler"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -140,10 +150,34 @@ def month_end(ctx) -> str:
                      [(f"close-{month}.pdf", pdf, "application/pdf"), (f"close-{month}.xlsx", xlsx, XLSX)])
 
 
+def risk(ctx) -> str:
+    """Every customer's risk grade as of the run's day, stored (``CustomerRisk``) for the pages to read."""
+    from dues.risk.services import recompute_risk
+
+    n = recompute_risk(_day(ctx), company=_company())
+    return f"risk graded for {n} customer(s) as of {_day(ctx).isoformat()}"
+
+
+def forecast(ctx) -> str:
+    """The 13-week cash forecast as of the run's day, stored (``ForecastSnapshot``) for the dashboard and packs."""
+    from dues.risk.services import recompute_forecast
+
+    snap = recompute_forecast(_day(ctx), company=_company())[0]
+    expected = snap.weeks[-1]["cumulative_expected"] if snap.weeks else "0"
+    return (f"13-week forecast as of {snap.as_of.isoformat()}: {expected} expected of {snap.open_total} open "
+            f"(trained on {snap.trained_on} paid invoices)")
+
+
 JOB_FUNCTIONS: dict[str, Callable] = {
     DUNNING: dunning, PROMISES: promises, DAILY_REPORT: daily_report, WEEKLY_REPORT: weekly_report,
-    BANK_PICKUP: bank_pickup, MONTH_END: month_end,
+    BANK_PICKUP: bank_pickup, MONTH_END: month_end, RISK: risk, FORECAST: forecast,
 }
+
+
+def register(kind: str, label: str, function: Callable) -> None:
+    """Add a job kind and its function at run time (e.g. from another app's ``AppConfig.ready``): no migration."""
+    register_job(kind, label)
+    JOB_FUNCTIONS[kind] = function
 
 
 def alert_failure(ctx, error: str) -> None:

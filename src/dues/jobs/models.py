@@ -14,6 +14,10 @@ from dues import clock
 
 DUNNING, PROMISES, DAILY_REPORT, WEEKLY_REPORT, BANK_PICKUP, MONTH_END = (
     "dunning", "promises", "daily_report", "weekly_report", "bank_pickup", "month_end")
+RISK, FORECAST = "risk", "forecast"
+# The registry of job kinds: (kind, label). A new kind is one line here and its function in
+# ``jobs.JOB_FUNCTIONS`` (or ``jobs.register`` from another app's ``ready()``) — no migration: the ``job``
+# fields take their choices from ``job_choices`` at run time, not from a list frozen in a migration.
 JOBS = [
     (DUNNING, "daily dunning run"),
     (PROMISES, "promise refresh"),
@@ -21,7 +25,23 @@ JOBS = [
     (WEEKLY_REPORT, "weekly ageing pack"),
     (BANK_PICKUP, "bank folder pick-up"),
     (MONTH_END, "month-end close pack"),
+    (RISK, "risk grades recomputed"),
+    (FORECAST, "13-week cash forecast recomputed"),
 ]
+JOB_MAX_LENGTH = 40
+
+
+def job_choices() -> list[tuple[str, str]]:
+    """The job kinds the code knows now (a callable, so migrations store its name, never the list)."""
+    return list(JOBS)
+
+
+def register_job(kind: str, label: str) -> None:
+    """Add a job kind (idempotent); its function goes in ``jobs.JOB_FUNCTIONS`` (``jobs.register`` does both)."""
+    if len(kind) > JOB_MAX_LENGTH:
+        raise ValueError(f"job kind {kind!r} is longer than {JOB_MAX_LENGTH} characters")
+    if kind not in dict(JOBS):
+        JOBS.append((kind, label))
 HOURLY, DAILY, WEEKLY, MONTHLY = "hourly", "daily", "weekly", "monthly"
 EVERY = [(HOURLY, "every hour"), (DAILY, "every day"), (WEEKLY, "every week"), (MONTHLY, "every month")]
 
@@ -33,7 +53,7 @@ EFFECT_STATUSES = [(SENDING, "sending (unconfirmed if the run died)"), (SENT, "s
 
 class Schedule(models.Model):
     name = models.SlugField(max_length=60, unique=True)
-    job = models.CharField(max_length=20, choices=JOBS)
+    job = models.CharField(max_length=JOB_MAX_LENGTH, choices=job_choices)
     every = models.CharField(max_length=8, choices=EVERY, default=DAILY)
     hour = models.PositiveSmallIntegerField(default=7, help_text="0-23, in the desk's time zone")
     minute = models.PositiveSmallIntegerField(default=0)
@@ -56,7 +76,7 @@ class Schedule(models.Model):
 
 class JobRun(models.Model):
     schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
-    job = models.CharField(max_length=20, choices=JOBS)
+    job = models.CharField(max_length=JOB_MAX_LENGTH, choices=job_choices)
     run_key = models.CharField(max_length=160, unique=True)
     slot = models.DateTimeField(null=True, blank=True, help_text="the scheduled instant (empty: run now)")
     params = models.JSONField(default=dict, blank=True)

@@ -57,7 +57,11 @@ from .models import (
 )
 
 _PG_LOCK_CLASS = 0x6A6F6273  # "jobs"
-JOB_NAMES = dict(JOBS)
+
+
+def job_names() -> dict[str, str]:
+    """kind -> label of every registered job kind (read at call time: kinds may be registered late)."""
+    return dict(JOBS)
 
 
 def zone() -> ZoneInfo:
@@ -149,8 +153,8 @@ def _clean(values: dict) -> dict:
     for key, value in values.items():
         if key not in FIELDS:
             raise DuesError(f"unknown schedule field {key!r} (one of {', '.join(FIELDS)})")
-        if key == "job" and value not in JOB_NAMES:
-            raise DuesError(f"unknown job {value!r} (one of {', '.join(JOB_NAMES)})")
+        if key == "job" and value not in job_names():
+            raise DuesError(f"unknown job {value!r} (one of {', '.join(job_names())})")
         if key == "every" and value not in dict(EVERY):
             raise DuesError(f"every must be one of {', '.join(dict(EVERY))}")
         if key in ("hour", "minute", "weekday", "day"):
@@ -202,6 +206,8 @@ DEFAULTS = [
     ("weekly-pack", "weekly_report", "weekly", 8, 30, 0, 1, "@ar_manager"),
     ("bank-pickup", "bank_pickup", "hourly", 0, 15, 0, 1, ""),
     ("month-end-pack", "month_end", "monthly", 9, 0, 0, 2, "@ar_manager"),
+    ("risk-grades", "risk", "daily", 6, 0, 0, 1, ""),
+    ("cash-forecast", "forecast", "daily", 6, 15, 0, 1, ""),
 ]
 
 
@@ -264,8 +270,8 @@ def run_now(*, job: str | None = None, schedule: str | None = None, actor, param
         if sched is None:
             raise DuesError(f"no schedule {schedule!r}")
         job = sched.job
-    if job not in JOB_NAMES:
-        raise DuesError(f"unknown job {job!r} (one of {', '.join(JOB_NAMES)})")
+    if job not in job_names():
+        raise DuesError(f"unknown job {job!r} (one of {', '.join(job_names())})")
     at = clock.now()
     with transaction.atomic():
         run = JobRun.objects.create(schedule=sched, job=job, run_key=f"{schedule or job}@now-{at.isoformat()}",
@@ -337,6 +343,8 @@ def execute(run_id: int, *, worker: str | None = None) -> str | None:
         run = JobRun.objects.get(id=run_id)
         ctx = RunContext(run)
         try:
+            if run.job not in JOB_FUNCTIONS:
+                raise DuesError(f"no function registered for job {run.job!r} (dues.jobs.jobs.JOB_FUNCTIONS)")
             result = JOB_FUNCTIONS[run.job](ctx)
         except Exception as exc:
             error = "".join(traceback.format_exception_only(exc)).strip()
