@@ -22,3 +22,11 @@ def test_trends_page(client, company, make_customer, post):
 def test_trends_page_refused_to_sales(client, company):
     login(client, "sales", "rahul", person="Ravi")
     assert client.get("/trends/").status_code == 403
+
+
+def test_trends_link_in_the_navigation_only_for_those_who_may_see_it(client, company):
+    login(client, "ar_manager")
+    assert 'href="/trends/"' in client.get("/").content.decode()
+    client.logout()
+    login(client, "sales", "rahul", person="Ravi")
+    assert 'href="/trends/"' not in client.get("/").content.decode()
