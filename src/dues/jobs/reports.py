@@ -63,6 +63,11 @@ class Pack:
     week_start: date | None = None  # the daily report also shows the week so far (Monday to the day)
     collections_week: Decimal = ZERO
     target_week: Decimal | None = None
+    # the weekly pack: the stored 13-week cash forecast (the ``forecast`` job's latest, whole book)
+    forecast: list[dict] = field(default_factory=list)  # week, start, end, expected, cumulative_low/expected/high
+    forecast_as_of: date | None = None
+    forecast_open_total: Decimal = ZERO
+    forecast_after: Decimal = ZERO
 
     @property
     def overdue(self) -> Decimal:
@@ -147,7 +152,24 @@ def build_pack(*, company, kind: str, on: date, params: dict | None = None) -> P
         pack.collections_week = (receipts.filter(date__gte=pack.week_start, date__lte=on)
                                  .aggregate(s=Sum("amount"))["s"] or ZERO)
         pack.target_week = _money(params.get("target_weekly"))
+    else:
+        _add_forecast(pack, company)
     return pack
+
+
+def _add_forecast(pack: Pack, company) -> None:
+    """The latest stored forecast (never trained here: the ``forecast`` job stores it daily)."""
+    from dues.risk.models import ForecastSnapshot
+
+    snap = ForecastSnapshot.objects.filter(company=company).order_by("-computed_at").first()
+    if snap is None:
+        pack.notes.append("No cash forecast computed yet: the forecast schedule (or `dues forecast`) makes one.")
+        return
+    pack.forecast = [{**w, **{k: Decimal(str(w[k])) for k in ("expected", "cumulative_expected", "cumulative_low",
+                                                              "cumulative_high")}} for w in snap.weeks]
+    pack.forecast_as_of, pack.forecast_open_total, pack.forecast_after = snap.as_of, snap.open_total, snap.after_13_weeks
+    if pack.filters:
+        pack.notes.append("The cash forecast covers the whole book, not only the filtered customers.")
 
 
 def _label(column: str) -> str:
@@ -172,7 +194,11 @@ def summary_text(pack: Pack) -> str:
                                                    if pack.target_week is not None else "")]
                if pack.week_start else []),
              f"Promises due: {len(pack.promises_due)}; broken: {len(pack.broken)}; open disputes: "
-             f"{sum(d[2] for d in pack.disputes)}; customers on dunning hold: {len(pack.holds)}", "",
+             f"{sum(d[2] for d in pack.disputes)}; customers on dunning hold: {len(pack.holds)}",
+             *([f"Cash forecast (as of {pack.forecast_as_of:%d %b}): {pack.currency} "
+                f"{_fmt(pack.forecast[-1]['cumulative_expected'])} expected in 13 weeks of {_fmt(pack.forecast_open_total)} open"]
+               if pack.forecast else []),
+             *pack.notes, "",
              "The full report is attached as PDF and XLSX."]
     return "\n".join(lines) + "\n"
 
@@ -214,6 +240,15 @@ def render_xlsx(pack: Pack) -> bytes:
     sheet(wb.create_sheet(), "Broken promises", ["Customer", "Name", "Promised for", "Amount"], pack.broken, (3,))
     sheet(wb.create_sheet(), "Disputes", ["Department", "Reason", "Open", "Amount"], pack.disputes, (3,))
     sheet(wb.create_sheet(), "Dunning holds", ["Customer", "Name", "Reason"], pack.holds)
+    if pack.kind == WEEKLY:
+        rows = [(w["week"], w["start"], w["end"], w["expected"], w["cumulative_low"], w["cumulative_expected"],
+                 w["cumulative_high"]) for w in pack.forecast]
+        if pack.forecast:
+            rows.append(("after 13 weeks", "", "", pack.forecast_after, None, None, None))
+        else:
+            rows = [(note, "", "", None, None, None, None) for note in pack.notes[:1]]
+        sheet(wb.create_sheet(), "Cash forecast", ["Week", "From", "To", "Expected", "Cumulative low",
+                                                   "Cumulative expected", "Cumulative high"], rows, (3, 4, 5, 6))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -290,7 +325,8 @@ def render_pdf(pack: Pack) -> bytes:
                              ["amount"], 180 * mm, 40 * mm)]
 
     def table(title, header, rows, widths, right_from, empty):
-        story.append(para(title, st["h2"]))
+        if title:
+            story.append(para(title, st["h2"]))
         if rows:
             story.append(grid([header] + rows, widths, right_from=right_from))
         else:
@@ -311,5 +347,17 @@ def render_pdf(pack: Pack) -> bytes:
     table("Customers on dunning hold", ["Customer", "Name", "Reason"],
           [[c, n[:48], r[:50]] for c, n, r in pack.holds],
           [25 * mm, 85 * mm, 70 * mm], 3, "No customer on hold.")
+    if pack.kind == WEEKLY:
+        title = "Cash forecast, next 13 weeks" + (f" (as of {fmt.day(pack.forecast_as_of)})" if pack.forecast else "")
+        if pack.forecast:
+            story += [para(title, st["h2"]),
+                      _bar_chart([f"W{w['week']}" for w in pack.forecast],
+                                 [[float(w["expected"]) for w in pack.forecast]], ["expected"], 180 * mm, 45 * mm)]
+        table(title if not pack.forecast else "", ["Week", "From", "Expected", "Cumulative (low - high)"],
+              [[str(w["week"]), fmt.day(date.fromisoformat(w["start"])), fmt.amount(w["expected"]),
+                f"{fmt.amount(w['cumulative_expected'])} ({fmt.amount(w['cumulative_low'])} - "
+                f"{fmt.amount(w['cumulative_high'])})"] for w in pack.forecast]
+              + ([["after 13 weeks", "", fmt.amount(pack.forecast_after), ""]] if pack.forecast else []),
+              [25 * mm, 35 * mm, 40 * mm, 80 * mm], 2, pack.notes[0] if pack.notes else "")
     return build_pdf(story, title=f"{pack.title} {pack.on.isoformat()}", author=pack.company_name,
                      subject=pack.title, footer=f"{pack.company_name} · {pack.title} · {pack.on.isoformat()}")
