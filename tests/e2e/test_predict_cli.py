@@ -23,7 +23,10 @@ def test_forecast_risk_kpi_commands(dues, files):  # noqa: F811
     assert all(c["grade"] in "ABCDE" and c["reasons"] and c["action"] for c in risk["customers"])
     stored = json.loads(dues("risk", "--stored", "--all", "--format", "json").stdout)
     assert stored["grades"] == risk["grades"]
+    assert "target for Ravi in 2025-06: 250000" in dues("target", "set", "Ravi", "--month", "2025-06",
+                                                         "--amount", "2,50,000").stdout
     kpi = json.loads(dues("kpi", "--from", "2025-04-01", "--to", "2025-09-30", "--format", "json").stdout)
     assert [m["month"] for m in kpi["months"]] == ["2025-04", "2025-05", "2025-06", "2025-07", "2025-08", "2025-09"]
-    assert "target" in kpi["notes"][0]
+    ravi = [c for c in kpi["collectors"] if c["collector"] == "Ravi" and c["month"] == "2025-06"]
+    assert ravi and ravi[0]["target"] == "250000.00"
     assert "DSO" in dues("kpi", "--from", "2025-04-01", "--to", "2025-09-30").stdout

@@ -68,6 +68,8 @@ class Pack:
     forecast_as_of: date | None = None
     forecast_open_total: Decimal = ZERO
     forecast_after: Decimal = ZERO
+    # collections against target per collector, the month to date (docs/kpi.md)
+    collectors: list = field(default_factory=list)  # reporting.targets.CollectorMonth
 
     @property
     def overdue(self) -> Decimal:
@@ -147,6 +149,9 @@ def build_pack(*, company, kind: str, on: date, params: dict | None = None) -> P
                 top_overdue=top, collections=collected, collections_previous=collected_before, target=target,
                 period_start=start, promises_due=due, broken=broken, disputes=disputes, holds=holds)
     pack.unapplied_previous = previous_totals.unapplied
+    from dues.reporting.targets import collections_vs_target
+
+    pack.collectors = collections_vs_target(company=company, start=on.replace(day=1), end=on, customer_ids=ids)
     if kind == DAILY:
         pack.week_start = on - timedelta(days=on.weekday())
         pack.collections_week = (receipts.filter(date__gte=pack.week_start, date__lte=on)
@@ -195,6 +200,10 @@ def summary_text(pack: Pack) -> str:
                if pack.week_start else []),
              f"Promises due: {len(pack.promises_due)}; broken: {len(pack.broken)}; open disputes: "
              f"{sum(d[2] for d in pack.disputes)}; customers on dunning hold: {len(pack.holds)}",
+             *(["Collections against target this month: " + "; ".join(
+                 f"{c.collector} {_fmt(c.collected)}" + (f" of {_fmt(c.target)} ({c.achieved_pct:.0f}%)"
+                                                         if c.target else " (no target)") for c in pack.collectors)]
+               if pack.collectors else []),
              *([f"Cash forecast (as of {pack.forecast_as_of:%d %b}): {pack.currency} "
                 f"{_fmt(pack.forecast[-1]['cumulative_expected'])} expected in 13 weeks of {_fmt(pack.forecast_open_total)} open"]
                if pack.forecast else []),
@@ -240,6 +249,10 @@ def render_xlsx(pack: Pack) -> bytes:
     sheet(wb.create_sheet(), "Broken promises", ["Customer", "Name", "Promised for", "Amount"], pack.broken, (3,))
     sheet(wb.create_sheet(), "Disputes", ["Department", "Reason", "Open", "Amount"], pack.disputes, (3,))
     sheet(wb.create_sheet(), "Dunning holds", ["Customer", "Name", "Reason"], pack.holds)
+    sheet(wb.create_sheet(), "Collectors", ["Collector", f"Collected {pack.on:%b %Y} to date", "Month's target",
+                                            "Achieved %"],
+          [(c.collector, c.collected, c.target, None if c.achieved_pct is None else round(float(c.achieved_pct), 1))
+           for c in pack.collectors], (1, 2))
     if pack.kind == WEEKLY:
         rows = [(w["week"], w["start"], w["end"], w["expected"], w["cumulative_low"], w["cumulative_expected"],
                  w["cumulative_high"]) for w in pack.forecast]
@@ -347,6 +360,11 @@ def render_pdf(pack: Pack) -> bytes:
     table("Customers on dunning hold", ["Customer", "Name", "Reason"],
           [[c, n[:48], r[:50]] for c, n, r in pack.holds],
           [25 * mm, 85 * mm, 70 * mm], 3, "No customer on hold.")
+    table(f"Collections against target per collector, {fmt.day(pack.on.replace(day=1))} to {fmt.day(pack.on)}",
+          ["Collector", "Collected", "Month's target", "Achieved"],
+          [[c.collector[:40], fmt.amount(c.collected), fmt.amount(c.target) if c.target is not None else "no target",
+            f"{c.achieved_pct:.0f}%" if c.achieved_pct is not None else ""] for c in pack.collectors],
+          [60 * mm, 40 * mm, 45 * mm, 35 * mm], 1, "No receipts and no targets this month.")
     if pack.kind == WEEKLY:
         title = "Cash forecast, next 13 weeks" + (f" (as of {fmt.day(pack.forecast_as_of)})" if pack.forecast else "")
         if pack.forecast:
