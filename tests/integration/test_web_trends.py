@@ -30,3 +30,24 @@ def test_trends_link_in_the_navigation_only_for_those_who_may_see_it(client, com
     client.logout()
     login(client, "sales", "rahul", person="Ravi")
     assert 'href="/trends/"' not in client.get("/").content.decode()
+
+
+def test_trends_page_sets_a_collection_target(client, company, make_customer, post):
+    from dues.reporting.models import CollectionTarget
+
+    c = make_customer("T2", collector="Meena")
+    post("receipt", "R-T2", c, clock.today(), "300.00")
+    login(client, "ar_manager")
+    month = clock.today().strftime("%Y-%m")
+    page = client.post("/trends/", {"collector": "Meena", "month": month, "amount": "1,200"}, follow=True)
+    assert CollectionTarget.objects.get(collector="Meena").amount == 1200
+    html = page.content.decode()
+    assert "Target for Meena" in html and "Meena" in html and "25.0" in html  # 300 of 1,200
+    bad = client.post("/trends/", {"collector": "Meena", "month": "13/2026", "amount": "5"}, follow=True)
+    assert "not YYYY-MM" in bad.content.decode()
+    client.logout()
+    login(client, "collector", "col1", person="Meena")
+    refused = client.post("/trends/", {"collector": "Meena", "month": month, "amount": "1"}, follow=True)
+    assert "Only an admin or an AR manager" in refused.content.decode()
+    assert CollectionTarget.objects.get(collector="Meena").amount == 1200
+    assert 'name="amount"' not in refused.content.decode()
