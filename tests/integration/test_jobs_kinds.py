@@ -83,6 +83,12 @@ def test_the_jobs_page_and_cli_list_a_registered_kind(company, client, extra_kin
     user = get_user_model().objects.create_superuser("boss", "boss@example.com", "x")
     client.force_login(user)
     assert "a test sync" in client.get("/jobs/").content.decode()
+    made = CliRunner().invoke(cli, ["schedule", "set", "sync2", "--job", "test_sync", "--every", "daily"],
+                              catch_exceptions=False)
+    assert made.exit_code == 0 and "schedule sync2: test_sync daily" in made.output
+    bad = CliRunner().invoke(cli, ["schedule", "set", "sync3", "--job", "nope"])
+    assert bad.exit_code == 2 and "'nope' is not a job kind" in bad.output and "test_sync" in bad.output
+    assert "test_sync" in CliRunner().invoke(cli, ["schedule", "set", "--help"]).output
     result = CliRunner().invoke(cli, ["schedule", "run-now", "test_sync", "--wait"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "test_sync@now" in result.output and "done" in result.output

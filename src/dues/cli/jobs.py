@@ -63,10 +63,28 @@ def schedule_list(fmt):
             r["last_status"], r["recipients"]] for r in rows])
 
 
+class JobKind(click.ParamType):
+    """A job kind from the registry as it is when the command runs (kinds registered by other apps too)."""
+
+    name = "job"
+
+    def convert(self, value, param, ctx):
+        from dues.jobs.services import job_names
+
+        kinds = job_names()
+        if value not in kinds:
+            self.fail(f"{value!r} is not a job kind (one of {', '.join(kinds)})", param, ctx)
+        return value
+
+    def get_metavar(self, param, ctx=None):
+        from dues.jobs.services import job_names
+
+        return "[" + "|".join(job_names()) + "]"
+
+
 @schedule.command("set")
 @click.argument("name")
-@click.option("--job", type=click.Choice(["dunning", "promises", "daily_report", "weekly_report", "bank_pickup",
-                                          "month_end"]))
+@click.option("--job", type=JobKind(), help="the job kind (dues.jobs.models.JOBS, read when the command runs)")
 @click.option("--every", type=click.Choice(["hourly", "daily", "weekly", "monthly"]))
 @click.option("--at", "at", metavar="HH:MM", help="time of day in the desk's time zone (hourly: the minute)")
 @click.option("--weekday", type=click.IntRange(0, 6), help="weekly: 0 = Monday")
