@@ -12,6 +12,7 @@ import pytest
 from django.db.models import Sum
 
 from dues.audit.models import AuditRecord
+from dues.core.errors import DuesError
 from dues.integrations.models import ImportBatch, TallyExport, TallySync, TallyVoucher
 from dues.integrations.tally.export import ledger_map
 from dues.integrations.tally.live import TallyUnreachable, collection_request, parse_import_answer, sync_tally
@@ -121,6 +122,11 @@ def test_a_voucher_deleted_in_tally_is_listed_then_reversed_when_confirmed(compa
     assert AuditRecord.objects.filter(action="tally_delete", object_id="g-r2").count() == 1
     again = sync_tally(company=company, url=fake.url, actor="test", start=date(2024, 4, 1), end=date(2024, 4, 30))
     assert again.deleted == []  # reversed once
+    fake.objects = [el for el in fake.objects if el.tag != "VOUCHER"]  # an empty Day Book: the wrong company?
+    with pytest.raises(DuesError, match="has no vouchers at all.*Nothing was reversed"):
+        sync_tally(company=company, url=fake.url, actor="test", start=date(2024, 4, 1), end=date(2024, 4, 30),
+                   confirm_deletions=True)
+    assert Document.objects.get(number="S/1").status == Document.POSTED
 
 
 def test_tally_not_running_is_a_clear_error(company):
@@ -154,3 +160,15 @@ def test_pull_from_a_fake_serving_a_real_tally_company(company):
     finally:
         fake.stop()
     assert r.pulled_masters > 12 and r.pulled_vouchers == 2
+
+
+def test_the_tally_sync_job_kind_runs_a_sync(company, fake):
+    from types import SimpleNamespace
+
+    from dues.jobs.jobs import JOB_FUNCTIONS
+    from dues.jobs.models import JOBS
+
+    assert "tally_sync" in dict(JOBS)
+    summary = JOB_FUNCTIONS["tally_sync"](SimpleNamespace(params={"url": fake.url}))
+    assert summary == "Tally sync: pulled 11 master(s), 11 voucher(s); pushed 0"
+    assert TallySync.objects.get().url == fake.url

@@ -78,7 +78,8 @@ def post(url: str, body: str, timeout: float = TIMEOUT) -> bytes:
         reason = getattr(exc, "reason", exc)
         raise TallyUnreachable(
             f"Tally is not reachable at {url} ({reason}): is TallyPrime running with the company open, and is its "
-            "HTTP server on (F1 Help > Settings > Connectivity: TallyPrime acts as Server, port 9000)?") from None
+            "HTTP server on (F1 Help > Settings > Connectivity > Client/Server configuration, or Exchange > Data "
+            "Synchronization: TallyPrime acts as Server or Both, port 9000)?") from None
 
 
 def collection_request(tdl_type: str, after: int, tally_company: str) -> str:
@@ -203,6 +204,10 @@ def sync_tally(*, company, url: str = DEFAULT_URL, tally_company: str = "", acto
         if start is not None:
             present = {v.guid for v in read_tally(path, want=("VOUCHER",)) if isinstance(v, Voucher)}
             result.deleted = missing_vouchers(company, start, end, present)
+            if result.deleted and not present and confirm_deletions:
+                raise DuesError(f"Tally's Day Book for {start} to {end} has no vouchers at all, while dues imported "
+                                f"{len(result.deleted)} for the period: is the right company open in Tally (--company)?"
+                                " Nothing was reversed")
             if result.deleted and confirm_deletions:
                 reverse_deleted(company, result.deleted, actor=actor, reason=f"deleted in Tally ({url}, Day Book "
                                                                               f"{start} to {end})")
