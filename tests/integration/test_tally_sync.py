@@ -14,7 +14,7 @@ from django.db.models import Sum
 from dues.audit.models import AuditRecord
 from dues.core.errors import DuesError
 from dues.integrations.models import ImportBatch, TallyExport, TallySync, TallyVoucher
-from dues.integrations.tally.export import ledger_map
+from dues.integrations.tally.export import export_tally, ledger_map
 from dues.integrations.tally.live import TallyUnreachable, collection_request, parse_import_answer, sync_tally
 from dues.ledger.models import Document, OpenItem
 
@@ -42,7 +42,7 @@ def ours(company) -> dict[str, D]:
     return {k: v.quantize(D("0.01")) for k, v in out.items()}
 
 
-def test_round_trip_pull_post_push_and_both_books_agree(company, fake, post):
+def test_round_trip_pull_post_push_and_both_books_agree(company, fake, post, tmp_path):
     from dues.customers.models import Customer
 
     first = sync_tally(company=company, url=fake.url, actor="test")
@@ -65,8 +65,14 @@ def test_round_trip_pull_post_push_and_both_books_agree(company, fake, post):
     assert [(b.findtext("BILLTYPE"), b.findtext("NAME")) for b in party.findall("BILLALLOCATIONS.LIST")] == [
         ("Agst Ref", "S/2")]
     assert fake.outstanding() == ours(company)  # the same outstanding per customer on both sides
-    assert fake.outstanding()["Bharat Stores"] == D("2500.00")  # 2,000 + 3,000 - 1,500 advance - 700 - 300
-    assert TallyExport.objects.count() == 3
+    assert fake.outstanding()["Bharat Stores"] == D("2500.00")
+    # the file export of the same documents passes the same import handler
+    exported = export_tally(company=company, start=date(2024, 5, 1), end=date(2024, 5, 31), path=tmp_path / "t.xml",
+                            actor="test", again=True)
+    answer = parse_import_answer(FakeTally(envelope(MASTERS), utf16(envelope(daybook()))).answer(
+        (tmp_path / "t.xml").read_bytes())[0])
+    assert len(exported.documents) == 3 and answer.accepted and answer.created == 3  # 2,000 + 3,000 - 1,500 advance - 700 - 300
+    assert TallyExport.objects.filter(filename__startswith="sync ").count() == 3
 
     # the pushed vouchers come back (new ALTERIDs, REMOTEID as GUID): known as dues' own, not posted again
     docs, batches = Document.objects.count(), ImportBatch.objects.count()

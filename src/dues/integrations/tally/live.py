@@ -41,6 +41,10 @@ from .xml import Group, Ledger, TallyFormatError, Voucher, VoucherType, read_tal
 
 DEFAULT_URL = "http://localhost:9000"
 TIMEOUT = 30.0
+FETCH = {  # the sub-lists dues reads, beyond the native fields
+    "Voucher": "ALLLEDGERENTRIES.LIST, LEDGERENTRIES.LIST",
+    "Ledger": "BILLALLOCATIONS.LIST, LEDGSTREGDETAILS.LIST, ADDRESS.LIST, LEDMAILINGDETAILS.LIST",
+}
 MASTER_TYPES = (("Group", "GROUP"), ("VoucherType", "VOUCHERTYPE"), ("Ledger", "LEDGER"))
 
 
@@ -91,7 +95,7 @@ def collection_request(tdl_type: str, after: int, tally_company: str) -> str:
             f"<ID>{name}</ID></HEADER><BODY><DESC><STATICVARIABLES>{company}"
             "<SVEXPORTFORMAT>$$SysName:XML</SVEXPORTFORMAT></STATICVARIABLES><TDL><TDLMESSAGE>"
             f'<COLLECTION NAME="{name}" ISMODIFY="No"><TYPE>{tdl_type}</TYPE><NATIVEMETHOD>*</NATIVEMETHOD>'
-            + ("<FETCH>ALLLEDGERENTRIES.LIST, LEDGERENTRIES.LIST</FETCH>" if tdl_type == "Voucher" else "")
+            + (f"<FETCH>{FETCH[tdl_type]}</FETCH>" if tdl_type in FETCH else "")
             + f"<FILTERS>DuesAltered</FILTERS></COLLECTION>"
             f'<SYSTEM TYPE="Formulae" NAME="DuesAltered">$ALTERID &gt; {int(after)}</SYSTEM>'
             "</TDLMESSAGE></TDL></DESC></BODY></ENVELOPE>")
@@ -214,6 +218,7 @@ def sync_tally(*, company, url: str = DEFAULT_URL, tally_company: str = "", acto
                 result.deletions_reversed = True
         state.master_alterid = master_top
         state.voucher_alterid = max(state.voucher_alterid, voucher_top)
+        state.save()  # what was pulled is imported: a push that fails below does not pull it again
     if push:
         _push(company, state, result, actor, timeout)
     state.last_synced_at = clock.now()
