@@ -163,3 +163,39 @@ def test_note_pdf_and_einvoice_name_the_invoice(approved, book):  # noqa: F811
     assert payload["DocDtls"] == {"Typ": "CRN", "No": "CN/2627/0001", "Dt": "05/12/2026"}
     assert payload["RefDtls"]["PrecDocDtls"] == [{"InvNo": bill.number, "InvDt": "30/11/2026"}]
     assert payload["ValDtls"]["TotInvVal"] == 918 and einvoice_problems(payload) == []
+
+
+def test_cli_raise_list_approve_reject_in_process(approved, book, tmp_path):  # noqa: F811
+    import json
+
+    from click.testing import CliRunner
+
+    import dues.cli.billing  # noqa: F401  (registers the commands)
+    from dues.cli.main import cli
+
+    def run(*args, user="maker"):
+        return CliRunner().invoke(cli, ["--user", user, *map(str, args)])
+
+    bill = approved["C001"]
+    result = run("bill", "note", "credit", "--invoice", bill.number, "--reason", "return", "--line", "BOLT:100",
+                 "--line", "2:1", "--date", "2026-12-05", "--format", "json")
+    assert result.exit_code == 0, result.output
+    note = json.loads(result.output)["note"]
+    assert (note["number"], note["kind"], note["invoice"], note["taxable"], note["total"]) == (
+        None, "credit", bill.number, "1975.00", "2331.00")  # 1,225.00 bolts + 750.00 service; 18%
+    bad = run("bill", "note", "credit", "--invoice", bill.number, "--reason", "return", "--line", "BOLT:x")
+    assert bad.exit_code != 0 and "quantity and rate must be numbers" in str(bad.exception)
+    bad = run("bill", "note", "debit", "--invoice", bill.number, "--reason", "return", "--line", "BOLT:1")
+    assert bad.exit_code == 2  # a debit note is not a return
+    listed = json.loads(run("bill", "note", "list", "--format", "json").output)["notes"]
+    assert [n["draft"] for n in listed] == [note["draft"]]
+    done = run("bill", "note", "approve", note["draft"], user="checker")
+    assert done.exit_code == 0, done.output
+    assert f"as credit note CN/2627/0001 against {bill.number}" in done.output and "2,331.00 applied" in done.output
+    pdf = tmp_path / "cn.pdf"
+    assert run("invoice", "pdf", "CN/2627/0001", "-o", pdf).exit_code == 0 and pdf.read_bytes().startswith(b"%PDF")
+    other = json.loads(run("bill", "note", "debit", "--invoice", bill.number, "--reason", "other", "--text",
+                           "freight recovered", "--line", "SVC:1:100", "--format", "json").output)["note"]
+    assert run("bill", "note", "reject", other["draft"], "--reason", "wrong", user="checker").exit_code == 0
+    assert json.loads(run("bill", "note", "list", "--status", "rejected", "--format", "json").output)[
+        "notes"][0]["text"] == "freight recovered"

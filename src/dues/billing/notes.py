@@ -247,11 +247,11 @@ def notes_approve(*, company: Company, notes: list[Note], actor=None, override_r
             lines_of[ln.note_id].append(ln)
         drafts = []
         for n in to_post:
-            allocations = ()
+            allocations, n.applied = (), ZERO
             if n.kind == Note.CREDIT:
                 applied = min(n.total, left.get(n.bill.document_id, ZERO))
                 if applied > 0:
-                    allocations = ((n.bill.number, applied),)
+                    allocations, n.applied = ((n.bill.number, applied),), applied
                     left[n.bill.document_id] -= applied
             drafts.append(DocumentDraft(
                 kind=Document.CREDIT_NOTE if n.kind == Note.CREDIT else Document.DEBIT_NOTE, number=n.number,
