@@ -132,8 +132,9 @@ def bill_reject_cmd(obj, ref, reason):
 
 @bill_group.command("settings")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
-              help="prefix (e.g. INV/{fy}/), four_eyes (on|off), overdue_days_allowed, gst_slabs (0,5,12,18,28), "
-                   "upi_vpa, address, city, pin, bank_details")
+              help="prefix (e.g. INV/{fy}/), credit_note_prefix (CN/{fy}/), debit_note_prefix (DN/{fy}/), "
+                   "four_eyes (on|off), overdue_days_allowed, gst_slabs (0,5,12,18,28), upi_vpa, address, city, pin, "
+                   "bank_details")
 @click.pass_obj
 def bill_settings_cmd(obj, pairs):
     """Show or change the billing settings; audited."""
