@@ -199,3 +199,14 @@ def test_cli_raise_list_approve_reject_in_process(approved, book, tmp_path):  # 
     assert run("bill", "note", "reject", other["draft"], "--reason", "wrong", user="checker").exit_code == 0
     assert json.loads(run("bill", "note", "list", "--status", "rejected", "--format", "json").output)[
         "notes"][0]["text"] == "freight recovered"
+
+
+def test_irp_response_for_a_note_is_stored_on_it(approved, book):  # noqa: F811
+    from dues.billing.notes import notes_approve
+    from dues.billing.services import irp_response_import
+
+    cn = notes_approve(company=book, notes=[_raise(book, approved["C001"])], actor="checker", as_of=TODAY).approved[0]
+    response = {"AckNo": 232210036754999, "AckDt": "2026-12-05 11:00:00", "Irn": "b" * 64, "SignedQRCode": "x.y.z",
+                "DocNo": cn.number}
+    stored = irp_response_import(company=book, response=response, actor="checker")
+    assert (stored.pk, type(stored).__name__, stored.irn) == (cn.pk, "Note", "b" * 64)
