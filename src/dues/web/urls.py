@@ -84,6 +84,9 @@ urlpatterns = [
     path("billing/", billing.billing_queue, name="billing"),
     path("billing/<int:pk>/decide/", billing.billing_decide, name="billing_decide"),
     path("billing/<int:pk>/pdf/", billing.billing_pdf, name="billing_pdf"),
+    path("billing/notes/raise/", billing.billing_note_raise, name="billing_note_raise"),
+    path("billing/notes/<int:pk>/decide/", billing.billing_note_decide, name="billing_note_decide"),
+    path("billing/notes/<int:pk>/pdf/", billing.billing_note_pdf, name="billing_note_pdf"),
     # cash application workbench (bank lines, proposals, accept / change / ignore, bulk, run, upload)
     path("cash/", cash.workbench, name="cash"),
     path("cash/run/", cash.run, name="cash_run"),
