@@ -42,6 +42,7 @@ urlpatterns = [
     path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/<path:code>/edit/", customers.customer_edit, name="customer_edit"),
     path("customers/<path:code>/notes/", customers.customer_note, name="customer_note"),
+    path("customers/<path:code>/portal-link/", customers.customer_portal_link, name="customer_portal_link"),
     path("customers/<path:code>/sent/<int:pk>/pdf/", customers.customer_sent_pdf, name="customer_sent_pdf"),
     path("customers/<path:code>/statement.pdf", customers.customer_statement_pdf, name="customer_statement_pdf"),
     path("customers/<path:code>/", customers.customer_detail, name="customer"),
