@@ -53,7 +53,7 @@ def remittance_advice_add(*, customer, utr: str, amount, paid_on: date | None, a
 
 
 def advices_open(company, customer=None):
-    """The advices cash application has not matched or dismissed yet, oldest first."""
+    """The advices cash application has not matched or dismissed yet, oldest first (``company``: one or its id)."""
     qs = RemittanceAdvice.objects.filter(company=company, status=RemittanceAdvice.NEW).select_related("customer")
     if customer is not None:
         qs = qs.filter(customer=customer)
@@ -66,3 +66,17 @@ def advice_for_reference(company, reference: str) -> RemittanceAdvice | None:
     if not reference:
         return None
     return advices_open(company).filter(utr__iexact=reference).first()
+
+
+def advices_matched(line, customer, actor) -> int:
+    """The customer's new advices carrying the reference of ``line`` (just posted as their receipt) are matched to it."""
+    reference = (line.reference or "").strip()
+    if not reference or line.reference_generated:
+        return 0
+    ids = list(advices_open(line.company_id, customer).filter(utr__iexact=reference).values_list("pk", flat=True))
+    if ids:
+        RemittanceAdvice.objects.filter(pk__in=ids).update(status=RemittanceAdvice.MATCHED, bank_line=line)
+        audit_append(actor=actor, action="update", object_type="remittance_advice", object_id=",".join(map(str, ids)),
+                     company_id=line.company_id, before={"status": RemittanceAdvice.NEW},
+                     after={"status": RemittanceAdvice.MATCHED, "bank_line": line.pk})
+    return len(ids)
