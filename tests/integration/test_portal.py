@@ -13,7 +13,8 @@ from django.test import Client
 from dues import clock
 from tests.integration.test_billing import approved, book  # noqa: F401  (fixtures)
 
-pytestmark = pytest.mark.date_sensitive  # links expire by the clock; balances are as of today
+pytestmark = [pytest.mark.date_sensitive,  # links expire by the clock; balances are as of today
+              pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
 
 
 @pytest.fixture
@@ -50,6 +51,7 @@ def test_the_customer_sees_balance_invoices_receipts_applied_and_tds(accounts):
     for other in ("C002", "Kaveri", "RCPT-B1", accounts["b_inv"][0].number):
         assert other not in html
     assert "/static/web/dues.css" in html and 'name="viewport"' in html
+    assert "no-store" in r["Cache-Control"] and r["Referrer-Policy"] == "no-referrer"
     pdf = c.get(f"/portal/{t}/statement.pdf?from=2026-11-01&to={clock.today().isoformat()}")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     inv = c.get(f"/portal/{t}/invoices/{accounts['a_inv'][0].pk}/pdf")

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 
 from dues import clock
 from dues.core.dates import parse_date
@@ -41,6 +42,14 @@ def _over_limit(key: str) -> bool:
         return False
 
 
+def _private(response: HttpResponse) -> HttpResponse:
+    """A customer's account (and the token in the URL) stays out of shared caches, search engines and referrers."""
+    patch_cache_control(response, private=True, no_store=True)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def _gone(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/gone.html", status=404)
 
@@ -57,7 +66,7 @@ def portal_view(fn: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return render(request, "portal/slow_down.html", status=429)
         link = link_for_token(token)
         if link is None:
-            return _gone(request)
+            return _private(_gone(request))
         if _over_limit(f"link:{link.pk}"):
             response = render(request, "portal/slow_down.html", status=429)
         else:
@@ -68,7 +77,7 @@ def portal_view(fn: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                     response = _not_found(request, link)
         access_log(link, address=_address(request) or None, method=request.method, path=request.path,
                    status=response.status_code)
-        return response
+        return _private(response)
 
     return wrapper
 
