@@ -76,10 +76,26 @@ def test_actions_feed_the_domain_services_and_are_audited_as_the_link(accounts):
     c, t, a = Client(), accounts["token"], accounts["a"]
     inv = accounts["a_inv"][-1]
     today = clock.today()
-    r = c.post(f"/portal/{t}/invoices/{inv.pk}/dispute", {"reason": "quantity", "notes": "2 short"})
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    exe = SimpleUploadedFile("grn.exe", b"MZ...", content_type="application/x-msdownload")
+    r = c.post(f"/portal/{t}/invoices/{inv.pk}/dispute", {"reason": "quantity", "attachment": exe}, follow=True)
+    assert "attachment: grn.exe: a PDF or a photo" in page(r) and not Dispute.objects.exists()
+    photo = SimpleUploadedFile("grn.jpg", b"\xff\xd8\xff photo", content_type="image/jpeg")
+    r = c.post(f"/portal/{t}/invoices/{inv.pk}/dispute", {"reason": "quantity", "notes": "2 short",
+                                                           "attachment": photo})
     assert r.status_code == 302
     d = Dispute.objects.get(document=inv)
     assert d.status == "open" and d.created_by.startswith("portal:C001#link") and "2 short" in d.notes
+    file = d.portal_attachments.get()
+    desk = Client()
+    from tests.integration.test_billing import _user
+
+    desk.force_login(_user("coll", "collector"))
+    board = page(desk.get("/disputes/"))
+    assert f'/disputes/attachments/{file.pk}/' in board and "grn.jpg" in board
+    got = desk.get(f"/disputes/attachments/{file.pk}/")
+    assert got.status_code == 200 and got.content == b"\xff\xd8\xff photo" and got["Content-Type"] == "image/jpeg"
     c.post(f"/portal/{t}/promise", {"amount": "1,000", "promised_date": (today + timedelta(days=5)).isoformat(),
                                     "invoice": [str(accounts["a_inv"][0].pk)]})
     p = PromiseToPay.objects.get(customer=a)
@@ -91,8 +107,9 @@ def test_actions_feed_the_domain_services_and_are_audited_as_the_link(accounts):
     c.post(f"/portal/{t}/confirm", {"answer": "disagree", "their_balance": "123.00"})
     conf = ConfirmationRequest.objects.get(customer=a)
     assert (conf.channel, conf.status, conf.their_balance) == ("portal", "disagreed", Decimal("123.00"))
-    actors = set(AuditRecord.objects.filter(object_type__in=["dispute", "promise_to_pay", "remittance_advice",
-                                                             "balance_confirmation"]).values_list("actor", flat=True))
+    actors = set(AuditRecord.objects.filter(object_type__in=["dispute", "dispute_attachment", "promise_to_pay",
+                                                             "remittance_advice", "balance_confirmation"])
+                 .values_list("actor", flat=True))
     assert len(actors) == 1 and actors.pop().startswith("portal:C001#link")
 
 

@@ -46,3 +46,18 @@ class PortalAccess(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["link", "at"])]
+
+
+class DisputeAttachment(models.Model):
+    """A file a customer attached to a dispute they raised through the portal (a photo, a GRN, a PDF)."""
+
+    dispute = models.ForeignKey("collections.Dispute", on_delete=models.PROTECT, related_name="portal_attachments")
+    link = models.ForeignKey(PortalLink, on_delete=models.PROTECT, related_name="attachments")
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"{self.name} on dispute {self.dispute_id}"

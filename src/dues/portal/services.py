@@ -52,20 +52,53 @@ def confirm_balance(link, *, agree: bool, their_balance=None):
                               their_balance=None if agree else their_balance)
 
 
-def dispute_invoice(link, *, doc_id, reason: str, amount=None, notes: str = ""):
-    """A dispute on one of the customer's invoices (the whole open part unless an amount is given)."""
+ATTACHMENT_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+ATTACHMENT_MAX = 5 * 1024 * 1024
+
+
+def _attachment_problem(attachment) -> Problem | None:
+    name, content_type, data = attachment
+    if content_type not in ATTACHMENT_TYPES:
+        return Problem(f"{name}: a PDF or a photo (JPEG, PNG, WebP), not {content_type or 'this kind of file'}",
+                       "attachment")
+    if len(data) > ATTACHMENT_MAX:
+        return Problem(f"{name}: at most 5 MB", "attachment")
+    if not data:
+        return Problem(f"{name} is empty", "attachment")
+    return None
+
+
+@transaction.atomic
+def dispute_invoice(link, *, doc_id, reason: str, amount=None, notes: str = "", attachment=None):
+    """A dispute on one of the customer's invoices (the whole open part unless an amount is given), with an
+    optional ``attachment`` ``(name, content type, bytes)``: a PDF or a photo up to 5 MB."""
     from dues.collections import selectors as coll
     from dues.collections.services.disputes import dispute_open
     from dues.ledger.models import OpenItem
 
     doc = _own_invoices(link, [doc_id])[0]
+    problem = _attachment_problem(attachment) if attachment is not None else None
+    if problem is not None:
+        raise ValidationFailed([problem])
     if amount in (None, ""):
         item = OpenItem.objects.filter(document=doc, side="D").first()
         amount = (item.residual if item else Decimal(0)) - coll.disputed_amount(doc)
         if amount <= 0:
             raise ValidationFailed([Problem(f"{doc.number} has nothing left to dispute", "amount")])
-    return dispute_open(company=link.company, invoice=doc, amount=amount, reason=reason, owner="finance",
-                        actor=link.actor, notes=f"via the customer portal: {notes}".strip().rstrip(":"))
+    dispute = dispute_open(company=link.company, invoice=doc, amount=amount, reason=reason, owner="finance",
+                           actor=link.actor, notes=f"via the customer portal: {notes}".strip().rstrip(":"))
+    if attachment is not None:
+        from dues.audit.services import audit_append
+
+        from .models import DisputeAttachment
+
+        name, content_type, data = attachment
+        file = DisputeAttachment.objects.create(dispute=dispute, link=link, name=name[:255], content_type=content_type,
+                                                size=len(data), data=data)
+        audit_append(actor=link.actor, action="create", object_type="dispute_attachment", object_id=str(file.pk),
+                     company_id=link.company_id, before=None,
+                     after={"dispute": dispute.pk, "name": file.name, "size": file.size})
+    return dispute
 
 
 def promise_payment(link, *, amount, promised_date: date, invoice_ids=(), notes: str = ""):

@@ -182,9 +182,13 @@ def invoice_dispute(request: HttpRequest, link, token: str, doc_id: int) -> Http
     if request.method != "POST":
         return _home(token)
     try:
+        upload = request.FILES.get("attachment")
+        attachment = None
+        if upload is not None:
+            attachment = (upload.name, upload.content_type or "", upload.read(services.ATTACHMENT_MAX + 1))
         services.dispute_invoice(link, doc_id=doc_id, reason=request.POST.get("reason", ""),
                                  amount=request.POST.get("amount", "").strip() or None,
-                                 notes=request.POST.get("notes", "")[:1000])
+                                 notes=request.POST.get("notes", "")[:1000], attachment=attachment)
         messages.success(request, "Thank you: your dispute is recorded and the invoice is held while we look into it.")
     except services.NotYours:
         raise

@@ -59,6 +59,7 @@ urlpatterns = [
     path("disputes/", collections.disputes, name="disputes"),
     path("disputes/new/", collections.dispute_new, name="dispute_new"),
     path("disputes/<int:pk>/resolve/", collections.dispute_resolve_view, name="dispute_resolve"),
+    path("disputes/attachments/<int:pk>/", collections.dispute_attachment, name="dispute_attachment"),
     path("dunning/preview/", collections.dunning_preview, name="dunning_preview"),
     path("collections/templates/", message_templates.templates, name="templates"),
     path("collections/templates/<slug:name>/<slug:lang>/", message_templates.template_edit, name="template_edit"),
