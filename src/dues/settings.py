@@ -6,6 +6,9 @@ DUES_SECRET_KEY     signing key for sessions (a development key is used when uns
 DUES_DEBUG          1 to run Django in debug mode
 DUES_ALLOWED_HOSTS  comma-separated host names the web app answers to
 DUES_REDIS_URL      redis://host:6379/0 to share the cache (login rate limits) between server processes
+DUES_PUBLIC_URL     the address customers reach the web app at, for portal links (default http://127.0.0.1:8000)
+DUES_PORTAL_RATE    portal requests allowed per minute per link and per address (default 60)
+DUES_PAYMENT_GATEWAY  dotted path of the portal's payment-gateway adapter class (default: none, UPI only)
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ INSTALLED_APPS = [
     "dues.jobs",
     "dues.web",
     "dues.api",
+    "dues.portal",
     "ninja",  # the API docs page's Swagger UI from its own static files, not a CDN
 ]
 
@@ -114,6 +118,10 @@ FORMAT_MODULE_PATH = ["dues.formats"]
 TIME_ZONE = os.environ.get("DUES_TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
+
+DUES_PUBLIC_URL = os.environ.get("DUES_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+DUES_PORTAL_RATE = int(os.environ.get("DUES_PORTAL_RATE", "60"))
+DUES_PAYMENT_GATEWAY = os.environ.get("DUES_PAYMENT_GATEWAY", "")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DUES_STATIC_ROOT", DEFAULT_DB_PATH.parent / "static"))

@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/", not_found),
+    path("portal/", include("dues.portal.urls")),
     path("", include("dues.web.urls")),
 ]

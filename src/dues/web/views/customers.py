@@ -248,6 +248,20 @@ def customer_note(request: HttpRequest, company: Company, code: str) -> HttpResp
     return redirect(reverse("web:customer", args=[customer.code]) + "#notes")
 
 
+@desk_view(capability="collections.act")
+def customer_portal_link(request: HttpRequest, company: Company, code: str) -> HttpResponse:
+    """Issue a 30-day customer portal link (POST); the link is shown once, in the page's message."""
+    from dues.portal.links import link_create, portal_url
+
+    customer = get_object_or_404(Customer, company=company, code=code)
+    require_customer(request.user, customer)
+    if request.method == "POST":
+        link, token = link_create(customer=customer, actor=request.user, days=30)
+        messages.success(request, f"Portal link for {customer.code} (works until {link.expires_at.date():%d-%m-%Y}; "
+                                  f"shown only now): {portal_url(token)}")
+    return redirect(reverse("web:customer", args=[customer.code]))
+
+
 @desk_view
 def customer_sent_pdf(request: HttpRequest, company: Company, code: str, pk: int) -> HttpResponse:
     """The PDF a statement or letter sent to the customer carried (made again for its date)."""
