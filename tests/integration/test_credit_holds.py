@@ -1,0 +1,167 @@
+"""Credit control: group limits, holds (manual and automatic), releases that lapse, Sales e-mails, the review list."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from dues import clock
+from dues.core.errors import DuesError, PermissionDenied
+
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUES_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DUES_SMTP_URL", raising=False)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def people(db):
+    from dues.users.services import user_add
+
+    return {role: user_add(username=f"u_{role}", role=role, password="ledger-pass-2025", person_name=name,
+                           email=f"{role}@example.com", actor="test")[0]
+            for role, name in (("sales", "Ravi Kumar"), ("ar_manager", "Mona"), ("collector", "Col"),
+                               ("auditor", "Aud"))}
+
+
+@pytest.fixture
+def book(company, make_customer, post, people, home):
+    """C001 (limit 1,00,000, group NORTH) owes 90,000 not yet due; C002 (NORTH, no limit) owes 30,000, due
+    long ago; C003 owes nothing."""
+    today = clock.today()
+    c1 = make_customer("C001", credit_limit="100000", segment="North", salesperson="Ravi Kumar")
+    c2 = make_customer("C002", segment="north", salesperson="Ravi Kumar")
+    c3 = make_customer("C003", credit_limit="50000")
+    post("invoice", "I-1", c1, today - timedelta(days=5), 90000)
+    post("invoice", "I-2", c2, today - timedelta(days=100), 30000)
+    return c1, c2, c3
+
+
+def _mails(home):
+    return sorted((email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in
+                   (home / "outbox").glob("*.eml")), key=lambda m: str(m["Subject"]))
+
+
+def test_group_limit_applies_with_the_customers_and_names_which_tripped(company, book):
+    from dues.credit.holds import group_set
+    from dues.credit.services import check
+
+    c1, c2, _ = book
+    today = clock.today()
+    assert check(c1, Decimal(5000), today).allowed
+    group_set(company=company, segment="NORTH", credit_limit="1,20,000", actor="test")
+    decision = check(c1, Decimal(5000), today)
+    assert not decision.allowed and decision.figures.group == "NORTH"
+    assert decision.figures.group_exposure == Decimal("125000.00")
+    assert decision.reasons == ("group NORTH credit limit 1,20,000.00 exceeded: group exposure 1,25,000.00 "
+                                "(over by 5,000.00)",)
+    decision = check(c1, Decimal(20000), today)  # both the customer's and the group's limits
+    assert [r.split(" ")[0] for r in decision.reasons] == ["credit", "group"]
+    group_set(company=company, segment="North", credit_limit="", overdue_days_allowed="10", actor="test")
+    post_due = check(c2, Decimal(0), today)
+    assert any("days overdue (allowed 30 days)" in r for r in post_due.reasons)
+    with pytest.raises(DuesError, match="credit limit: not an amount"):
+        group_set(company=company, segment="North", credit_limit="lots", actor="test")
+
+
+def test_manual_hold_blocks_the_check_release_needs_a_manager_and_is_audited(company, book, people, home):
+    from dues.audit.models import AuditRecord
+    from dues.credit.holds import hold_place, hold_release
+    from dues.credit.services import check
+
+    _, _, c3 = book
+    today = clock.today()
+    with pytest.raises(DuesError, match="a reason is required"):
+        hold_place(customer=c3, reason="  ", actor=people["collector"])
+    with pytest.raises(PermissionDenied):
+        hold_place(customer=c3, reason="cheque bounced", actor=people["auditor"])
+    hold = hold_place(customer=c3, reason="cheque bounced", actor=people["collector"])
+    decision = check(c3, Decimal(1), today)
+    assert not decision.allowed and decision.figures.on_hold
+    assert decision.reasons[0].startswith("on hold: cheque bounced")
+    with pytest.raises(DuesError, match="already on credit hold"):
+        hold_place(customer=c3, reason="again", actor="test")
+    with pytest.raises(PermissionDenied):
+        hold_release(customer=c3, reason="paid", until=today, actor=people["collector"])
+    with pytest.raises(DuesError, match="from today on"):
+        hold_release(customer=c3, reason="paid", until=today - timedelta(days=1), actor=people["ar_manager"])
+    hold_release(customer=c3, reason="paid by RTGS", until=today + timedelta(days=7), actor=people["ar_manager"])
+    assert check(c3, Decimal(1), today).allowed
+    hold.refresh_from_db()
+    assert hold.released_by == "u_ar_manager" and hold.release_until == today + timedelta(days=7)
+    actions = list(AuditRecord.objects.filter(action__startswith="credit.").values_list("action", flat=True))
+    assert actions == ["credit.hold", "credit.release"]
+    assert not (home / "outbox").exists() or not list((home / "outbox").glob("*.eml"))  # C003 has no salesperson
+
+
+def test_auto_hold_rule_is_idempotent_and_a_release_lapses(company, book, monkeypatch, home):
+    from dues.audit.models import AuditRecord
+    from dues.credit.holds import hold_release, holds_refresh
+    from dues.credit.models import CreditHold
+    from dues.credit.services import check
+
+    c1, c2, c3 = book
+    today = clock.today()
+    placed = holds_refresh(company, on=today, actor="scheduler")
+    assert [h.customer.code for h in placed] == ["C002"]
+    assert "days overdue (allowed 30 days)" in placed[0].reason and placed[0].kind == "auto"
+    assert holds_refresh(company, on=today) == []  # idempotent
+    assert CreditHold.objects.count() == 1 and AuditRecord.objects.filter(action="credit.hold").count() == 1
+    assert not check(c2, Decimal(0), today).allowed
+    hold_release(customer=c2, reason="promise to pay", until=today + timedelta(days=3), actor="test")
+    assert holds_refresh(company, on=today + timedelta(days=3)) == []  # released up to and including the day
+    again = holds_refresh(company, on=today + timedelta(days=4))  # the release lapsed: the rule applies again
+    assert [h.customer.code for h in again] == ["C002"] and CreditHold.objects.count() == 2
+
+
+def test_sales_is_emailed_on_hold_and_release(company, book, home):
+    from dues.credit.holds import hold_release, holds_refresh
+
+    _, c2, _ = book
+    holds_refresh(company, on=clock.today())
+    hold_release(customer=c2, reason="promise to pay", until=clock.today() + timedelta(days=3), actor="test")
+    released, placed = _mails(home)
+    assert str(placed["Subject"]) == "Credit hold: C002 Customer C002" and placed["To"] == "sales@example.com"
+    assert "days overdue" in placed.get_content()
+    assert str(released["Subject"]).startswith("Credit hold released: C002")
+    assert "promise to pay" in released.get_content()
+
+
+def test_review_list_figures_and_decision(company, book, post, people):
+    from dues.audit.models import AuditRecord
+    from dues.credit.holds import limit_review_decide
+    from dues.credit.selectors import review
+
+    c1, _, c3 = book
+    today = clock.today()
+    post("invoice", "I-3", c3, today - timedelta(days=400), 30000)  # 60 % of 50,000: not on the list
+    [row] = review(company, today)
+    assert (row.code, row.exposure, row.use_percent) == ("C001", Decimal("90000.00"), 90)
+    assert row.trend[-1][1] == Decimal("0.9000") and row.trend[0][1] == Decimal("0.0000")
+    assert len(row.trend) == 7 and row.peak == Decimal("90000.00") and row.days_late is None
+    assert row.suggested == Decimal("120000")  # 1.25 x 90,000 = 1,12,500, rounded up to 10,000
+    with pytest.raises(PermissionDenied):
+        limit_review_decide(customer=c1, approve=True, new_limit=row.suggested, actor=people["collector"])
+    limit_review_decide(customer=c1, approve=True, new_limit=row.suggested, actor=people["ar_manager"])
+    c1.refresh_from_db()
+    assert c1.credit_limit == Decimal("120000.00")
+    assert AuditRecord.objects.filter(action="credit.limit_review.approve").count() == 1
+    assert review(company, today) == []  # 75 % of the new limit
+    limit_review_decide(customer=c1, approve=False, actor=people["ar_manager"], note="not now")
+    assert AuditRecord.objects.filter(action="credit.limit_review.reject").count() == 1
+
+
+def test_suggested_limit_rule():
+    from dues.credit.selectors import suggested_limit
+
+    assert suggested_limit(Decimal(100000), Decimal(90000), 5.0) == Decimal(120000)
+    assert suggested_limit(Decimal(100000), Decimal(90000), 20.0) == Decimal(90000)
+    assert suggested_limit(Decimal(100000), Decimal(150000), 45.0) == Decimal(100000)
