@@ -165,3 +165,36 @@ def test_suggested_limit_rule():
     assert suggested_limit(Decimal(100000), Decimal(90000), 5.0) == Decimal(120000)
     assert suggested_limit(Decimal(100000), Decimal(90000), 20.0) == Decimal(90000)
     assert suggested_limit(Decimal(100000), Decimal(150000), 45.0) == Decimal(100000)
+
+
+def test_cli_hold_release_holds_review(company, book, home):
+    import json
+
+    from click.testing import CliRunner
+
+    from dues.cli import credit as _credit  # noqa: F401  (registers the commands)
+    from dues.cli.main import cli
+
+    runner = CliRunner()
+    r = runner.invoke(cli, ["--user", "op", "credit", "hold", "C003", "--reason", "cheque bounced"])
+    assert r.exit_code == 0 and "C003 on credit hold" in r.output
+    r = runner.invoke(cli, ["credit", "holds", "--refresh", "--format", "json"])
+    assert [(h["customer"], h["kind"]) for h in json.loads(r.output)] == [("C003", "manual"), ("C002", "auto")]
+    until = (clock.today() + timedelta(days=2)).isoformat()
+    r = runner.invoke(cli, ["--user", "op", "credit", "release", "C003", "--reason", "paid", "--until", until])
+    assert r.exit_code == 0 and "released until" in r.output
+    r = runner.invoke(cli, ["credit", "check", "C003", "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.output)["figures"]["on_hold"] is False
+    r = runner.invoke(cli, ["credit", "review", "--format", "json"])
+    assert [(x["customer"], x["use_percent"], x["suggested_limit"]) for x in json.loads(r.output)] == \
+        [("C001", 90, "120000.00")]
+    r = runner.invoke(cli, ["credit", "review"])
+    assert r.exit_code == 0 and "C001" in r.output and "90%" in r.output
+    r = runner.invoke(cli, ["credit", "holds"])
+    assert r.exit_code == 0 and "C002" in r.output and "C003" not in r.output
+    r = runner.invoke(cli, ["--user", "op", "credit", "review", "--approve", "C001"])
+    assert r.exit_code == 0 and "credit limit set to" in r.output
+    r = runner.invoke(cli, ["--user", "op", "credit", "group", "North", "--limit", "50000"])
+    assert r.exit_code == 0
+    r = runner.invoke(cli, ["credit", "check", "C001", "--format", "json"])
+    assert json.loads(r.output)["reasons"][0].startswith("group North credit limit")  # exit 1 via dues.cli.errors.run
