@@ -12,7 +12,8 @@ import pytest
 from dues import clock
 from dues.core.errors import DuesError, PermissionDenied
 
-pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive]
+pytestmark = [pytest.mark.django_db, pytest.mark.date_sensitive,
+              pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
 
 
 @pytest.fixture
@@ -198,3 +199,75 @@ def test_cli_hold_release_holds_review(company, book, home):
     assert r.exit_code == 0
     r = runner.invoke(cli, ["credit", "check", "C001", "--format", "json"])
     assert json.loads(r.output)["reasons"][0].startswith("group North credit limit")  # exit 1 via dues.cli.errors.run
+
+
+def test_credit_hold_job_and_daily_report(company, book, home):
+    from dues.jobs import reports
+    from dues.jobs.models import DONE, JobRun
+    from dues.jobs.services import execute, run_now
+
+    run = run_now(job="credit_holds", actor="test")
+    assert execute(run.id) == DONE and JobRun.objects.get(pk=run.id).result == "1 credit hold(s) placed"
+    again = run_now(job="credit_holds", actor="test")
+    assert execute(again.id) == DONE and JobRun.objects.get(pk=again.id).result == "0 credit hold(s) placed"
+    pack = reports.build_pack(company=company, kind="daily", on=clock.today())
+    assert [c for c, _, _ in pack.credit_holds] == ["C002"] and pack.credit_holds[0][2].startswith("auto: ")
+    assert "on credit hold: 1" in reports.summary_text(pack)
+    assert reports.render_xlsx(pack)[:2] == b"PK"
+
+
+def _text(response) -> str:
+    import re
+
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_web_customer_banner_hold_and_release_by_role(client, company, book, people, home):
+    from dues.credit.selectors import open_hold
+
+    _, _, c3 = book
+    client.force_login(people["auditor"])
+    page = _text(client.get("/customers/C003/"))
+    assert "Put on credit hold" not in page and "On credit hold" not in page
+    client.post("/customers/C003/credit-hold/", {"action": "hold", "reason": "x"})  # refused: nothing held
+    assert open_hold(c3) is None
+    client.force_login(people["collector"])
+    assert "Put on credit hold" in _text(client.get("/customers/C003/"))
+    r = client.post("/customers/C003/credit-hold/", {"action": "hold", "reason": "cheque bounced"})
+    assert r.status_code == 302 and open_hold(c3).reason == "cheque bounced"
+    page = _text(client.get("/customers/C003/"))
+    assert "On credit hold</strong> (manual)" in page and "cheque bounced" in page and "Release hold" not in page
+    r = client.post("/customers/C003/credit-hold/", {"action": "release", "reason": "paid",
+                                                     "until": clock.today().isoformat()}, follow=True)
+    assert "may not release a credit hold" in _text(r) and open_hold(c3) is not None
+    client.force_login(people["ar_manager"])
+    assert "Release hold" in _text(client.get("/customers/C003/"))
+    r = client.post("/customers/C003/credit-hold/", {"action": "release", "reason": "paid", "until": ""}, follow=True)
+    assert "a date is required" in _text(r) and open_hold(c3) is not None
+    r = client.post("/customers/C003/credit-hold/", {"action": "release", "reason": "paid",
+                                                     "until": clock.today().isoformat()}, follow=True)
+    assert "Hold released until" in _text(r) and open_hold(c3) is None
+
+
+def test_web_dashboard_lists_holds_and_the_review_page_changes_a_limit(client, company, book, people):
+    from dues.credit.holds import holds_refresh
+
+    c1, _, _ = book
+    holds_refresh(company, on=clock.today())
+    client.force_login(people["ar_manager"])
+    page = _text(client.get("/"))
+    assert "On credit hold: 1" in page and "Customer C002" in page and "/credit/review/" in page
+    page = _text(client.get("/credit/review/"))
+    assert "Near or over the limit: 1" in page and 'data-customer="C001"' in page and "90%" in page
+    assert "1,20,000.00" in page
+    r = client.post("/credit/review/", {"customer": "C001", "decision": "approve", "limit": "1,50,000"}, follow=True)
+    assert "C001: credit limit changed." in _text(r)
+    c1.refresh_from_db()
+    assert c1.credit_limit == Decimal("150000.00")
+    r = client.post("/credit/review/", {"customer": "C001", "decision": "approve", "limit": "lots"}, follow=True)
+    assert "not an amount" in _text(r)
+    client.force_login(people["collector"])
+    assert client.get("/credit/review/").status_code == 403
+    assert client.post("/credit/review/", {"customer": "C001", "decision": "approve", "limit": "1"}).status_code == 403
+    client.force_login(people["sales"])  # Ravi Kumar sells to C001 and C002: sees C002's hold
+    assert "On credit hold: 1" in _text(client.get("/"))

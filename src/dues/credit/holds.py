@@ -91,7 +91,7 @@ def hold_place(*, customer, reason: str, actor) -> CreditHold:
             raise DuesError(f"customer {customer.code} is already on credit hold")
         hold = CreditHold.objects.create(customer=customer, kind=CreditHold.MANUAL, reason=reason,
                                          placed_at=clock.now(), placed_by=actor_name(actor))
-        audit_append(actor=actor, action="credit.hold", object_type="customer", object_id=customer.pk,
+        audit_append(actor=actor, action="credit.hold", object_type="customer", object_id=customer.code,
                      company_id=customer.company_id, after=hold.audit_state())
     notify_sales(hold, "placed")
     return hold
@@ -111,7 +111,7 @@ def hold_release(*, customer, reason: str, until: date, actor) -> CreditHold:
         hold.released_at, hold.released_by = clock.now(), actor_name(actor)
         hold.release_reason, hold.release_until = reason, until
         hold.save(update_fields=["released_at", "released_by", "release_reason", "release_until"])
-        audit_append(actor=actor, action="credit.release", object_type="customer", object_id=customer.pk,
+        audit_append(actor=actor, action="credit.release", object_type="customer", object_id=customer.code,
                      company_id=customer.company_id, before=before, after=hold.audit_state())
     notify_sales(hold, "released")
     return hold
@@ -239,7 +239,7 @@ def limit_review_decide(*, customer, approve: bool, new_limit=None, actor, note:
             customer.credit_limit = limit
             customer.save(update_fields=["credit_limit"])
         audit_append(actor=actor, action="credit.limit_review." + ("approve" if approve else "reject"),
-                     object_type="customer", object_id=customer.pk, company_id=customer.company_id, before=before,
+                     object_type="customer", object_id=customer.code, company_id=customer.company_id, before=before,
                      after={"credit_limit": f"{limit:.2f}" if approve else before["credit_limit"],
                             "proposed": None if new_limit in (None, "") else str(new_limit), "note": note})
     return limit
