@@ -247,6 +247,7 @@ def test_web_customer_banner_hold_and_release_by_role(client, company, book, peo
     r = client.post("/customers/C003/credit-hold/", {"action": "release", "reason": "paid",
                                                      "until": clock.today().isoformat()}, follow=True)
     assert "Hold released until" in _text(r) and open_hold(c3) is None
+    assert "released until" in _text(client.get("/customers/C003/")) and "by u_ar_manager: paid." in _text(r)
 
 
 def test_web_dashboard_lists_holds_and_the_review_page_changes_a_limit(client, company, book, people):

@@ -67,6 +67,14 @@ def open_hold(customer):
     return CreditHold.objects.filter(customer=customer, released_at__isnull=True).first()
 
 
+def release_in_force(customer, on: date):
+    """The latest release of the customer's hold still lasting on ``on`` (the rule leaves it alone), or None."""
+    from .models import CreditHold
+
+    return (CreditHold.objects.filter(customer=customer, released_at__isnull=False, release_until__gte=on)
+            .order_by("-released_at").first())
+
+
 def groups(company) -> dict[str, object]:
     from .models import CreditGroup
 
