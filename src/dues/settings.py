@@ -123,6 +123,11 @@ WHITENOISE_USE_FINDERS = True
 
 # Django's cache holds the login rate-limit counters: per process by default, shared through Redis
 # when several server processes run (DUES_REDIS_URL=redis://127.0.0.1:6379/0).
+# What one import may read (rows after the header; bytes of the file): over either it is refused at once with
+# a message, never read until memory runs out. See docs/imports.md.
+IMPORT_MAX_ROWS = int(os.environ.get("DUES_IMPORT_MAX_ROWS", "100000"))
+IMPORT_MAX_BYTES = int(os.environ.get("DUES_IMPORT_MAX_BYTES", str(64 * 1024 * 1024)))
+
 REDIS_URL = os.environ.get("DUES_REDIS_URL", "")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                       "KEY_PREFIX": "dues"} if REDIS_URL else

@@ -13,7 +13,16 @@ from pathlib import Path
 from dues import clock
 from dues.core.errors import DuesError
 
-from .models import BANK_PICKUP, CREDIT_HOLDS, DAILY_REPORT, DUNNING, MONTH_END, PROMISES, WEEKLY_REPORT
+from .models import (
+    BANK_PICKUP,
+    CREDIT_HOLDS,
+    DAILY_REPORT,
+    DUNNING,
+    MONTH_END,
+    PROMISES,
+    TALLY_SYNC,
+    WEEKLY_REPORT,
+)
 
 ACTOR = "scheduler"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -151,9 +160,22 @@ def month_end(ctx) -> str:
                      [(f"close-{month}.pdf", pdf, "application/pdf"), (f"close-{month}.xlsx", xlsx, XLSX)])
 
 
+def tally_sync(ctx) -> str:
+    """``dues sync tally`` on a schedule: params ``url`` (default http://localhost:9000) and ``company``
+    (the Tally company's name, when several are open). Pulling is idempotent (ALTERIDs, GUIDs) and a
+    document is logged as exported only once Tally accepted it, so a retry is harmless."""
+    from dues.integrations.tally.live import DEFAULT_URL, sync_tally
+
+    r = sync_tally(company=_company(), url=ctx.params.get("url") or DEFAULT_URL,
+                   tally_company=ctx.params.get("company", ""), actor=ACTOR)
+    refused = f"; {len(r.refused)} refused by Tally" if r.refused else ""
+    return (f"Tally sync: pulled {r.pulled_masters} master(s), {r.pulled_vouchers} voucher(s); "
+            f"pushed {len(r.pushed)}{refused}")
+
+
 JOB_FUNCTIONS: dict[str, Callable] = {
     DUNNING: dunning, PROMISES: promises, DAILY_REPORT: daily_report, WEEKLY_REPORT: weekly_report,
-    BANK_PICKUP: bank_pickup, MONTH_END: month_end, CREDIT_HOLDS: credit_holds,
+    BANK_PICKUP: bank_pickup, MONTH_END: month_end, TALLY_SYNC: tally_sync, CREDIT_HOLDS: credit_holds,
 }
 
 
