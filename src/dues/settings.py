@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "dues.reconciliation",
     "dues.users",
     "dues.billing",
+    "dues.credit",
     "dues.jobs",
     "dues.web",
     "dues.api",

@@ -13,7 +13,16 @@ from pathlib import Path
 from dues import clock
 from dues.core.errors import DuesError
 
-from .models import BANK_PICKUP, DAILY_REPORT, DUNNING, MONTH_END, PROMISES, TALLY_SYNC, WEEKLY_REPORT
+from .models import (
+    BANK_PICKUP,
+    CREDIT_HOLDS,
+    DAILY_REPORT,
+    DUNNING,
+    MONTH_END,
+    PROMISES,
+    TALLY_SYNC,
+    WEEKLY_REPORT,
+)
 
 ACTOR = "scheduler"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,8 +79,19 @@ def _mail_all(ctx, key: str, subject: str, body: str, attachments) -> str:
 def dunning(ctx) -> str:
     from dues.collections.services.dunning import collect_run
 
-    result = collect_run(company=_company(), on=_day(ctx), actor=ACTOR)
-    return f"dunning run for {result.on}: {result.count('sent')} sent, {result.count('failed')} failed"
+    company = _company()
+    result = collect_run(company=company, on=_day(ctx), actor=ACTOR)
+    return (f"dunning run for {result.on}: {result.count('sent')} sent, {result.count('failed')} failed; "
+            + credit_holds(ctx))
+
+
+def credit_holds(ctx) -> str:
+    """The automatic credit hold rule (idempotent: a retry or a second run the same day places nothing).
+    The daily dunning run runs it too."""
+    from dues.credit.holds import holds_refresh
+
+    placed = holds_refresh(_company(), on=_day(ctx), actor=ACTOR)
+    return f"{len(placed)} credit hold(s) placed"
 
 
 def promises(ctx) -> str:
@@ -155,7 +175,7 @@ def tally_sync(ctx) -> str:
 
 JOB_FUNCTIONS: dict[str, Callable] = {
     DUNNING: dunning, PROMISES: promises, DAILY_REPORT: daily_report, WEEKLY_REPORT: weekly_report,
-    BANK_PICKUP: bank_pickup, MONTH_END: month_end, TALLY_SYNC: tally_sync,
+    BANK_PICKUP: bank_pickup, MONTH_END: month_end, TALLY_SYNC: tally_sync, CREDIT_HOLDS: credit_holds,
 }
 
 

@@ -12,8 +12,8 @@ from django.db import models
 
 from dues import clock
 
-DUNNING, PROMISES, DAILY_REPORT, WEEKLY_REPORT, BANK_PICKUP, MONTH_END, TALLY_SYNC = (
-    "dunning", "promises", "daily_report", "weekly_report", "bank_pickup", "month_end", "tally_sync")
+DUNNING, PROMISES, DAILY_REPORT, WEEKLY_REPORT, BANK_PICKUP, MONTH_END, TALLY_SYNC, CREDIT_HOLDS = (
+    "dunning", "promises", "daily_report", "weekly_report", "bank_pickup", "month_end", "tally_sync", "credit_holds")
 JOBS = [
     (DUNNING, "daily dunning run"),
     (PROMISES, "promise refresh"),
@@ -22,6 +22,7 @@ JOBS = [
     (BANK_PICKUP, "bank folder pick-up"),
     (MONTH_END, "month-end close pack"),
     (TALLY_SYNC, "sync with Tally (XML server)"),
+    (CREDIT_HOLDS, "credit hold rule"),
 ]
 HOURLY, DAILY, WEEKLY, MONTHLY = "hourly", "daily", "weekly", "monthly"
 EVERY = [(HOURLY, "every hour"), (DAILY, "every day"), (WEEKLY, "every week"), (MONTHLY, "every month")]

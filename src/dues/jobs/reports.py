@@ -5,8 +5,7 @@ few aggregate queries: collections (receipts) in the period against the target, 
 broken, open disputes by department and reason, customers on dunning hold. ``params`` narrow it:
 ``region``, ``salesperson``, ``target_daily`` / ``target_weekly`` (money), ``top`` (how many customers).
 
-Credit holds are not part of this pack: the desk has no credit-hold concept yet (only the dunning
-hold, which is shown); see docs/jobs.md.
+Customers on credit hold (``dues.credit``, docs/credit.md) are listed apart from those on dunning hold.
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ class Pack:
     disputes: list[tuple[str, str, int, Decimal]]  # department, reason, count, amount
     holds: list[tuple[str, str, str]]  # code, name, reason
     notes: list[str] = field(default_factory=list)
+    credit_holds: list[tuple[str, str, str]] = field(default_factory=list)  # code, name, kind: reason
 
     @property
     def title(self) -> str:
@@ -136,11 +136,17 @@ def build_pack(*, company, kind: str, on: date, params: dict | None = None) -> P
     holds = [(h.customer.code, h.customer.name, h.hold_reason)
              for h in narrowed(CustomerCollections.objects.filter(dunning_hold=True, customer__company=company))
              .select_related("customer").order_by("customer__code")]
+    from dues.credit.models import CreditHold
+
+    credit_holds = [(h.customer.code, h.customer.name, f"{h.kind}: {h.reason}")
+                    for h in narrowed(CreditHold.objects.filter(released_at__isnull=True, customer__company=company))
+                    .select_related("customer").order_by("customer__code")]
     pack = Pack(kind=kind, on=on, previous=previous, company_name=company.name, currency=company.currency or "INR",
                 filters={k: params[k] for k in ("region", "salesperson") if params.get(k)}, columns=now.columns,
                 buckets=totals.buckets, previous_buckets=previous_totals.buckets, unapplied=totals.unapplied,
                 top_overdue=top, collections=collected, collections_previous=collected_before, target=target,
-                period_start=start, promises_due=due, broken=broken, disputes=disputes, holds=holds)
+                period_start=start, promises_due=due, broken=broken, disputes=disputes, holds=holds,
+                credit_holds=credit_holds)
     pack.unapplied_previous = previous_totals.unapplied
     if kind == DAILY:
         pack.week_start = on - timedelta(days=on.weekday())
@@ -172,7 +178,8 @@ def summary_text(pack: Pack) -> str:
                                                    if pack.target_week is not None else "")]
                if pack.week_start else []),
              f"Promises due: {len(pack.promises_due)}; broken: {len(pack.broken)}; open disputes: "
-             f"{sum(d[2] for d in pack.disputes)}; customers on dunning hold: {len(pack.holds)}", "",
+             f"{sum(d[2] for d in pack.disputes)}; customers on dunning hold: {len(pack.holds)}; "
+             f"on credit hold: {len(pack.credit_holds)}", "",
              "The full report is attached as PDF and XLSX."]
     return "\n".join(lines) + "\n"
 
@@ -214,6 +221,7 @@ def render_xlsx(pack: Pack) -> bytes:
     sheet(wb.create_sheet(), "Broken promises", ["Customer", "Name", "Promised for", "Amount"], pack.broken, (3,))
     sheet(wb.create_sheet(), "Disputes", ["Department", "Reason", "Open", "Amount"], pack.disputes, (3,))
     sheet(wb.create_sheet(), "Dunning holds", ["Customer", "Name", "Reason"], pack.holds)
+    sheet(wb.create_sheet(), "Credit holds", ["Customer", "Name", "Reason"], pack.credit_holds)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -311,5 +319,8 @@ def render_pdf(pack: Pack) -> bytes:
     table("Customers on dunning hold", ["Customer", "Name", "Reason"],
           [[c, n[:48], r[:50]] for c, n, r in pack.holds],
           [25 * mm, 85 * mm, 70 * mm], 3, "No customer on hold.")
+    table("Customers on credit hold", ["Customer", "Name", "Reason"],
+          [[c, n[:48], r[:50]] for c, n, r in pack.credit_holds],
+          [25 * mm, 85 * mm, 70 * mm], 3, "No customer on credit hold.")
     return build_pdf(story, title=f"{pack.title} {pack.on.isoformat()}", author=pack.company_name,
                      subject=pack.title, footer=f"{pack.company_name} · {pack.title} · {pack.on.isoformat()}")

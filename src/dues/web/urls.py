@@ -8,6 +8,7 @@ from .views import (
     bulk,
     cash,
     collections,
+    credit,
     customers,
     dashboard,
     documents,
@@ -35,6 +36,7 @@ urlpatterns = [
     path("filters/<int:pk>/delete/", bulk.saved_filter_delete_view, name="saved_filter_delete"),
     path("bulk/", bulk.bulk_view, name="bulk"),
     path("customers/", customers.customer_list, name="customers"),
+    path("credit/review/", credit.credit_review, name="credit_review"),
     # <path:> so that codes with a slash (Tally exports have them) still have a page
     # collections: the customer timeline (before the <path:code> catch-all), worklist, boards, dunning preview
     path("customers/<path:code>/timeline/", collections.timeline, name="timeline"),
@@ -43,6 +45,7 @@ urlpatterns = [
     path("customers/<path:code>/edit/", customers.customer_edit, name="customer_edit"),
     path("customers/<path:code>/notes/", customers.customer_note, name="customer_note"),
     path("customers/<path:code>/portal-link/", customers.customer_portal_link, name="customer_portal_link"),
+    path("customers/<path:code>/credit-hold/", credit.customer_credit_hold, name="customer_credit_hold"),
     path("customers/<path:code>/sent/<int:pk>/pdf/", customers.customer_sent_pdf, name="customer_sent_pdf"),
     path("customers/<path:code>/statement.pdf", customers.customer_statement_pdf, name="customer_statement_pdf"),
     path("customers/<path:code>/", customers.customer_detail, name="customer"),
