@@ -6,6 +6,9 @@ DUES_SECRET_KEY     signing key for sessions (a development key is used when uns
 DUES_DEBUG          1 to run Django in debug mode
 DUES_ALLOWED_HOSTS  comma-separated host names the web app answers to
 DUES_REDIS_URL      redis://host:6379/0 to share the cache (login rate limits) between server processes
+DUES_PUBLIC_URL     the address customers reach the web app at, for portal links (default http://127.0.0.1:8000)
+DUES_PORTAL_RATE    portal requests allowed per minute per link and per address (default 60)
+DUES_PAYMENT_GATEWAY  dotted path of the portal's payment-gateway adapter class (default: none, UPI only)
 """
 
 from __future__ import annotations
@@ -42,9 +45,11 @@ INSTALLED_APPS = [
     "dues.reconciliation",
     "dues.users",
     "dues.billing",
+    "dues.credit",
     "dues.jobs",
     "dues.web",
     "dues.api",
+    "dues.portal",
     "ninja",  # the API docs page's Swagger UI from its own static files, not a CDN
 ]
 
@@ -115,6 +120,10 @@ TIME_ZONE = os.environ.get("DUES_TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
 
+DUES_PUBLIC_URL = os.environ.get("DUES_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+DUES_PORTAL_RATE = int(os.environ.get("DUES_PORTAL_RATE", "60"))
+DUES_PAYMENT_GATEWAY = os.environ.get("DUES_PAYMENT_GATEWAY", "")
+
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DUES_STATIC_ROOT", DEFAULT_DB_PATH.parent / "static"))
 # whitenoise serves the apps' static files straight from the package: no collectstatic step needed
@@ -122,6 +131,11 @@ WHITENOISE_USE_FINDERS = True
 
 # Django's cache holds the login rate-limit counters: per process by default, shared through Redis
 # when several server processes run (DUES_REDIS_URL=redis://127.0.0.1:6379/0).
+# What one import may read (rows after the header; bytes of the file): over either it is refused at once with
+# a message, never read until memory runs out. See docs/imports.md.
+IMPORT_MAX_ROWS = int(os.environ.get("DUES_IMPORT_MAX_ROWS", "100000"))
+IMPORT_MAX_BYTES = int(os.environ.get("DUES_IMPORT_MAX_BYTES", str(64 * 1024 * 1024)))
+
 REDIS_URL = os.environ.get("DUES_REDIS_URL", "")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                       "KEY_PREFIX": "dues"} if REDIS_URL else

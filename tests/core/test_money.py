@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dues.core.money import Money, MoneyError, allocate, minor_units, parse_amount, quantize
+from dues.core.money import Money, MoneyError, allocate, minor_units, parse_amount, parse_amount_input, quantize
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -66,3 +66,32 @@ def test_misplaced_grouping_is_a_typo_not_an_amount(text):
                                                 ("12,345", Decimal("12345")), ("1,23,45,678.90", Decimal("12345678.90"))])
 def test_proper_grouping(text, expected):
     assert parse_amount(text) == expected
+
+
+@pytest.mark.parametrize("text", ["9" * 17, "99999999999999999999999999999", "1" + "0" * 16 + ".5"])
+def test_an_amount_beyond_what_the_ledger_holds_is_refused_by_name(text):
+    with pytest.raises(MoneyError, match="is too large: an amount has at most 16 digits before the decimal point"):
+        parse_amount(text)
+    with pytest.raises(MoneyError, match="is too large"):
+        parse_amount_input(text)
+
+
+def test_sixteen_whole_digits_still_read():
+    assert parse_amount("9" * 16 + ".99", "INR") == Decimal("9" * 16 + ".99")
+
+
+@pytest.mark.parametrize(("text", "currency", "message"), [
+    ("10.999", "INR", "10.999 has more than 2 decimal places (INR goes down to 0.01)"),
+    ("5.5", "JPY", "5.5 has decimals; JPY amounts are whole numbers"),
+    ("1.0005", "KWD", "1.0005 has more than 3 decimal places (KWD goes down to 0.001)"),
+])
+def test_more_decimals_than_the_currency_has_is_refused_not_rounded(text, currency, message):
+    with pytest.raises(MoneyError) as exc:
+        parse_amount(text, currency)
+    assert str(exc.value) == message
+    assert parse_amount(text) == Decimal(text)  # without a currency the caller decides
+
+
+def test_decimals_the_currency_has_are_kept_even_with_trailing_zeros():
+    assert parse_amount("10.990", "INR") == Decimal("10.990")
+    assert parse_amount("1.005", "KWD") == Decimal("1.005")

@@ -1,5 +1,6 @@
 """Billing end to end through the `dues` command: deliveries -> bill run -> approval (a credit refusal,
-an audited override) -> tax invoice PDF read back -> e-invoice JSON validated -> the invoice in ageing."""
+an audited override) -> tax invoice PDF read back -> e-invoice JSON validated -> the invoice in ageing -> a
+credit note against it (approved and allocated, PDF, ageing)."""
 
 from __future__ import annotations
 
@@ -115,6 +116,18 @@ def test_deliveries_to_ageing(dues, tmp_path):
     rows = {r["key"]: r for r in report["rows"]}
     assert rows["C001"]["total"] == "24455.00" and rows["C002"]["total"] == "3214.00"
     assert dues("ledger", "trial-balance", "--format", "json").returncode == 0
+
+    # a credit note for 100 bolts returned: 1,225.00 + 9% + 9% = 1,445.50 -> 1,446, allocated to the invoice
+    note = json.loads(dues("bill", "note", "credit", "--invoice", number, "--reason", "return", "--line", "BOLT:100",
+                           "--date", "2026-12-05", "--format", "json", user="maker").stdout)["note"]
+    assert (note["taxable"], note["cgst"], note["round_off"], note["total"]) == ("1225.00", "110.25", "0.50", "1446.00")
+    proc = dues("bill", "note", "approve", note["draft"], user="checker")
+    assert "as credit note CN/2627/0001" in proc.stdout and "1,446.00 applied to " + number in proc.stdout
+    dues("invoice", "pdf", "CN/2627/0001", "-o", pdf)
+    text = PdfReader(io.BytesIO(pdf.read_bytes())).pages[0].extract_text()
+    assert "Credit note" in text and f"Against tax invoice No. {number} dated 30-11-2026" in text
+    report = json.loads(dues("ageing", "--as-of", "2026-12-06", "--format", "json").stdout)
+    assert {r["key"]: r for r in report["rows"]}["C001"]["total"] == "23009.00"
 
 
 def test_credit_check_for_sales_and_dispatch(dues, tmp_path):

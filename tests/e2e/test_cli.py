@@ -177,6 +177,19 @@ def test_audit_verify_names_the_first_tampered_record(dues, files):
     assert "record 5" in proc.stdout and "changed" in proc.stdout
 
 
+def test_audit_verify_checks_an_anchor_kept_outside(dues, files):
+    dues("init", "--company", "Acme Steel", "--state", "27")
+    dues("import", "customers", files["customers"])
+    anchor = dues("audit", "verify").stdout.strip().splitlines()[-1].removeprefix("anchor: ")
+    seq, digest = anchor.split(":")
+    assert seq.isdigit() and len(digest) == 64
+    assert "1 anchor(s) match" in dues("audit", "verify", "--anchor", anchor).stdout
+    proc = dues("audit", "verify", "--anchor", f"{int(seq) + 5}:{digest}", ok=False)
+    assert proc.returncode == 1 and "records were removed from the end and the head rewound" in proc.stdout
+    bad = dues("audit", "verify", "--anchor", "12:nothex", ok=False)
+    assert bad.returncode == 2 and "write it as SEQ:HASH" in bad.stderr
+
+
 def test_user_add_and_list(dues):
     dues("init", "--company", "Acme Steel", "--state", "27")
     created = dues("--user", "ops", "user", "add", "meena", "--role", "collector", "--person", "Meena Rao",

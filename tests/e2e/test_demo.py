@@ -34,7 +34,23 @@ def _build(tmp_path, name: str = "demo.sqlite3", *extra: str) -> str:
     url = f"sqlite:///{tmp_path}/{name}"
     proc = _dues(tmp_path, url, "demo", "--no-serve", "--customers", "40", "--today", TODAY, *extra)
     assert "admin" in proc.stdout and "dues-demo" in proc.stdout
+    _portal_link_works(url, proc.stdout)
     return url
+
+
+def _portal_link_works(url: str, stdout: str) -> None:
+    """The demo prints a portal link whose token is stored (hashed), unrevoked, for the customer it names."""
+    import hashlib
+    import re
+    import sqlite3
+
+    m = re.search(r"customer portal of (\S+) \(no login, 30 days\): http://127\.0\.0\.1:8000/portal/([\w-]+)/", stdout)
+    assert m, stdout[-2000:]
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        row = db.execute("SELECT c.code, l.revoked_at FROM portal_portallink l JOIN customers_customer c "
+                         "ON c.id = l.customer_id WHERE l.digest = ?",
+                         (hashlib.sha256(m.group(2).encode()).hexdigest(),)).fetchone()
+    assert row == (m.group(1), None)
 
 
 def _ageing(tmp_path, url: str) -> dict:

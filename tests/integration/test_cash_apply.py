@@ -126,3 +126,22 @@ def test_cli_json_contract(tmp_path, scratch_db):
     assert 0.95 <= first["confidence"] <= 1
     again = json.loads(dues("cash-apply", "--auto", "--format", "json").stdout)
     assert again["summary"] == {"lines": 2, "applied": 0, "suggested": 0, "unmatched": 2}
+
+
+def test_a_remittance_advice_is_shown_and_matched_when_its_line_is_posted(company, bank_book):
+    """What a customer told us through the portal (UTR, amount, invoices) is read by cash application."""
+    from dues import clock
+    from dues.banking.advices import remittance_advice_add
+    from dues.banking.models import RemittanceAdvice
+
+    advice = remittance_advice_add(customer=bank_book["C003"], utr="412345678901", amount="5,900",
+                                   paid_on=clock.today(), invoices=["INV-5"], actor="portal:C003#link1")
+    row = _rows(cash_apply(company, auto=False, actor="test"))["412345678901"]
+    assert any(f"remittance advice {advice.pk}: C003 told us of UTR 412345678901" in r and "INV-5" in r
+               for r in row.reasons)
+    line = BankLine.objects.get(reference="412345678901")
+    cash_apply_confirm(line, bank_book["C003"], [("INV-5", Decimal("5900.00"))], actor="test")
+    advice.refresh_from_db()
+    assert (advice.status, advice.bank_line_id) == (RemittanceAdvice.MATCHED, line.pk)
+    with pytest.raises(Exception, match="UTR"):
+        remittance_advice_add(customer=bank_book["C003"], utr=" ", amount="1", paid_on=clock.today(), actor="x")

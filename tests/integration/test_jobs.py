@@ -255,7 +255,7 @@ def test_daily_pack_figures_change_and_filters(company, book):
 
     wb = load_workbook(io.BytesIO(render_xlsx(pack)))
     assert wb.sheetnames == ["Summary", "Ageing", "Top overdue", "Promises due", "Broken promises", "Disputes",
-                             "Dunning holds", "Collectors"]
+                             "Dunning holds", "Credit holds", "Collectors"]
     assert wb["Top overdue"]["A2"].value == "C001"
 
 

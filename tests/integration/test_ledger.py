@@ -249,3 +249,30 @@ def test_a_cancellation_is_not_undone_piecemeal_and_cancelled_bills_take_no_mone
         allocation_create(credit_item=item(rct), debit_item=item(inv), amount=Decimal("1"), on=date(2025, 4, 12))
     with pytest.raises(ValidationFailed, match="INV-1 is not an open invoice"):
         post("receipt", "RCT-2", c, "2025-04-12", "10", allocations=[("INV-1", Decimal("10"))])
+
+
+def test_an_anchor_kept_outside_catches_newest_records_removed_with_the_head_rewound(company, make_customer, post):
+    """The chain and its head are in one database: delete the newest records and rewind the head to the new
+    end, and the chain alone still verifies. An anchor (seq, hash) printed in a close pack does not."""
+    c = make_customer("C001")
+    post("invoice", "INV-1", c, "2025-04-01", "1000")
+    anchor = audit_verify()
+    assert anchor.ok
+    post("invoice", "INV-2", c, "2025-04-02", "2000")
+    later = audit_verify()
+    keep = anchor.head_seq
+    with connection.cursor() as cur:  # someone with database access drops the guards and cuts the log back
+        if connection.vendor == "sqlite":
+            cur.execute("DROP TRIGGER audit_record_no_delete")
+        else:
+            cur.execute("ALTER TABLE audit_record DISABLE TRIGGER audit_record_append_only")
+        cur.execute("DELETE FROM audit_record WHERE seq > %s", [keep])
+        cur.execute("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", [anchor.head_seq, anchor.head_hash])
+    assert audit_verify().ok  # the chain alone cannot tell
+    assert audit_verify([(anchor.head_seq, anchor.head_hash)]).ok  # the older anchor still holds
+    cut = audit_verify([(anchor.head_seq, anchor.head_hash), (later.head_seq, later.head_hash)])
+    assert not cut.ok and cut.problem.seq == keep + 1
+    assert f"the log ends at record {keep}, but anchor {later.head_seq}" in cut.problem.reason
+    assert "records were removed from the end and the head rewound" in cut.problem.reason
+    forged = audit_verify([(anchor.head_seq, "f" * 64)])
+    assert not forged.ok and f"record {anchor.head_seq} does not have the anchored hash" in forged.problem.reason

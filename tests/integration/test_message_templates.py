@@ -120,6 +120,37 @@ def test_an_invalid_template_is_refused_with_the_error_and_nothing_saved(company
     assert AuditRecord.objects.count() == before
 
 
+@pytest.mark.parametrize(("body", "reason"), [
+    ("{{ 'a' * 50000000 }}", "may not build a value over 100,000 characters"),
+    ("{{ 50000000 * 'a' }}", "may not build a value over 100,000 characters"),
+    ("{{ [1] * 50000000 }}", "may not build a value over 100,000 characters"),
+    ("{{ 9 ** 9999999 }}", "the power operator is not allowed"),
+    ("{% for i in range(99) %}{% for j in range(99) %}{{ customer.name * 20 }}{% endfor %}{% endfor %}",
+     "the message is over 100,000 characters"),
+    ("{{ company.customers.all() }}", "has no attribute 'customers'"),
+    ("{{ company.account_set }}", "has no attribute 'account_set'"),
+])
+def test_a_template_cannot_make_unbounded_work_or_reach_other_customers(company, manager, body, reason):
+    """Templates get plain values for the one customer and the company's name: no model to walk from, and
+    no operation that builds a huge value (refused before it is built, so it costs nothing)."""
+    from dues.collections.models import MessageTemplate
+    from dues.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        save(company, manager, "en", "Reminder", body)
+    assert reason in str(refused.value.problems[0]) and refused.value.problems[0].field == "body"
+    assert not MessageTemplate.objects.exists()
+
+
+def test_the_company_a_template_sees_is_its_name_and_gstin(company, books, manager):
+    from dues.collections.services.messages import render_message, sample_message_context, template_overrides
+
+    save(company, manager, "en", "From {{ company.name }}", "GSTIN {{ company.gstin or 'none' }} {{ company.currency }}")
+    context = sample_message_context(company, "reminder-1")
+    subject, body = render_message("reminder-1", context, overrides=template_overrides(company))
+    assert subject == f"From {company.name}" and body == f"GSTIN {company.gstin or 'none'} INR\n"
+
+
 def test_saving_is_audited(company, manager):
     from dues.audit.models import AuditRecord
 

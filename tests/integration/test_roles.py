@@ -178,6 +178,39 @@ def test_login_is_rate_limited(client, users):
     cache.clear()
 
 
+def test_the_admin_sign_in_is_throttled_with_the_same_counters(client, users):
+    """12 wrong passwords at /admin/login/ then the right one: refused; the failures there lock /login/ too."""
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+
+    cache.clear()
+    admin_user = get_user_model().objects.create_superuser("root", password=PASSWORD)
+    refused = 0
+    for _ in range(12):
+        response = client.post("/admin/login/", {"username": "root", "password": "wrong-guess"})
+        refused += response.status_code == 429
+        assert "_auth_user_id" not in client.session
+    assert refused == 7  # 5 counted failures, then every try refused
+    response = client.post("/admin/login/", {"username": "root", "password": PASSWORD})
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+    response = client.post("/login/", {"username": "root", "password": PASSWORD})
+    assert response.status_code == 429
+    cache.clear()
+    response = client.post("/admin/login/?next=/admin/", {"username": admin_user.username, "password": PASSWORD})
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(admin_user.pk)
+
+
+def test_failures_at_login_lock_the_admin_door_too(client, users):
+    from django.core.cache import cache
+
+    cache.clear()
+    for _ in range(5):
+        client.post("/login/", {"username": "u_admin", "password": "wrong-guess"})
+    response = client.post("/admin/login/", {"username": "u_admin", "password": PASSWORD})
+    assert response.status_code == 429
+    cache.clear()
+
+
 def test_rate_limit_counters_are_shared_through_redis(settings, users):
     """With DUES_REDIS_URL, every server process sees the same failure counts (CI has Redis on loopback)."""
     import os

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tests.integration.test_billing import _user, book  # noqa: F401  (fixture)
+from tests.integration.test_billing import _user, approved, book  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -71,3 +71,29 @@ def test_irn_window_and_old_unbilled_deliveries_are_flagged(book):  # noqa: F811
     bills_approve(company=book, bills=run.bills, actor="checker", as_of=today)
     late = irn_due(company=book, today=today)
     assert len(late) == 3 and {b.days_left for b in late} == {4} and unbilled_old(company=book, today=today) == []
+
+
+def test_raise_credit_note_on_the_page_then_approve_under_four_eyes(client, approved, book):  # noqa: F811
+    from dues.billing.models import Note
+    from dues.billing.services import billing_settings_set
+
+    billing_settings_set(company=book, values={"four_eyes": "on"}, actor="admin")
+    bill = approved["C001"]
+    client.force_login(_user("maker", "billing"))
+    page = client.get(f"/billing/?invoice={bill.number}").content.decode()
+    assert "Raise a credit or debit note" in page and f'value="{bill.number}"' in page and "Raise credit note" in page
+    response = client.post("/billing/notes/raise/", {"invoice": bill.number, "kind": "credit", "reason": "return",
+                                                      "lines": "BOLT:1001\n", "date": "2026-12-05"}, follow=True)
+    assert "more than is left of the 1000 billed" in response.content.decode() and not Note.objects.exists()
+    response = client.post("/billing/notes/raise/", {"invoice": bill.number, "kind": "credit", "reason": "return",
+                                                      "lines": "BOLT:100\n", "date": "2026-12-05"}, follow=True)
+    note = Note.objects.get()
+    page = response.content.decode()
+    assert f"Draft credit note {note.reference} against {bill.number}" in page and "You made this draft" in page
+    client.post(f"/billing/notes/{note.pk}/decide/", {"action": "approve"})
+    assert Note.objects.get().status == "draft"  # four-eyes
+    client.force_login(_user("checker", "billing"))
+    response = client.post(f"/billing/notes/{note.pk}/decide/", {"action": "approve"}, follow=True)
+    assert f"approved as credit note CN/2627/0001 against {bill.number}" in response.content.decode()
+    pdf = client.get(f"/billing/notes/{note.pk}/pdf/")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")

@@ -115,8 +115,14 @@ class VerifyResult:
         return self.problem is None
 
 
-def audit_verify() -> VerifyResult:
-    """Recompute the whole chain from the first record; report the first record that breaks it."""
+def audit_verify(anchors: Sequence[tuple[int, str]] = ()) -> VerifyResult:
+    """Recompute the whole chain from the first record; report the first record that breaks it.
+
+    ``anchors`` are (seq, hash) pairs of the head taken outside the database (printed in each close pack,
+    sent with the daily report). The chain and its head live in the same database, so someone with write
+    access could delete the newest records and rewind the head to match; an anchor catches that, because
+    the record it names must still be there with that hash.
+    """
     with connection.cursor() as cursor:
         cursor.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
         row = cursor.fetchone()
@@ -125,4 +131,20 @@ def audit_verify() -> VerifyResult:
     problem = verify(_records(), head=head if head[0] else None)
     if problem is None and not head[0] and counted:
         problem = ChainBreak(1, "the log head is missing")
+    if problem is None and anchors:
+        problem = _check_anchors(anchors, head[0])
     return VerifyResult(counted, head[0], head[1], problem)
+
+
+def _check_anchors(anchors: Sequence[tuple[int, str]], head_seq: int) -> ChainBreak | None:
+    wanted = dict(anchors)
+    found = dict(AuditRecord.objects.filter(seq__in=list(wanted)).values_list("seq", "hash"))
+    for seq, digest in sorted(wanted.items()):
+        if seq > head_seq:
+            return ChainBreak(head_seq + 1, f"the log ends at record {head_seq}, but anchor {seq} {digest[:16]}... "
+                                            "was taken when it was longer: records were removed from the end and "
+                                            "the head rewound")
+        if found.get(seq) != digest:
+            return ChainBreak(seq, f"record {seq} does not have the anchored hash {digest[:16]}...: the log was "
+                                   "rewritten from there on")
+    return None

@@ -124,3 +124,38 @@ class CustomerBankIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.kind} {self.value}"
+
+
+class RemittanceAdvice(models.Model):
+    """A customer telling us about a payment they made (UTR, amount, date): what cash application looks for.
+
+    It posts nothing: money is posted only from bank evidence (a bank line) or a payment gateway's
+    confirmation. ``source`` says where it came from (the portal, a payment gateway); ``status`` is
+    ``new`` until cash application matches it to a bank line (``matched``) or sets it aside (``dismissed``).
+    """
+
+    NEW, MATCHED, DISMISSED = "new", "matched", "dismissed"
+    STATUSES = [(s, s) for s in (NEW, MATCHED, DISMISSED)]
+    PORTAL, GATEWAY = "portal", "gateway"
+    SOURCES = [(PORTAL, "customer portal"), (GATEWAY, "payment gateway")]
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="remittance_advices")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="remittance_advices")
+    utr = models.CharField(max_length=100, help_text="the UTR / bank reference / gateway payment id")
+    amount = models.DecimalField(**MONEY)
+    paid_on = models.DateField()
+    invoices = models.JSONField(default=list, blank=True, help_text="the invoice numbers it pays, as told")
+    source = models.CharField(max_length=8, choices=SOURCES, default=PORTAL)
+    confirmed = models.BooleanField(default=False, help_text="a payment gateway confirmed the money was taken")
+    notes = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=STATUSES, default=NEW)
+    bank_line = models.ForeignKey(BankLine, null=True, blank=True, on_delete=models.PROTECT, related_name="advices")
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    created_by = models.CharField(max_length=150)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="remittance_advice_amount_pos")]
+        indexes = [models.Index(fields=["company", "status", "utr"])]
+
+    def __str__(self) -> str:
+        return f"remittance advice {self.pk} {self.utr} {self.amount}"

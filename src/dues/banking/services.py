@@ -342,6 +342,9 @@ def _post_for_line(line_id: int, customer, allocations, *, tds, charges, discoun
             allocations=[(n, Decimal(a)) for n, a in allocations]), company=line.company, actor=actor)
         line.status, line.applied_amount, line.receipt = BankLine.APPLIED, line.amount, doc
         line.save(update_fields=["status", "applied_amount", "receipt"])
+        from .advices import advices_matched
+
+        advices_matched(line, customer, actor)
         audit_append_many([AuditEntry(actor_name(actor), how, "bank_line", str(line.pk), line.company_id,
                                       {"status": BankLine.UNAPPLIED},
                                       {"status": BankLine.APPLIED, "receipt": doc.number, "customer": customer.code,
@@ -360,12 +363,14 @@ def cash_apply(company: Company, *, auto: bool = False, threshold: float = AUTO_
     """
     from dues.customers.models import Customer
 
+    from .advices import advices_open
     from .selectors import unapplied_credits
 
     require(actor, "receipts.post" if auto else "desk.view", "apply bank credits to invoices")
     lines = list(unapplied_credits(company=company, bank_account=bank_account).filter(status=BankLine.UNAPPLIED))
     matcher = matcher_for(company)
     customers = {c.code: c for c in Customer.objects.filter(company=company)}
+    advices = {a.utr.strip().upper(): a for a in advices_open(company)}  # what customers told us they paid
     result = CashApplyResult()
     for line in lines:
         decision = matcher.match(_credit(line))
@@ -393,6 +398,11 @@ def cash_apply(company: Company, *, auto: bool = False, threshold: float = AUTO_
                     matcher.consume(best)  # a preview shows what --auto would do, line after line
         else:
             row.reasons = ["no customer found in the narration, reference or learned accounts"]
+        advice = advices.get(line.reference.strip().upper()) if not line.reference_generated else None
+        if advice is not None:
+            row.reasons.append(f"remittance advice {advice.pk}: {advice.customer.code} told us of UTR {advice.utr}, "
+                               f"{_money_text(advice.amount)} on {advice.paid_on.isoformat()}"
+                               + (f" for {', '.join(advice.invoices)}" if advice.invoices else ""))
         result.lines.append(row)
     return result
 

@@ -46,11 +46,14 @@ def _pin(text: str) -> int | None:
 
 
 def einvoice_payload(company, bill, *, settings=None, lines=None) -> dict:
-    """The IRP request for an approved ``bill``; raises ``ValidationFailed`` naming every problem."""
+    """The IRP request for an approved ``bill`` — or an approved credit/debit note (``Typ`` CRN/DBN, with
+    ``RefDtls.PrecDocDtls`` naming the original invoice); raises ``ValidationFailed`` naming every problem."""
+    from .models import Note
     from .services import billing_settings
 
     if bill.status != "approved" or not bill.number:
         raise DuesError(f"{bill.label} is a {bill.status} bill: only an approved, numbered invoice gets an IRN")
+    note = bill if isinstance(bill, Note) else None
     settings = settings or billing_settings(company)
     lines = lines if lines is not None else list(bill.lines.order_by("position"))
     customer = bill.customer
@@ -73,7 +76,8 @@ def einvoice_payload(company, bill, *, settings=None, lines=None) -> dict:
     payload = {
         "Version": "1.1",
         "TranDtls": {"TaxSch": "GST", "SupTyp": "B2B", "RegRev": "N", "IgstOnIntra": "N"},
-        "DocDtls": {"Typ": "INV", "No": bill.number, "Dt": bill.date.strftime("%d/%m/%Y")},
+        "DocDtls": {"Typ": ("CRN" if note.kind == Note.CREDIT else "DBN") if note else "INV", "No": bill.number,
+                    "Dt": bill.date.strftime("%d/%m/%Y")},
         "SellerDtls": {k: v for k, v in seller.items() if v not in ("", None)},
         "BuyerDtls": {k: v for k, v in buyer.items() if v not in ("", None)},
         "ItemList": items,
@@ -81,6 +85,9 @@ def einvoice_payload(company, bill, *, settings=None, lines=None) -> dict:
                     "IgstVal": _n(bill.igst), "CesVal": 0, "StCesVal": 0, "Discount": 0, "OthChrg": 0,
                     "RndOffAmt": _n(bill.round_off), "TotInvVal": _n(bill.total)},
     }
+    if note:
+        payload["RefDtls"] = {"InvRm": note.reason_text[:100], "PrecDocDtls": [
+            {"InvNo": note.bill.number, "InvDt": note.bill.date.strftime("%d/%m/%Y")}]}
     problems = einvoice_problems(payload)
     if problems:
         raise ValidationFailed([Problem(p, source=f"e-invoice {bill.number}") for p in problems])

@@ -38,9 +38,11 @@ class BillingSettings(models.Model):
     bank_details = models.CharField(max_length=300, blank=True, help_text="bank, account number, IFSC")
     pin = models.CharField(max_length=6, blank=True)
     city = models.CharField(max_length=100, blank=True)
+    credit_note_prefix = models.CharField(max_length=16, default="CN/{fy}/", help_text="credit note number prefix")
+    debit_note_prefix = models.CharField(max_length=16, default="DN/{fy}/", help_text="debit note number prefix")
 
     FIELDS = ("prefix", "four_eyes", "overdue_days_allowed", "gst_slabs", "upi_vpa", "address", "bank_details", "pin",
-              "city")
+              "city", "credit_note_prefix", "debit_note_prefix")
 
     def audit_state(self) -> dict:
         return {f: getattr(self, f) for f in self.FIELDS}
@@ -222,3 +224,113 @@ class BillLine(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bill", "position"], name="bill_line_position")]
+
+
+class Note(models.Model):
+    """A credit note or debit note raised in dues against an approved tax invoice (``bill``).
+
+    Like a bill it is a DRAFT until approved: only then does it take the next number of its kind's
+    series (``credit_note_prefix`` / ``debit_note_prefix``) and post through the ledger — a credit note
+    allocated to the invoice's residual, a debit note as a new receivable. The customer and the place
+    of supply (so the tax split) are the invoice's.
+    """
+
+    CREDIT, DEBIT = "credit", "debit"
+    KINDS = [(CREDIT, "credit note"), (DEBIT, "debit note")]
+    RETURN, RATE, SHORTAGE, OTHER = "return", "rate", "shortage", "other"
+    REASONS = [(RETURN, "goods returned"), (RATE, "rate difference"), (SHORTAGE, "shortage"), (OTHER, "other")]
+    DRAFT, APPROVED, REJECTED = Bill.DRAFT, Bill.APPROVED, Bill.REJECTED
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="billing_notes")
+    kind = models.CharField(max_length=6, choices=KINDS)
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="notes", help_text="the original invoice")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="billing_notes")
+    date = models.DateField()
+    reason = models.CharField(max_length=8, choices=REASONS)
+    text = models.CharField(max_length=300, blank=True, help_text="the reason in words (required for 'other')")
+    place_of_supply = models.CharField(max_length=2, blank=True)
+    currency = models.CharField(max_length=3)
+    taxable = models.DecimalField(**MONEY)
+    cgst = models.DecimalField(**MONEY, default=0)
+    sgst = models.DecimalField(**MONEY, default=0)
+    igst = models.DecimalField(**MONEY, default=0)
+    round_off = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(**MONEY)
+    status = models.CharField(max_length=8, default=DRAFT, choices=Bill.STATUSES)
+    number = models.CharField(max_length=16, null=True, blank=True, help_text="assigned on approval")
+    document = models.OneToOneField("ledger.Document", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="note", help_text="the posted ledger credit or debit note")
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    created_by = models.CharField(max_length=150)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=150, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True,
+                                       help_text="why rejected, or why a credit hold was overridden")
+    held_reason = models.CharField(max_length=500, blank=True, help_text="the last credit refusal (debit notes)")
+    irn = models.CharField(max_length=64, blank=True)
+    ack_no = models.CharField(max_length=20, blank=True)
+    ack_date = models.DateTimeField(null=True, blank=True)
+    signed_qr = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "kind", "number"], condition=Q(number__isnull=False),
+                                    name="note_number_unique"),
+            models.CheckConstraint(condition=Q(status="approved", number__isnull=False, document__isnull=False)
+                                   | ~Q(status="approved"), name="note_approved_numbered"),
+            models.CheckConstraint(condition=Q(taxable__gt=0, total__gte=0), name="note_amounts_positive"),
+        ]
+        indexes = [models.Index(fields=["company", "status", "date"])]
+
+    @property
+    def reference(self) -> str:
+        """How a draft note is named before it has a number: ``N-7``."""
+        return f"N-{self.pk}"
+
+    @property
+    def label(self) -> str:
+        return self.number or self.reference
+
+    @property
+    def title(self) -> str:
+        return "Credit note" if self.kind == self.CREDIT else "Debit note"
+
+    @property
+    def reason_text(self) -> str:
+        return self.text if self.reason == self.OTHER else dict(self.REASONS)[self.reason] + (
+            f": {self.text}" if self.text else "")
+
+    def audit_state(self) -> dict:
+        return {"ref": self.reference, "kind": self.kind, "number": self.number, "invoice": self.bill.number,
+                "customer": self.customer.code, "date": self.date.isoformat(), "reason": self.reason,
+                "text": self.text, "taxable": f"{self.taxable:.2f}", "cgst": f"{self.cgst:.2f}",
+                "sgst": f"{self.sgst:.2f}", "igst": f"{self.igst:.2f}", "round_off": f"{self.round_off:.2f}",
+                "total": f"{self.total:.2f}", "status": self.status}
+
+
+class NoteLine(models.Model):
+    """A line of a note, priced like an invoice line; ``bill_line`` is the invoice line it adjusts
+    (HSN/SAC, unit and GST rate come from it)."""
+
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="lines")
+    bill_line = models.ForeignKey(BillLine, on_delete=models.PROTECT, related_name="note_lines")
+    position = models.PositiveIntegerField()
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="note_lines")
+    description = models.CharField(max_length=300)
+    hsn = models.CharField(max_length=8)
+    is_service = models.BooleanField(default=False)
+    quantity = models.DecimalField(**QTY)
+    uom = models.CharField(max_length=10)
+    rate = models.DecimalField(**MONEY)
+    discount_pct = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    gross = models.DecimalField(**MONEY)
+    discount = models.DecimalField(**MONEY, default=0)
+    taxable = models.DecimalField(**MONEY)
+    gst_rate = models.DecimalField(**RATE)
+    cgst = models.DecimalField(**MONEY, default=0)
+    sgst = models.DecimalField(**MONEY, default=0)
+    igst = models.DecimalField(**MONEY, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["note", "position"], name="note_line_position"),
+                       models.CheckConstraint(condition=Q(quantity__gt=0, rate__gt=0), name="note_line_amounts")]

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from dues.core.errors import DuesError
 from dues.customers.models import Customer
 
-from .models import Bill, BillLine
+from .models import Bill, BillLine, Note
 
 
 def customer_by_code(*, company, code: str) -> Customer:
@@ -37,6 +37,19 @@ def bills_list(*, company, status: str | None = Bill.DRAFT, customers: QuerySet 
     for b in bills:
         b.delivery_numbers = numbers[b.pk]
     return bills
+
+
+def notes_list(*, company, status: str | None = Note.DRAFT, invoice: str | None = None,
+               customers: QuerySet | None = None, limit: int | None = None) -> list[Note]:
+    """Credit and debit notes (drafts by default), oldest first, with their invoice and customer."""
+    qs = Note.objects.filter(company=company).select_related("customer", "bill").order_by("date", "pk")
+    if status:
+        qs = qs.filter(status=status)
+    if invoice:
+        qs = qs.filter(bill__number=invoice)
+    if customers is not None:
+        qs = qs.filter(customer__in=customers)
+    return list(qs[:limit] if limit else qs)
 
 
 def bill_lines(bill: Bill) -> list[BillLine]:

@@ -41,7 +41,8 @@ def billing_settings(company: Company) -> BillingSettings:
 
 def billing_settings_set(*, company: Company, values: dict[str, str], actor=None) -> BillingSettings:
     """Change billing settings (``prefix``, ``four_eyes``, ``overdue_days_allowed``, ``gst_slabs``,
-    ``upi_vpa``, ``address``, ``bank_details``, ``pin``, ``city``); audited."""
+    ``upi_vpa``, ``address``, ``bank_details``, ``pin``, ``city``, ``credit_note_prefix``,
+    ``debit_note_prefix``); audited."""
     require(actor, "settings.change", "change billing settings")
     with transaction.atomic():
         s, _ = BillingSettings.objects.select_for_update().get_or_create(company=company)
@@ -57,7 +58,7 @@ def billing_settings_set(*, company: Company, values: dict[str, str], actor=None
                 if not value.isdigit():
                     raise DuesError(f"overdue_days_allowed is a whole number of days, got {value!r}")
                 value = int(value)
-            elif key == "prefix":
+            elif key in ("prefix", "credit_note_prefix", "debit_note_prefix"):
                 try:
                     series_number(value, 2026, 1)
                 except ValueError as exc:
@@ -159,6 +160,26 @@ def bill_run(*, company: Company, on: date, customer=None, actor=None) -> RunRes
     return RunResult(bills, by_bill)
 
 
+def take_numbers(company: Company, prefix: str, docs: list) -> None:
+    """Give ``docs`` (bills or notes, in date order) the next numbers of ``prefix``'s series of their
+    fiscal year, taken under the series row's lock (FOR UPDATE): call inside the posting transaction."""
+    by_fy: dict[date, list] = defaultdict(list)
+    for d in docs:
+        by_fy[fiscal_year(d.date, company.fy_start_month, company.fy_start_day).start].append(d)
+    for fy_start, fy_docs in sorted(by_fy.items()):
+        series, _ = NumberSeries.objects.get_or_create(company=company, fy_start=fy_start, prefix=prefix)
+        series = NumberSeries.objects.select_for_update().get(pk=series.pk)
+        n = series.next_number
+        for d in fy_docs:
+            try:
+                d.number = series_number(prefix, fy_start.year, n)
+            except ValueError as exc:
+                raise DuesError(str(exc)) from None
+            n += 1
+        series.next_number = n
+        series.save(update_fields=["next_number"])
+
+
 @dataclass
 class Refusal:
     bill: Bill
@@ -219,22 +240,7 @@ def bills_approve(*, company: Company, bills: list[Bill], actor=None, override_r
         if not to_post:
             audit_append_many(audit)
             return result
-        # numbers: per fiscal year, taken in date order under the series row's lock
-        by_fy: dict[date, list[Bill]] = defaultdict(list)
-        for b in to_post:
-            by_fy[fiscal_year(b.date, company.fy_start_month, company.fy_start_day).start].append(b)
-        for fy_start, fy_bills in sorted(by_fy.items()):
-            series, _ = NumberSeries.objects.get_or_create(company=company, fy_start=fy_start, prefix=settings.prefix)
-            series = NumberSeries.objects.select_for_update().get(pk=series.pk)
-            n = series.next_number
-            for b in fy_bills:
-                try:
-                    b.number = series_number(settings.prefix, fy_start.year, n)
-                except ValueError as exc:
-                    raise DuesError(str(exc)) from None
-                n += 1
-            series.next_number = n
-            series.save(update_fields=["next_number"])
+        take_numbers(company, settings.prefix, to_post)
         lines_of: dict[int, list[BillLine]] = defaultdict(list)
         for ln in BillLine.objects.filter(bill__in=to_post).order_by("bill_id", "position"):
             lines_of[ln.bill_id].append(ln)
@@ -294,7 +300,7 @@ def bill_get(company: Company, ref: str) -> Bill:
     return found
 
 
-def irp_response_import(*, company: Company, response: dict, actor=None) -> Bill:
+def irp_response_import(*, company: Company, response: dict, actor=None):
     """Store the IRP's answer (IRN, acknowledgement number and date, signed QR) on the invoice it names."""
     require(actor, "invoices.post", "record e-invoice responses")
     data = response
@@ -310,13 +316,18 @@ def irp_response_import(*, company: Company, response: dict, actor=None) -> Bill
         raise DuesError("the response does not name the invoice (no DocNo)")
     with transaction.atomic():
         bill = Bill.objects.select_for_update().filter(company=company, number=number).first()
+        entity = "bill"
+        if bill is None:  # a credit or debit note's IRN
+            from .models import Note
+
+            bill, entity = Note.objects.select_for_update().filter(company=company, number=number).first(), "note"
         if bill is None:
-            raise DuesError(f"no approved invoice {number} for this e-invoice response")
+            raise DuesError(f"no approved invoice or note {number} for this e-invoice response")
         before = bill.audit_state()
         bill.irn, bill.ack_no, bill.signed_qr = str(irn), str(ack), str(qr)
         bill.ack_date = _ack_date(str(ack_dt)) if ack_dt else None
         bill.save(update_fields=["irn", "ack_no", "ack_date", "signed_qr"])
-        audit_append_many([AuditEntry(actor_name(actor), "einvoice", "bill", bill.reference, company.pk, before,
+        audit_append_many([AuditEntry(actor_name(actor), "einvoice", entity, bill.reference, company.pk, before,
                                       {**bill.audit_state(), "irn": bill.irn, "ack_no": bill.ack_no})])
     return bill
 

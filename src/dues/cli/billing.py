@@ -132,8 +132,9 @@ def bill_reject_cmd(obj, ref, reason):
 
 @bill_group.command("settings")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
-              help="prefix (e.g. INV/{fy}/), four_eyes (on|off), overdue_days_allowed, gst_slabs (0,5,12,18,28), "
-                   "upi_vpa, address, city, pin, bank_details")
+              help="prefix (e.g. INV/{fy}/), credit_note_prefix (CN/{fy}/), debit_note_prefix (DN/{fy}/), "
+                   "four_eyes (on|off), overdue_days_allowed, gst_slabs (0,5,12,18,28), upi_vpa, address, city, pin, "
+                   "bank_details")
 @click.pass_obj
 def bill_settings_cmd(obj, pairs):
     """Show or change the billing settings; audited."""
@@ -177,12 +178,12 @@ def invoice_group():
 @click.option("-o", "--output", "target", required=True, type=click.Path(dir_okay=False))
 @click.pass_obj
 def invoice_pdf_cmd(obj, number, target):
-    """Write the GST tax invoice NUMBER as a PDF."""
-    from dues.billing.services import bill_get
+    """Write the GST tax invoice NUMBER — or a credit/debit note (its number or N-7) — as a PDF."""
+    from dues.billing.notes import gst_document_get
     from dues.documents.tax_invoice import render_tax_invoice
 
     company = obj.company()
-    bill = bill_get(company, number)
+    bill = gst_document_get(company, number)
     Path(target).write_bytes(render_tax_invoice(company, bill))
     out.print(f"wrote {target} ({bill.label}, {bill.customer.code}, {money_text(bill.total)})")
 
@@ -192,10 +193,12 @@ def invoice_pdf_cmd(obj, number, target):
 @click.option("-o", "--output", "target", type=click.Path(dir_okay=False), help="where to write the JSON")
 @click.pass_obj
 def einvoice_cmd(obj, args, target):
-    """`dues einvoice NUMBER -o FILE.json`: the IRP payload (schema 1.1), validated before it is written.
+    """`dues einvoice NUMBER -o FILE.json`: the IRP payload (schema 1.1) of an invoice or a credit/debit note,
+    validated before it is written.
     `dues einvoice import-response FILE`: store the IRP's IRN, acknowledgement and signed QR on the invoice."""
     from dues.billing.einvoice import einvoice_payload
-    from dues.billing.services import bill_get, irp_response_import
+    from dues.billing.notes import gst_document_get
+    from dues.billing.services import irp_response_import
     from dues.core.errors import DuesError
 
     company = obj.company()
@@ -212,7 +215,146 @@ def einvoice_cmd(obj, args, target):
         return
     if len(args) != 1:
         raise click.UsageError("dues einvoice NUMBER -o FILE.json")
-    payload = einvoice_payload(company, bill_get(company, args[0]))
+    payload = einvoice_payload(company, gst_document_get(company, args[0]))
     print_json(payload, target)
     if target:
         out.print(f"wrote {target} (IRP schema {payload['Version']}, validated)")
+
+
+def _note_json(note) -> dict:
+    return {"number": note.number, "draft": note.reference, "kind": note.kind, "invoice": note.bill.number,
+            "customer": note.customer.code, "date": note.date.isoformat(), "reason": note.reason, "text": note.text,
+            "status": note.status, "taxable": f"{note.taxable:.2f}", "cgst": f"{note.cgst:.2f}",
+            "sgst": f"{note.sgst:.2f}", "igst": f"{note.igst:.2f}", "round_off": f"{note.round_off:.2f}",
+            "total": f"{note.total:.2f}"}
+
+
+def _print_notes(title: str, rows: list[dict]) -> None:
+    from decimal import Decimal
+
+    table(title, ["draft", "number", "kind", "invoice", "customer", "reason", "taxable", "CGST", "SGST", "IGST",
+                  "round off", "total", "status"],
+          [[r["draft"], r["number"] or "", r["kind"], r["invoice"], r["customer"], r["reason"],
+            *(money_text(Decimal(r[k])) for k in ("taxable", "cgst", "sgst", "igst", "round_off", "total")),
+            r["status"]] for r in rows], right=range(6, 12))
+
+
+@bill_group.group("note")
+def note_group():
+    """Credit and debit notes against an approved invoice: raise (draft), list, approve, reject."""
+
+
+def _raise_command(kind: str):
+    reasons = ["return", "rate", "shortage", "other"] if kind == "credit" else ["rate", "other"]
+
+    @note_group.command(kind)
+    @click.option("--invoice", required=True, help="the approved invoice's number")
+    @click.option("--reason", type=click.Choice(reasons), required=True,
+                  help="return (goods back), rate (rate difference), shortage, other (say it with --text)")
+    @click.option("--text", default="", help="the reason in words (required with --reason other)")
+    @click.option("--line", "lines", multiple=True, required=True, metavar="ITEM:QTY[:RATE]",
+                  help="an invoice line by item code or line number, the quantity, and the rate per unit (a "
+                       "return or shortage defaults to the invoice's rate; a rate difference gives the difference)")
+    @click.option("--date", "on", help="the note's date (default today)")
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+    @click.pass_obj
+    def raise_cmd(obj, invoice, reason, text, lines, on, fmt):
+        from dues.billing.notes import note_draft, parse_line
+        from dues.billing.services import bill_get
+
+        company = obj.company()
+        note = note_draft(company=company, bill=bill_get(company, invoice), kind=kind, reason=reason, text=text,
+                          lines=[parse_line(x) for x in lines], on=parse_date(on) if on else None, actor=obj.user)
+        if fmt == "json":
+            print_json({"note": _note_json(note)})
+            return
+        _print_notes(f"draft {kind} note {note.reference} against {note.bill.number}, awaiting approval",
+                     [_note_json(note)])
+
+    raise_cmd.__doc__ = (f"Raise a DRAFT {kind} note against an approved invoice (same customer, place of supply "
+                         "and tax split)." + (" A credit note takes back at most what was billed, per line."
+                                              if kind == "credit" else ""))
+    return raise_cmd
+
+
+note_credit_cmd = _raise_command("credit")
+note_debit_cmd = _raise_command("debit")
+
+
+@note_group.command("list")
+@click.option("--status", type=click.Choice(["draft", "approved", "rejected", "all"]), default="draft",
+              show_default=True)
+@click.option("--invoice", help="only the notes against this invoice")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def note_list_cmd(obj, status, invoice, fmt):
+    """Credit and debit notes: drafts awaiting approval (default), approved or rejected."""
+    from dues.billing.selectors import notes_list
+
+    notes = notes_list(company=obj.company(), status=None if status == "all" else status, invoice=invoice)
+    rows = [_note_json(n) for n in notes]
+    if fmt == "json":
+        print_json({"notes": rows})
+        return
+    _print_notes(f"{len(rows)} note(s)", rows)
+
+
+@note_group.command("approve")
+@click.argument("refs", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="every draft note (dated up to --date when given)")
+@click.option("--date", "on", help="with --all: only notes dated up to D")
+@click.option("--override", is_flag=True, help="approve a debit note even when the credit check refuses")
+@click.option("--reason", default="", help="why the credit hold is overridden (required with --override)")
+@click.pass_obj
+def note_approve_cmd(obj, refs, every, on, override, reason):
+    """Approve draft notes (N-7, ...): the next CN/DN number, posted; a credit note is allocated to its invoice."""
+    from dues.billing.models import Note
+    from dues.billing.notes import note_get, notes_approve
+    from dues.core.errors import DuesError
+
+    if bool(refs) == every:
+        raise click.UsageError("give draft note references (N-7 ...) or --all")
+    if override and not reason.strip():
+        raise click.UsageError("--override needs --reason")
+    company = obj.company()
+    if every:
+        qs = Note.objects.filter(company=company, status=Note.DRAFT)
+        if on:
+            qs = qs.filter(date__lte=parse_date(on))
+        notes = list(qs.order_by("date", "pk"))
+    else:
+        notes = [note_get(company, r) for r in refs]
+    if not notes:
+        out.print("no draft notes to approve")
+        return
+    result = notes_approve(company=company, notes=notes, actor=obj.user, override_reason=reason if override else "")
+    for n in result.approved:
+        applied = ""
+        if n.kind == Note.CREDIT:
+            applied = f", {money_text(n.applied)} applied to {n.bill.number}"
+            if n.applied < n.total:
+                applied += f", {money_text(n.total - n.applied)} unapplied"
+        out.print(f"approved {n.reference} as {n.title.lower()} {n.number} against {n.bill.number}: "
+                  f"{n.customer.code} {money_text(n.total)}{applied}")
+    for r in result.refused:
+        f = r.decision.figures
+        limit = "none" if f.limit is None else money_text(f.limit)
+        out.print(f"[red]held[/red] {r.note.reference} {r.note.customer.code} {money_text(r.note.total)}: "
+                  + "; ".join(r.decision.reasons)
+                  + f" (credit limit {limit}, outstanding {money_text(f.outstanding)}, this note "
+                    f"{money_text(f.amount)}, exposure {money_text(f.exposure)})", markup=True)
+    if result.refused:
+        raise DuesError(f"{len(result.refused)} debit note(s) held on credit; approve them with --override --reason R "
+                        "(AR manager or admin)")
+
+
+@note_group.command("reject")
+@click.argument("ref")
+@click.option("--reason", required=True)
+@click.pass_obj
+def note_reject_cmd(obj, ref, reason):
+    """Reject a draft note: it is kept as rejected and credits nothing."""
+    from dues.billing.notes import note_get, note_reject
+
+    note = note_reject(note=note_get(obj.company(), ref), reason=reason, actor=obj.user)
+    out.print(f"rejected {note.reference}: {note.decision_reason}")

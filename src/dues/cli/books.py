@@ -96,15 +96,31 @@ def audit():
     """The tamper-evident audit log."""
 
 
+def _anchor(ctx, param, values):
+    anchors = []
+    for value in values:
+        seq, sep, digest = value.strip().partition(":")
+        if not sep or not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise click.BadParameter(f"{value!r}: write it as SEQ:HASH, e.g. 1234:9f86d0…(64 hex digits), as the "
+                                     "close pack or the daily report prints it", ctx=ctx, param=param)
+        anchors.append((int(seq), digest))
+    return anchors
+
+
 @audit.command("verify")
+@click.option("--anchor", "anchors", multiple=True, callback=_anchor, metavar="SEQ:HASH",
+              help="a head kept outside the database (close pack, daily report): that record must still be there "
+                   "with that hash; repeatable")
 @click.pass_obj
-def audit_verify_cmd(obj):
+def audit_verify_cmd(obj, anchors):
     """Recompute the hash chain; exit 1 naming the first bad record."""
     from dues.audit.services import audit_verify
 
-    result = audit_verify()
+    result = audit_verify(anchors)
     if result.ok:
-        out.print(f"audit log OK: {result.records} records, chain head {result.head_seq} {result.head_hash}")
+        out.print(f"audit log OK: {result.records} records, chain head {result.head_seq} {result.head_hash}"
+                  + (f"; {len(anchors)} anchor(s) match" if anchors else ""))
+        out.print(f"anchor: {result.head_seq}:{result.head_hash}")
         return 0
     out.print(f"[red]audit log BROKEN[/red] at record {result.problem.seq}: {result.problem.reason}")
     return 1

@@ -82,6 +82,9 @@ def demo(obj, customers, seed, today, no_serve, reset, host, port):
     url = settings.DATABASE_URL if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else None
     _print_summary(company, summary, as_of, seconds, url)
     out.print(f"\nweb login: [bold]{ADMIN_USER}[/bold] / [bold]{ADMIN_PASSWORD}[/bold]")
+    link = _demo_portal_link(company, obj.user, f"http://{host}:{port}")
+    if link:
+        out.print(f"customer portal of {link[0]} (no login, 30 days): {link[1]}", soft_wrap=True)
     if not no_serve:
         from dues.cli.jobs import spawn_worker
         from dues.jobs.services import schedules_demo
@@ -92,6 +95,21 @@ def demo(obj, customers, seed, today, no_serve, reset, host, port):
             run_server(host, port)
         finally:
             worker.terminate()
+
+
+def _demo_portal_link(company, actor, base: str) -> tuple[str, str] | None:
+    """A working portal link for the customer owing the most (or None when nobody owes anything)."""
+    from django.db.models import Sum
+
+    from dues.customers.models import Customer
+    from dues.portal.links import link_create, portal_url
+
+    customer = (Customer.objects.filter(company=company, open_items__side="D", open_items__residual__gt=0)
+                .annotate(owed=Sum("open_items__residual")).order_by("-owed", "code").first())
+    if customer is None:
+        return None
+    _link, token = link_create(customer=customer, actor=actor, days=30)
+    return customer.code, portal_url(token, base)
 
 
 def _print_summary(company, summary, as_of, seconds: float, db_url: str | None) -> None:

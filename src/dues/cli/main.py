@@ -68,6 +68,7 @@ def main() -> None:
         kpi,
         ledger,
         policy,
+        portal,
         predict,
         reconcile,
         reports,

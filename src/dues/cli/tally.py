@@ -49,7 +49,7 @@ def import_tally_cmd(obj, company, files, *, dry_run: bool) -> None:
     out.print(f"{verb} {', '.join(r.files)}: customers {r.customers_created} new, {r.customers_updated} updated, "
               f"{r.customers_unchanged} unchanged; {r.openings} opening bills; vouchers {r.vouchers_posted} posted, "
               f"{r.vouchers_replaced} replaced (a higher ALTERID), {r.vouchers_reversed} reversed (cancelled in Tally), "
-              f"{r.vouchers_unchanged} already there, {r.ignored} cancelled/optional ignored, "
+              f"{r.vouchers_unchanged} already there, {r.own} sent from dues, {r.ignored} cancelled/optional ignored, "
               f"{r.not_debtors} touching no debtor; {r.documents} documents")
     for ledger, n in sorted(r.unknown_parties.items()):
         out.print(f"[yellow]skipped[/yellow] {n} voucher(s) of ledger {ledger!r}: not in any masters imported "
@@ -132,3 +132,54 @@ def export_tally_cmd(obj, start, end, target, again, ledgers):
                      actor=obj.user, again=again, ledgers=changes)
     out.print(f"wrote {len(r.documents)} voucher(s) to {r.path}"
               + (f"; {r.skipped_already} exported before (--again to include them)" if r.skipped_already else ""))
+
+
+@cli.group("sync")
+def sync_group() -> None:
+    """Keep dues in step with another system, live."""
+
+
+@sync_group.command("tally")
+@click.option("--url", default="http://localhost:9000", show_default=True, help="TallyPrime's XML server")
+@click.option("--company", "tally_company", default="", help="the Tally company (when several are open)")
+@click.option("--from", "start", help="with --to: a full re-export (Day Book) of the period instead of what changed")
+@click.option("--to", "end", help="last date of the period")
+@click.option("--confirm-deletions", is_flag=True,
+              help="reverse the vouchers of the period that Tally no longer has (else they are only listed)")
+@click.option("--no-push", is_flag=True, help="only pull from Tally")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="seconds to wait for Tally")
+@click.pass_obj
+def sync_tally_cmd(obj, url, tally_company, start, end, confirm_deletions, no_push, timeout):
+    """Pull masters and vouchers changed in Tally since the last sync; push receipts and notes not yet exported."""
+    from dues.core.dates import parse_date
+    from dues.integrations.tally.live import reverse_deleted, sync_tally
+
+    start_d, end_d = (parse_date(start) if start else None), (parse_date(end) if end else None)
+    interactive = start_d is not None and not confirm_deletions and sys.stdin.isatty()
+    company = obj.company()
+    with out.status(f"syncing with Tally at {url}"):
+        r = sync_tally(company=company, url=url, tally_company=tally_company, actor=obj.user, start=start_d,
+                       end=end_d, confirm_deletions=confirm_deletions, push=not no_push, timeout=timeout)
+    i = r.imported
+    out.print(f"pulled {r.pulled_masters} master(s) and {r.pulled_vouchers} voucher(s) from {r.url}"
+              + (f": vouchers {i.vouchers_posted} posted, {i.vouchers_replaced} replaced, {i.vouchers_reversed} "
+                 f"reversed, {i.vouchers_unchanged} already there; {i.documents} documents" if i else ""))
+    if i is not None:
+        for w in i.warnings:
+            out.print(f"[yellow]warning[/yellow] {w}")
+    if r.deleted:
+        verb = "reversed" if r.deletions_reversed else "no longer in Tally"
+        out.print(f"{len(r.deleted)} voucher(s) imported for {start} to {end} {verb}:")
+        for tv in r.deleted:
+            out.print(f"  {tv.vchtype} {tv.number or '(no number)'} of {tv.date} (GUID {tv.guid})")
+        if not r.deletions_reversed:
+            if interactive and click.confirm("reverse them in dues?", default=False):
+                reverse_deleted(company, r.deleted, actor=obj.user, reason=f"deleted in Tally ({r.url})")
+                out.print(f"reversed {len(r.deleted)} voucher(s)")
+            else:
+                out.print("run again with --confirm-deletions to reverse them")
+    out.print(f"pushed {len(r.pushed)} document(s) to Tally" + (": " + ", ".join(r.pushed) if r.pushed else ""))
+    for label, error in r.refused.items():
+        out.print(f"[red]refused by Tally[/red] {label}: {error} (not marked exported; sent again next time)")
+    if r.refused:
+        sys.exit(1)

@@ -77,23 +77,48 @@ class Money:
 
 
 # western (1,234,567) or Indian (12,34,567) grouping, or none; "12,50" or "1,234,56" are typos, not amounts
+#: Digits an amount may have before the decimal point: what the ledger's columns hold (20 digits, 4 decimals).
+MAX_WHOLE_DIGITS = 16
+
 _AMOUNT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})+,\d{3}|\d+)(\.\d+)?$")
 
 
-def parse_amount(text: str | int | Decimal) -> Decimal:
+def _check_size(value: Decimal, text: object, currency: str | None) -> Decimal:
+    """Refuse what no ledger column holds (more than MAX_WHOLE_DIGITS whole digits) and, when the
+    ``currency`` is known, more decimals than it has: "10.999" in INR is a typo, never 11.00."""
+    whole = value.adjusted() + 1 if value else 0
+    if whole > MAX_WHOLE_DIGITS:
+        raise MoneyError(f"{text!s:.40} is too large: an amount has at most {MAX_WHOLE_DIGITS} digits before the "
+                         "decimal point")
+    if currency is not None:
+        try:
+            places = minor_units(currency)
+        except Exception:  # an unknown currency code is the caller's to report; no decimals check then
+            return value
+        if value != value.quantize(Decimal(1).scaleb(-places)):
+            raise MoneyError(f"{text} has more than {places} decimal places ({currency} goes down to "
+                             f"{Decimal(1).scaleb(-places)})" if places else f"{text} has decimals; {currency} "
+                             "amounts are whole numbers")
+    return value
+
+
+def parse_amount(text: str | int | Decimal, currency: str | None = None) -> Decimal:
     """Parse an amount as written by people and spreadsheets.
 
     Accepts Indian (``1,25,000.50``) and western (``125,000.50``) digit grouping, a leading
     currency sign (``₹``, ``Rs.``, ``INR``), surrounding spaces, a trailing ``Cr``/``Dr`` is *not*
     accepted here (the column decides the side). Floats are refused: a spreadsheet cell that holds
-    a float must be converted by the reader through ``str`` first.
+    a float must be converted by the reader through ``str`` first. Refused too: more than
+    ``MAX_WHOLE_DIGITS`` whole digits, and, with a ``currency``, more decimals than that currency has.
     """
     if isinstance(text, bool | float):
         raise MoneyError("amounts must not be floats")
     if isinstance(text, Decimal):
-        return text
+        if not text.is_finite():
+            raise MoneyError(f"not an amount: {text!r}")
+        return _check_size(text, text, currency)
     if isinstance(text, int):
-        return Decimal(text)
+        return _check_size(Decimal(text), text, currency)
     s = str(text).strip()
     for prefix in ("₹", "Rs.", "Rs", "INR"):
         if s.startswith(prefix):
@@ -107,6 +132,7 @@ def parse_amount(text: str | int | Decimal) -> Decimal:
         value = Decimal(s.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
         raise MoneyError(f"not an amount: {text!r}") from exc
+    _check_size(value, str(text).strip(), currency)
     return -value if negative else value
 
 
@@ -170,6 +196,9 @@ def parse_amount_input(text: str, currency: str = "INR") -> Decimal:
     if not _AMOUNT.match(s):
         raise MoneyError(f"“{text}” is not an amount: write it like 1,50,000 or 150000.50.")
     value = Decimal(s.replace(",", ""))
+    if value and value.adjusted() + 1 > MAX_WHOLE_DIGITS:
+        raise MoneyError(f"“{text:.40}” is too large: an amount has at most {MAX_WHOLE_DIGITS} digits before the "
+                         "decimal point.")
     places = minor_units(currency)
     if value != value.quantize(quantum(currency)):
         if places:

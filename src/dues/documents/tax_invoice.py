@@ -1,9 +1,12 @@
-"""The GST tax invoice as a PDF, on the shared PDF module (fonts, styles, grid, UPI QR, page numbers).
+"""The GST tax invoice — and the credit or debit note against one — as a PDF, on the shared PDF
+module (fonts, styles, grid, UPI QR, page numbers).
 
 The legal fields (CGST Rules, rule 46): supplier and buyer names, addresses, GSTINs, state and code,
 place of supply, invoice number and date, HSN/SAC per line, quantity, unit, rate, discount, taxable
 value, each tax's rate and amount, round-off, total, the total in words (Indian system), and the IRN
 with the IRP's signed QR once one was obtained. A draft is printed as a draft, without a number.
+A note (``dues.billing.models.Note``, the same figures and lines as a bill) is titled "Credit note"
+or "Debit note" and names the original invoice's number and date (rule 53) and the reason.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ def _rate(value) -> str:
 
 
 def render_tax_invoice(company, bill, *, settings=None, lines=None) -> bytes:
+    """The PDF of a bill (tax invoice) or of a note (credit or debit note against an invoice)."""
+    from dues.billing.models import Note
     from dues.billing.services import billing_settings
 
     settings = settings or billing_settings(company)
@@ -43,10 +48,16 @@ def render_tax_invoice(company, bill, *, settings=None, lines=None) -> bytes:
     fmt, st = Formatter(company), styles()
     company.address = ", ".join(x for x in (settings.address, settings.city, settings.pin) if x)
     approved = bill.status == "approved"
-    title = "Tax invoice" if approved else f"Draft tax invoice ({bill.status})"
+    note = bill if isinstance(bill, Note) else None
+    kind = note.title if note else "Tax invoice"
+    word = "Note" if note else "Invoice"
+    title = kind if approved else f"Draft {kind.lower()} ({bill.status})"
     number = bill.number or f"draft {bill.reference}"
-    story: list = [page_header(company, title, f"Invoice No. {number} · Date {fmt.day(bill.date)}", st),
+    story: list = [page_header(company, title, f"{word} No. {number} · Date {fmt.day(bill.date)}", st),
                    Spacer(1, 4 * mm)]
+    if note:
+        story += [para(f"<b>Against tax invoice No. {esc(note.bill.number)} dated {fmt.day(note.bill.date)}</b>"
+                       f" · Reason: {esc(note.reason_text)}", st["base"]), Spacer(1, 3 * mm)]
 
     supplier = ["<b>Supplier</b>", f"<b>{esc(company.name)}</b>"]
     if company.address:
@@ -61,7 +72,7 @@ def render_tax_invoice(company, bill, *, settings=None, lines=None) -> bytes:
     buyer.append(f"State {esc(_state_name(customer.state_code))} (code {esc(customer.state_code)})")
     pos = bill.place_of_supply
     buyer.append(f"Place of supply: {esc(_state_name(pos))} (code {esc(pos)})")
-    if bill.po:
+    if getattr(bill, "po", ""):
         buyer.append(f"Buyer's order {esc(bill.po)}")
     parties = Table([[para("<br/>".join(supplier), st["base"]), para("<br/>".join(buyer), st["base"])]],
                     colWidths=[90 * mm, 90 * mm])
@@ -95,7 +106,7 @@ def render_tax_invoice(company, bill, *, settings=None, lines=None) -> bytes:
         else:
             summary.append([f"IGST @ {_rate(r)}", fmt.money(sum(ln.igst for ln in at))])
     summary.append(["Round off", fmt.money(bill.round_off)])
-    summary.append(["Invoice total", fmt.money(bill.total)])
+    summary.append([f"{word} total", fmt.money(bill.total)])
     sum_table = Table(summary, colWidths=[45 * mm, 35 * mm])
     sum_table.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 8.5), ("ALIGN", (1, 0), (1, -1), "RIGHT"),
@@ -116,13 +127,13 @@ def render_tax_invoice(company, bill, *, settings=None, lines=None) -> bytes:
                     colWidths=[42 * mm, 138 * mm])
         irn.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (0, -1), 0)]))
         story += [Spacer(1, 3 * mm), KeepTogether([irn])]
-    if approved:
+    if approved and (note is None or note.kind == Note.DEBIT):  # a credit note is not paid
         story += payment_block(company, customer, bill.total, bill.number, fmt, st, vpa=settings.upi_vpa)
     story += [Spacer(1, 6 * mm), para(f"For {esc(company.name)}<br/><br/>Authorised signatory", st["base"])]
-    return build_pdf(story, title=f"Tax invoice {number}", author=company.name,
-                     subject=f"Tax invoice {number} to {customer.name}",
-                     footer=f"{company.name} · tax invoice {number} · {customer.code} {customer.name}",
-                     running=f"Tax invoice {number} · {customer.code} {customer.name}")
+    return build_pdf(story, title=f"{kind} {number}", author=company.name,
+                     subject=f"{kind} {number} to {customer.name}",
+                     footer=f"{company.name} · {kind.lower()} {number} · {customer.code} {customer.name}",
+                     running=f"{kind} {number} · {customer.code} {customer.name}")
 
 
 def _render_one(company, bill, settings, lines) -> bytes:

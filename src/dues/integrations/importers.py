@@ -62,8 +62,9 @@ class _DryRun(Exception):
 class _RowReader:
     """Typed access to one row's cells, collecting a ``Problem`` for every bad one."""
 
-    def __init__(self, row: Row, source: str, problems: list[Problem]):
+    def __init__(self, row: Row, source: str, problems: list[Problem], currency: str | None = None):
         self.row, self.source, self.problems = row, source, problems
+        self.currency = currency  # amounts with more decimals than it has are refused, never rounded
 
     def bad(self, fld: str, message: str) -> None:
         self.problems.append(Problem(message, fld, self.row.number, self.source))
@@ -97,7 +98,7 @@ class _RowReader:
                 self.bad(key, "is required")
             return None
         try:
-            amount = parse_amount(value)
+            amount = parse_amount(value, self.currency)
         except MoneyError as exc:
             self.bad(key, str(exc))
             return None
@@ -119,9 +120,9 @@ def _parse_allocations(text: str, r: _RowReader) -> list[tuple[str, Decimal]]:
             r.bad("allocations", f"{part!r} is not INVOICE:AMOUNT")
             continue
         try:
-            value = parse_amount(amount)
-        except MoneyError:
-            r.bad("allocations", f"{amount!r} in {part!r} is not an amount")
+            value = parse_amount(amount, r.currency)
+        except MoneyError as exc:
+            r.bad("allocations", f"{amount!r} in {part!r}: {exc}")
             continue
         if value <= 0:
             r.bad("allocations", f"{part!r}: the amount must be positive")
@@ -135,7 +136,8 @@ def _document_drafts(kind: str, table: Table, company: Company, problems: list[P
     customers = {c.code: c for c in Customer.objects.filter(company=company, code__in=codes)}
     drafts: list[DocumentDraft] = []
     for row in table.rows:
-        r = _RowReader(row, table.source, problems)
+        currency = str(row.values.get("currency", "")).strip().upper() if kind == "invoices" else ""
+        r = _RowReader(row, table.source, problems, currency or company.currency)
         before = len(problems)
         number = r.required("number")
         code = r.required("customer")

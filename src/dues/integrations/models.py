@@ -100,3 +100,20 @@ class TallyExport(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["company", "document"])]
+
+
+class TallySync(models.Model):
+    """Where the live connector got to with one Tally company on one XML server: the highest master
+    and voucher ALTERIDs seen (the next pull asks only for what changed after them) and the errors
+    Tally gave for documents it refused (kept until they are accepted)."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="tally_syncs")
+    url = models.CharField(max_length=300)
+    tally_company = models.CharField(max_length=300, blank=True)
+    master_alterid = models.BigIntegerField(default=0)
+    voucher_alterid = models.BigIntegerField(default=0)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    errors = models.JSONField(default=dict, blank=True, help_text="document id -> Tally's LINEERROR")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "url", "tally_company"], name="tally_sync_unique")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,6 +17,36 @@ from decimal import Decimal
 from pathlib import Path
 
 from dues.core.errors import DuesError, Problem, ValidationFailed
+
+#: Limits on what an import reads, so a wrong or hostile file is refused at once instead of filling memory.
+#: Settings (environment): DUES_IMPORT_MAX_ROWS, DUES_IMPORT_MAX_BYTES; see docs/imports.md.
+XLSX_MAX_UNCOMPRESSED = 512 * 1024 * 1024  # all parts of a workbook together, unpacked
+XLSX_MAX_RATIO = 100  # unpacked/packed of one part over 16 MiB: real sheets compress 5-30 times, bombs 1000
+XLSX_RATIO_FLOOR = 16 * 1024 * 1024
+
+
+def _limits() -> tuple[int, int]:
+    from django.conf import settings
+
+    return settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_BYTES
+
+
+def _check_workbook(data: bytes, source: str) -> None:
+    """Refuse a zip bomb before openpyxl unpacks it: a part that expands far beyond what sheets do, or a
+    workbook larger unpacked than any import needs."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile as exc:
+        raise DuesError(f"{source}: not a readable .xlsx workbook ({exc})") from exc
+    total = 0
+    for m in members:
+        total += m.file_size
+        if m.file_size > XLSX_RATIO_FLOOR and m.file_size > XLSX_MAX_RATIO * max(m.compress_size, 1):
+            raise DuesError(f"{source}: refused: part {m.filename} expands {m.file_size // max(m.compress_size, 1)} "
+                            f"times ({m.compress_size:,} to {m.file_size:,} bytes), which no spreadsheet does")
+    if total > XLSX_MAX_UNCOMPRESSED:
+        raise DuesError(f"{source}: refused: the workbook unpacks to {total:,} bytes (the limit is "
+                        f"{XLSX_MAX_UNCOMPRESSED:,}); save it as CSV or split it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +79,11 @@ def _cell(value: object) -> object:
 def _table(source: str, raw_rows: Iterator[tuple[int, list[object]]]) -> Table:
     header: list[str] | None = None
     rows: list[Row] = []
+    max_rows = _limits()[0]
     for number, cells in raw_rows:
+        if len(rows) >= max_rows:
+            raise DuesError(f"{source}: refused: more than {max_rows:,} rows (the import limit, "
+                            "DUES_IMPORT_MAX_ROWS); split the file and import the parts")
         values = [_cell(c) for c in cells]
         if header is None:
             if not any(v not in ("", None) for v in values):
@@ -76,15 +111,28 @@ def _decode(data: bytes, source: str) -> str:
         raise DuesError(f"{source}: cannot read the text encoding (save it as UTF-8 CSV)") from exc
 
 
-def _numbered(reader) -> Iterator[tuple[int, list[str]]]:
-    """CSV records with the line each starts on (a quoted cell may span lines)."""
+def _numbered(reader, source: str) -> Iterator[tuple[int, list[str]]]:
+    """CSV records with the line each starts on (a quoted cell may span lines); a malformed record (a cell
+    over the csv module's 128 KiB field limit, a NUL byte) is an error naming its line."""
     while True:
         start = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
+        except csv.Error as exc:
+            reason = str(exc)
+            if "field larger than field limit" in reason:
+                reason = f"a cell is longer than {csv.field_size_limit():,} characters, which no field needs"
+            raise DuesError(f"{source}:{start}: cannot read this line: {reason}") from exc
         yield start, row
+
+
+def _refuse_size(size: int, source: str) -> None:
+    limit = _limits()[1]
+    if size > limit:
+        raise DuesError(f"{source}: refused: {size:,} bytes is over the import limit of {limit:,} "
+                        "(DUES_IMPORT_MAX_BYTES); split the file and import the parts")
 
 
 def read_table(path: str | Path, data: bytes | None = None) -> Table:
@@ -93,13 +141,20 @@ def read_table(path: str | Path, data: bytes | None = None) -> Table:
     source = path.name
     if data is None:
         try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise DuesError(f"{path}: cannot read the file ({exc.strerror})") from exc
+        _refuse_size(size, source)
+        try:
             data = path.read_bytes()
         except OSError as exc:
             raise DuesError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    _refuse_size(len(data), source)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
+        _check_workbook(data, source)
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -117,7 +172,7 @@ def read_table(path: str | Path, data: bytes | None = None) -> Table:
         except csv.Error:
             dialect = csv.excel
         reader = csv.reader(io.StringIO(text, newline=""), dialect)
-        return _table(source, _numbered(reader))
+        return _table(source, _numbered(reader, source))
     raise DuesError(f"{source}: unsupported file type {suffix!r} (use .csv or .xlsx)")
 
 

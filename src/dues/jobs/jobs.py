@@ -15,12 +15,14 @@ from dues.core.errors import DuesError
 
 from .models import (
     BANK_PICKUP,
+    CREDIT_HOLDS,
     DAILY_REPORT,
     DUNNING,
     FORECAST,
     MONTH_END,
     PROMISES,
     RISK,
+    TALLY_SYNC,
     WEEKLY_REPORT,
     register_job,
 )
@@ -80,8 +82,19 @@ def _mail_all(ctx, key: str, subject: str, body: str, attachments) -> str:
 def dunning(ctx) -> str:
     from dues.collections.services.dunning import collect_run
 
-    result = collect_run(company=_company(), on=_day(ctx), actor=ACTOR)
-    return f"dunning run for {result.on}: {result.count('sent')} sent, {result.count('failed')} failed"
+    company = _company()
+    result = collect_run(company=company, on=_day(ctx), actor=ACTOR)
+    return (f"dunning run for {result.on}: {result.count('sent')} sent, {result.count('failed')} failed; "
+            + credit_holds(ctx))
+
+
+def credit_holds(ctx) -> str:
+    """The automatic credit hold rule (idempotent: a retry or a second run the same day places nothing).
+    The daily dunning run runs it too."""
+    from dues.credit.holds import holds_refresh
+
+    placed = holds_refresh(_company(), on=_day(ctx), actor=ACTOR)
+    return f"{len(placed)} credit hold(s) placed"
 
 
 def promises(ctx) -> str:
@@ -150,6 +163,19 @@ def month_end(ctx) -> str:
                      [(f"close-{month}.pdf", pdf, "application/pdf"), (f"close-{month}.xlsx", xlsx, XLSX)])
 
 
+def tally_sync(ctx) -> str:
+    """``dues sync tally`` on a schedule: params ``url`` (default http://localhost:9000) and ``company``
+    (the Tally company's name, when several are open). Pulling is idempotent (ALTERIDs, GUIDs) and a
+    document is logged as exported only once Tally accepted it, so a retry is harmless."""
+    from dues.integrations.tally.live import DEFAULT_URL, sync_tally
+
+    r = sync_tally(company=_company(), url=ctx.params.get("url") or DEFAULT_URL,
+                   tally_company=ctx.params.get("company", ""), actor=ACTOR)
+    refused = f"; {len(r.refused)} refused by Tally" if r.refused else ""
+    return (f"Tally sync: pulled {r.pulled_masters} master(s), {r.pulled_vouchers} voucher(s); "
+            f"pushed {len(r.pushed)}{refused}")
+
+
 def risk(ctx) -> str:
     """Every customer's risk grade as of the run's day, stored (``CustomerRisk``) for the pages to read."""
     from dues.risk.services import recompute_risk
@@ -170,7 +196,8 @@ def forecast(ctx) -> str:
 
 JOB_FUNCTIONS: dict[str, Callable] = {
     DUNNING: dunning, PROMISES: promises, DAILY_REPORT: daily_report, WEEKLY_REPORT: weekly_report,
-    BANK_PICKUP: bank_pickup, MONTH_END: month_end, RISK: risk, FORECAST: forecast,
+    BANK_PICKUP: bank_pickup, MONTH_END: month_end, TALLY_SYNC: tally_sync, CREDIT_HOLDS: credit_holds,
+    RISK: risk, FORECAST: forecast,
 }
 
 

@@ -12,8 +12,8 @@ from django.db import models
 
 from dues import clock
 
-DUNNING, PROMISES, DAILY_REPORT, WEEKLY_REPORT, BANK_PICKUP, MONTH_END = (
-    "dunning", "promises", "daily_report", "weekly_report", "bank_pickup", "month_end")
+DUNNING, PROMISES, DAILY_REPORT, WEEKLY_REPORT, BANK_PICKUP, MONTH_END, TALLY_SYNC, CREDIT_HOLDS = (
+    "dunning", "promises", "daily_report", "weekly_report", "bank_pickup", "month_end", "tally_sync", "credit_holds")
 RISK, FORECAST = "risk", "forecast"
 # The registry of job kinds: (kind, label). A new kind is one line here and its function in
 # ``jobs.JOB_FUNCTIONS`` (or ``jobs.register`` from another app's ``ready()``) — no migration: the ``job``
@@ -25,6 +25,8 @@ JOBS = [
     (WEEKLY_REPORT, "weekly ageing pack"),
     (BANK_PICKUP, "bank folder pick-up"),
     (MONTH_END, "month-end close pack"),
+    (TALLY_SYNC, "sync with Tally (XML server)"),
+    (CREDIT_HOLDS, "credit hold rule"),
     (RISK, "risk grades recomputed"),
     (FORECAST, "13-week cash forecast recomputed"),
 ]

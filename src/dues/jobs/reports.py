@@ -5,8 +5,7 @@ few aggregate queries: collections (receipts) in the period against the target, 
 broken, open disputes by department and reason, customers on dunning hold. ``params`` narrow it:
 ``region``, ``salesperson``, ``target_daily`` / ``target_weekly`` (money), ``top`` (how many customers).
 
-Credit holds are not part of this pack: the desk has no credit-hold concept yet (only the dunning
-hold, which is shown); see docs/jobs.md.
+Customers on credit hold (``dues.credit``, docs/credit.md) are listed apart from those on dunning hold.
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ class Pack:
     disputes: list[tuple[str, str, int, Decimal]]  # department, reason, count, amount
     holds: list[tuple[str, str, str]]  # code, name, reason
     notes: list[str] = field(default_factory=list)
+    credit_holds: list[tuple[str, str, str]] = field(default_factory=list)  # code, name, kind: reason
 
     @property
     def title(self) -> str:
@@ -143,11 +143,17 @@ def build_pack(*, company, kind: str, on: date, params: dict | None = None) -> P
     holds = [(h.customer.code, h.customer.name, h.hold_reason)
              for h in narrowed(CustomerCollections.objects.filter(dunning_hold=True, customer__company=company))
              .select_related("customer").order_by("customer__code")]
+    from dues.credit.models import CreditHold
+
+    credit_holds = [(h.customer.code, h.customer.name, f"{h.kind}: {h.reason}")
+                    for h in narrowed(CreditHold.objects.filter(released_at__isnull=True, customer__company=company))
+                    .select_related("customer").order_by("customer__code")]
     pack = Pack(kind=kind, on=on, previous=previous, company_name=company.name, currency=company.currency or "INR",
                 filters={k: params[k] for k in ("region", "salesperson") if params.get(k)}, columns=now.columns,
                 buckets=totals.buckets, previous_buckets=previous_totals.buckets, unapplied=totals.unapplied,
                 top_overdue=top, collections=collected, collections_previous=collected_before, target=target,
-                period_start=start, promises_due=due, broken=broken, disputes=disputes, holds=holds)
+                period_start=start, promises_due=due, broken=broken, disputes=disputes, holds=holds,
+                credit_holds=credit_holds)
     pack.unapplied_previous = previous_totals.unapplied
     from dues.reporting.targets import collections_vs_target
 
@@ -199,7 +205,8 @@ def summary_text(pack: Pack) -> str:
                                                    if pack.target_week is not None else "")]
                if pack.week_start else []),
              f"Promises due: {len(pack.promises_due)}; broken: {len(pack.broken)}; open disputes: "
-             f"{sum(d[2] for d in pack.disputes)}; customers on dunning hold: {len(pack.holds)}",
+             f"{sum(d[2] for d in pack.disputes)}; customers on dunning hold: {len(pack.holds)}; "
+             f"on credit hold: {len(pack.credit_holds)}",
              *(["Collections against target this month: " + "; ".join(
                  f"{c.collector} {_fmt(c.collected)}" + (f" of {_fmt(c.target)} ({c.achieved_pct:.0f}%)"
                                                          if c.target else " (no target)") for c in pack.collectors)]
@@ -249,6 +256,7 @@ def render_xlsx(pack: Pack) -> bytes:
     sheet(wb.create_sheet(), "Broken promises", ["Customer", "Name", "Promised for", "Amount"], pack.broken, (3,))
     sheet(wb.create_sheet(), "Disputes", ["Department", "Reason", "Open", "Amount"], pack.disputes, (3,))
     sheet(wb.create_sheet(), "Dunning holds", ["Customer", "Name", "Reason"], pack.holds)
+    sheet(wb.create_sheet(), "Credit holds", ["Customer", "Name", "Reason"], pack.credit_holds)
     sheet(wb.create_sheet(), "Collectors", ["Collector", f"Collected {pack.on:%b %Y} to date", "Month's target",
                                             "Achieved %"],
           [(c.collector, c.collected, c.target, None if c.achieved_pct is None else round(float(c.achieved_pct), 1))
@@ -360,6 +368,9 @@ def render_pdf(pack: Pack) -> bytes:
     table("Customers on dunning hold", ["Customer", "Name", "Reason"],
           [[c, n[:48], r[:50]] for c, n, r in pack.holds],
           [25 * mm, 85 * mm, 70 * mm], 3, "No customer on hold.")
+    table("Customers on credit hold", ["Customer", "Name", "Reason"],
+          [[c, n[:48], r[:50]] for c, n, r in pack.credit_holds],
+          [25 * mm, 85 * mm, 70 * mm], 3, "No customer on credit hold.")
     table(f"Collections against target per collector, {fmt.day(pack.on.replace(day=1))} to {fmt.day(pack.on)}",
           ["Collector", "Collected", "Month's target", "Achieved"],
           [[c.collector[:40], fmt.amount(c.collected), fmt.amount(c.target) if c.target is not None else "no target",

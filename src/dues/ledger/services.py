@@ -81,6 +81,7 @@ class DocumentDraft:
     allocations: Sequence[tuple[str, Decimal]] = ()
     allocation_field: str = "allocations"
     income_role: str = posting.SALES  # an invoice or debit note: what it earns (sales, interest income)
+    place_of_supply: str = ""  # a state code; empty: the customer's state (a note keeps its invoice's)
     row: int | None = None
     source: str = ""
 
@@ -140,7 +141,8 @@ def _prepare(company: Company, draft: DocumentDraft, who: str, problems: list[Pr
     if len(problems) > start:
         return None
 
-    intra = is_intra_state(company.state_code, draft.customer.state_code)
+    supply = draft.place_of_supply or draft.customer.state_code
+    intra = is_intra_state(company.state_code, supply)
     doc_lines: list[DocumentLine] = []
     taxable, tax = amount, TaxSplit()
     if draft.lines:
@@ -199,7 +201,7 @@ def _prepare(company: Company, draft: DocumentDraft, who: str, problems: list[Pr
         company=company, kind=kind, side=side, number=draft.number, customer=draft.customer, date=draft.date,
         due_date=due, currency=cur, amount=amount,
         taxable_value=taxable if kind in (D.INVOICE, D.DEBIT_NOTE, D.CREDIT_NOTE) else ZERO,
-        cgst=tax.cgst, sgst=tax.sgst, igst=tax.igst, place_of_supply=draft.customer.state_code,
+        cgst=tax.cgst, sgst=tax.sgst, igst=tax.igst, place_of_supply=supply,
         description=draft.description[:500], mode=(draft.mode or "bank") if kind == D.RECEIPT else "",
         reference=draft.reference[:100], tds=tds, bank_charges=charges, discount=discount, created_by=who,
     )

@@ -177,7 +177,9 @@ def close_month(*, company, month: str) -> MonthClose:
                          if not bad else "does not tie: " + ", ".join(why(r) for r in bad))
     verified = audit_verify()
     audit = Check("audit_chain", "The audit chain verifies", verified.ok,
-                  {"records": str(verified.records), "head_seq": str(verified.head_seq)})
+                  {"records": str(verified.records), "head_seq": str(verified.head_seq),
+                   # the anchor to keep outside the database: `dues audit verify --anchor SEQ:HASH` checks it later
+                   "anchor": f"{verified.head_seq}:{verified.head_hash}"})
     audit.message = ("intact" if verified.ok else
                      f"broken at record {verified.problem.seq}: {verified.problem.reason}")
     return MonthClose(f"{start:%Y-%m}", start, end, company.lock_date, [ar, lines, cash, rec_check, audit], recs)

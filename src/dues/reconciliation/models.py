@@ -19,8 +19,8 @@ class ConfirmationRequest(models.Model):
 
     REQUESTED, CONFIRMED, DISAGREED, NO_REPLY = "requested", "confirmed", "disagreed", "no_reply"
     STATUSES = [(s, s.replace("_", " ")) for s in (REQUESTED, CONFIRMED, DISAGREED, NO_REPLY)]
-    EMAIL, LETTER = "email", "letter"
-    CHANNELS = [(EMAIL, "e-mail"), (LETTER, "letter")]
+    EMAIL, LETTER, PORTAL = "email", "letter", "portal"
+    CHANNELS = [(EMAIL, "e-mail"), (LETTER, "letter"), (PORTAL, "customer portal")]
 
     company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="confirmations")
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="confirmations")

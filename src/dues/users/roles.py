@@ -33,7 +33,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "audit.view": frozenset({ADMIN, AR_MANAGER, AUDITOR}),
     "billing.run": frozenset({ADMIN, AR_MANAGER, BILLING}),  # items, contracts, deliveries, bill runs
     "billing.approve": frozenset({ADMIN, AR_MANAGER, BILLING}),  # approve or reject draft tax invoices
-    "credit.override": frozenset({ADMIN, AR_MANAGER}),  # approve a draft held on credit, with a reason
+    "credit.override": frozenset({ADMIN, AR_MANAGER}),  # approve a draft held on credit; release holds, set limits
+    "credit.hold": frozenset({ADMIN, AR_MANAGER, BILLING, COLLECTOR}),  # put a customer on credit hold
     "settings.change": frozenset({ADMIN}),
     "users.manage": frozenset({ADMIN}),
 }

@@ -8,6 +8,7 @@ from .views import (
     bulk,
     cash,
     collections,
+    credit,
     customers,
     dashboard,
     documents,
@@ -35,6 +36,7 @@ urlpatterns = [
     path("filters/<int:pk>/delete/", bulk.saved_filter_delete_view, name="saved_filter_delete"),
     path("bulk/", bulk.bulk_view, name="bulk"),
     path("customers/", customers.customer_list, name="customers"),
+    path("credit/review/", credit.credit_review, name="credit_review"),
     # <path:> so that codes with a slash (Tally exports have them) still have a page
     # collections: the customer timeline (before the <path:code> catch-all), worklist, boards, dunning preview
     path("customers/<path:code>/timeline/", collections.timeline, name="timeline"),
@@ -42,6 +44,8 @@ urlpatterns = [
     path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/<path:code>/edit/", customers.customer_edit, name="customer_edit"),
     path("customers/<path:code>/notes/", customers.customer_note, name="customer_note"),
+    path("customers/<path:code>/portal-link/", customers.customer_portal_link, name="customer_portal_link"),
+    path("customers/<path:code>/credit-hold/", credit.customer_credit_hold, name="customer_credit_hold"),
     path("customers/<path:code>/sent/<int:pk>/pdf/", customers.customer_sent_pdf, name="customer_sent_pdf"),
     path("customers/<path:code>/statement.pdf", customers.customer_statement_pdf, name="customer_statement_pdf"),
     path("customers/<path:code>/", customers.customer_detail, name="customer"),
@@ -58,6 +62,7 @@ urlpatterns = [
     path("disputes/", collections.disputes, name="disputes"),
     path("disputes/new/", collections.dispute_new, name="dispute_new"),
     path("disputes/<int:pk>/resolve/", collections.dispute_resolve_view, name="dispute_resolve"),
+    path("disputes/attachments/<int:pk>/", collections.dispute_attachment, name="dispute_attachment"),
     path("dunning/preview/", collections.dunning_preview, name="dunning_preview"),
     path("collections/templates/", message_templates.templates, name="templates"),
     path("collections/templates/<slug:name>/<slug:lang>/", message_templates.template_edit, name="template_edit"),
@@ -84,6 +89,9 @@ urlpatterns = [
     path("billing/", billing.billing_queue, name="billing"),
     path("billing/<int:pk>/decide/", billing.billing_decide, name="billing_decide"),
     path("billing/<int:pk>/pdf/", billing.billing_pdf, name="billing_pdf"),
+    path("billing/notes/raise/", billing.billing_note_raise, name="billing_note_raise"),
+    path("billing/notes/<int:pk>/decide/", billing.billing_note_decide, name="billing_note_decide"),
+    path("billing/notes/<int:pk>/pdf/", billing.billing_note_pdf, name="billing_note_pdf"),
     # cash application workbench (bank lines, proposals, accept / change / ignore, bulk, run, upload)
     path("cash/", cash.workbench, name="cash"),
     path("cash/run/", cash.run, name="cash_run"),

@@ -23,15 +23,42 @@ from ..selectors import TEMPLATE_DIR
 # --- templates -------------------------------------------------------------------------------------------
 
 
+#: The most characters one rendered message may hold, and one value a template may build with * or +:
+#: a message is read by a person; ``'a' * 50000000`` in a company's template is refused, not rendered.
+MAX_MESSAGE_CHARS = 100_000
+
+
 @lru_cache(maxsize=1)
 def template_environment():
     from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
     from dues.formats import format_day, format_money
 
-    env = SandboxedEnvironment(loader=FileSystemLoader(str(TEMPLATE_DIR)), undefined=StrictUndefined,
-                               autoescape=False, keep_trailing_newline=False)
+    class BoundedSandbox(SandboxedEnvironment):
+        """Jinja's sandbox (no attribute walks to internals, no unsafe calls) that also bounds the work a
+        template does: no power operator, and no * or + that builds a value beyond MAX_MESSAGE_CHARS."""
+
+        intercepted_binops = frozenset(["*", "**", "+"])
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**":
+                raise SecurityError("the power operator is not allowed in message templates")
+            if operator == "*":
+                for seq, times in ((left, right), (right, left)):
+                    if isinstance(seq, str | list | tuple) and isinstance(times, int) and \
+                            len(seq) * times > MAX_MESSAGE_CHARS:
+                        raise SecurityError(f"a message template may not build a value over {MAX_MESSAGE_CHARS:,} "
+                                            "characters")
+                if isinstance(left, int) and isinstance(right, int) and abs(left * right) > 10 ** 30:
+                    raise SecurityError("a number too large for a message")
+            result = super().call_binop(context, operator, left, right)
+            if operator == "+" and isinstance(result, str | list | tuple) and len(result) > MAX_MESSAGE_CHARS:
+                raise SecurityError(f"a message template may not build a value over {MAX_MESSAGE_CHARS:,} characters")
+            return result
+
+    env = BoundedSandbox(loader=FileSystemLoader(str(TEMPLATE_DIR)), undefined=StrictUndefined,
+                         autoescape=False, keep_trailing_newline=False)
     env.filters["money"] = format_money
     env.filters["amount"] = lambda v: format_money(v, symbol=False)
     env.filters["day"] = format_day
@@ -54,11 +81,29 @@ def render_message(template: str, context: dict, *, language: str = "en",
     with use_company(context["company"]):
         if compiled is None:
             compiled = template_environment().get_template(f"{template}.txt")
-        text = compiled.render(**context)
+        text = _bounded(compiled.render(**template_context(context)))
     first, _, rest = text.partition("\n")
     if first.startswith("Subject:"):
         return first.removeprefix("Subject:").strip(), rest.lstrip("\n").rstrip() + "\n"
     return "", text.rstrip() + "\n"
+
+
+def template_context(context: dict) -> dict:
+    """What a template may see: the context with the company as plain values (its name, GSTIN, state), never
+    the model, through which a template could otherwise walk to every customer's data."""
+    company = context["company"]
+    visible = dict(context)
+    visible["company"] = {"name": company.name, "gstin": company.gstin, "state_code": company.state_code,
+                          "currency": company.currency}
+    return visible
+
+
+def _bounded(text: str) -> str:
+    if len(text) > MAX_MESSAGE_CHARS:
+        from jinja2.sandbox import SecurityError
+
+        raise SecurityError(f"the message is over {MAX_MESSAGE_CHARS:,} characters")
+    return text
 
 
 def template_source(subject: str, body: str) -> str:
@@ -174,7 +219,7 @@ def message_template_check(company, name: str, subject: str, body: str, channel:
     with use_company(company):
         for field_name, text in (("subject", subject or ""), ("body", template_source(subject, body))):
             try:
-                env.from_string(text).render(**context)
+                _bounded(env.from_string(text).render(**template_context(context)))
             except Exception as exc:  # noqa: BLE001 - any render failure is the author's to fix
                 found.append(Problem(f"it does not render: {exc}", field_name))
                 break

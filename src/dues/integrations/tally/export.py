@@ -70,23 +70,67 @@ def _entry(ledger: str, debit: Decimal, party: bool = False, bills: list[tuple[s
     return "".join(out)
 
 
+def documents_to_send(company, start: date | None = None, end: date | None = None):
+    """Receipts, credit notes and interest debit notes made in dues (never one that came from Tally),
+    posted, in the period when given, in date order."""
+    from dues.collections.models import InterestCharge
+
+    interest_ids = set(InterestCharge.objects.filter(company=company).values_list("document_id", flat=True))
+    docs = Document.objects.filter(company=company, status=Document.POSTED,
+                                   kind__in=[Document.RECEIPT, Document.CREDIT_NOTE, Document.DEBIT_NOTE])
+    if start is not None:
+        docs = docs.filter(date__gte=start)
+    if end is not None:
+        docs = docs.filter(date__lte=end)
+    docs = docs.exclude(import_batch__kind="tally").select_related("customer").order_by("date", "pk")
+    return [d for d in docs if d.kind != Document.DEBIT_NOTE or d.pk in interest_ids]
+
+
+def exported_ids(company, docs) -> set[int]:
+    return set(TallyExport.objects.filter(company=company, document__in=docs).values_list("document_id", flat=True))
+
+
 def export_tally(*, company, start: date, end: date, path: str | Path, actor=None, again: bool = False,
                  ledgers: dict[str, str] | None = None) -> ExportResult:
     require(actor, "invoices.post", "export to Tally")
     path = Path(path)
     names = ledger_map(company, ledgers, actor)
-    from dues.collections.models import InterestCharge
-
-    interest_ids = set(InterestCharge.objects.filter(company=company).values_list("document_id", flat=True))
-    docs = (Document.objects.filter(company=company, status=Document.POSTED, date__gte=start, date__lte=end,
-                                    kind__in=[Document.RECEIPT, Document.CREDIT_NOTE, Document.DEBIT_NOTE])
-            .exclude(import_batch__kind="tally").select_related("customer").order_by("date", "pk"))
-    docs = [d for d in docs if d.kind != Document.DEBIT_NOTE or d.pk in interest_ids]
-    done = set(TallyExport.objects.filter(company=company, document__in=docs).values_list("document_id", flat=True))
+    docs = documents_to_send(company, start, end)
+    done = exported_ids(company, docs)
     result = ExportResult(str(path))
     if not again:
         result.skipped_already = sum(1 for d in docs if d.pk in done)
         docs = [d for d in docs if d.pk not in done]
+    vouchers = voucher_messages(company, docs, names)
+    result.documents = [f"{d.kind} {d.number}" for d in docs]
+    text = envelope(company, vouchers)
+    with transaction.atomic():
+        path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+        who = actor_name(actor)
+        TallyExport.objects.bulk_create([TallyExport(company=company, document=d, filename=path.name[:500],
+                                                     exported_by=who) for d in docs])
+        audit_append(actor=actor, action="export", object_type="tally_export", object_id=path.name,
+                     company_id=company.pk, after={"from": start.isoformat(), "to": end.isoformat(),
+                                                   "documents": result.documents})
+    return result
+
+
+def remote_id(company, document) -> str:
+    """The REMOTEID a document is sent to Tally with: Tally keeps it as the voucher's GUID, so when the
+    voucher comes back in a Day Book or a live pull dues knows it as its own and does not post it again."""
+    return f"dues-{company.pk}-{document.pk}"
+
+
+def envelope(company, vouchers: list[str], tally_company: str = "") -> str:
+    """Tally's import request: ENVELOPE / Import Data / Vouchers around the TALLYMESSAGEs."""
+    return ("<ENVELOPE>\r\n<HEADER><TALLYREQUEST>Import Data</TALLYREQUEST></HEADER>\r\n<BODY><IMPORTDATA>"
+            "<REQUESTDESC><REPORTNAME>Vouchers</REPORTNAME><STATICVARIABLES><SVCURRENTCOMPANY>"
+            f"{escape(tally_company or company.name)}</SVCURRENTCOMPANY></STATICVARIABLES></REQUESTDESC><REQUESTDATA>\r\n"
+            + "\r\n".join(vouchers) + "\r\n</REQUESTDATA></IMPORTDATA></BODY>\r\n</ENVELOPE>\r\n")
+
+
+def voucher_messages(company, docs, names: dict[str, str]) -> list[str]:
+    """One TALLYMESSAGE / VOUCHER per document, in the order of ``docs``."""
     party = {c: n for n, c in TallyMaster.objects.filter(company=company, kind=TallyMaster.LEDGER,
                                                          customer__isnull=False).values_list("name", "customer_id")}
     bill_name = dict(TallyBill.objects.filter(company=company, document__status=Document.POSTED)
@@ -135,22 +179,10 @@ def export_tally(*, company, start: date, end: date, path: str | Path, actor=Non
         vchtype = VCHTYPE[d.kind]
         narration = escape(f"dues {d.get_kind_display()} {d.number}" + (f", ref {d.reference}" if d.reference else ""))
         vouchers.append(
-            f'<TALLYMESSAGE xmlns:UDF="TallyUDF"><VOUCHER VCHTYPE="{vchtype}" ACTION="Create">'
+            f'<TALLYMESSAGE xmlns:UDF="TallyUDF"><VOUCHER REMOTEID="{remote_id(company, d)}" VCHTYPE="{vchtype}" '
+            'ACTION="Create">'
             f"<DATE>{d.date:%Y%m%d}</DATE><VOUCHERTYPENAME>{vchtype}</VOUCHERTYPENAME>"
             f"<VOUCHERNUMBER>{escape(d.number)}</VOUCHERNUMBER><REFERENCE>{escape(d.reference)}</REFERENCE>"
             f"<PARTYLEDGERNAME>{escape(ledger)}</PARTYLEDGERNAME><NARRATION>{narration}</NARRATION>"
             f"<ISOPTIONAL>No</ISOPTIONAL><ISCANCELLED>No</ISCANCELLED>{''.join(entries)}</VOUCHER></TALLYMESSAGE>")
-        result.documents.append(f"{d.kind} {d.number}")
-    text = ("<ENVELOPE>\r\n<HEADER><TALLYREQUEST>Import Data</TALLYREQUEST></HEADER>\r\n<BODY><IMPORTDATA>"
-            "<REQUESTDESC><REPORTNAME>Vouchers</REPORTNAME><STATICVARIABLES><SVCURRENTCOMPANY>"
-            f"{escape(company.name)}</SVCURRENTCOMPANY></STATICVARIABLES></REQUESTDESC><REQUESTDATA>\r\n"
-            + "\r\n".join(vouchers) + "\r\n</REQUESTDATA></IMPORTDATA></BODY>\r\n</ENVELOPE>\r\n")
-    with transaction.atomic():
-        path.write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
-        who = actor_name(actor)
-        TallyExport.objects.bulk_create([TallyExport(company=company, document=d, filename=path.name[:500],
-                                                     exported_by=who) for d in docs])
-        audit_append(actor=actor, action="export", object_type="tally_export", object_id=path.name,
-                     company_id=company.pk, after={"from": start.isoformat(), "to": end.isoformat(),
-                                                   "documents": result.documents})
-    return result
+    return vouchers

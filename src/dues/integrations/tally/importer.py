@@ -94,6 +94,7 @@ class TallyImportResult:
     vouchers_replaced: int = 0
     vouchers_reversed: int = 0
     ignored: int = 0  # cancelled or optional
+    own: int = 0  # vouchers dues itself sent to Tally (REMOTEID dues-<company>-<document>), not posted again
     not_debtors: int = 0  # vouchers touching no debtor ledger
     unknown_parties: dict[str, int] = field(default_factory=dict)  # ledgers not in any masters
     documents: int = 0
@@ -643,6 +644,10 @@ def _post_chunk(chunk, masters, poster, result, active, current, seen) -> None:
             raise TallyImportError(f"{v.source}: voucher {v.label()} has no GUID/REMOTEID: cannot be kept in step")
         if v.guid in seen and seen[v.guid] >= v.alterid:
             continue  # the same voucher in two files
+        if v.guid.startswith(f"dues-{company.pk}-"):
+            result.own += 1  # a document made in dues and sent to Tally: it is in our books already
+            _figures(v, masters, poster, result)
+            continue
         seen[v.guid] = v.alterid
         old = current(v.guid)
         if old is not None and old.alterid >= v.alterid:

@@ -44,6 +44,29 @@ def locked_out(request: HttpRequest, username: str) -> bool:
     return _count(user_key) >= MAX_PER_USER or _count(addr_key) >= MAX_PER_ADDRESS
 
 
+def throttled(login_view):
+    """``login_view`` (the Django admin's sign-in) behind the same counters as /login/: a guess at either
+    door counts at both, and a locked-out name is refused at both, even with the right password."""
+    from django.http import HttpResponse
+
+    def view(request, extra_context=None):
+        if request.method != "POST":
+            return login_view(request, extra_context)
+        username = request.POST.get("username", "")
+        if locked_out(request, username):
+            return HttpResponse(f"Too many failed sign-ins. Try again in {WINDOW_SECONDS // 60} minutes.",
+                                status=429, content_type="text/plain; charset=utf-8")
+        response = login_view(request, extra_context)
+        if request.user.is_authenticated and response.status_code == 302:
+            cache.delete(_keys(request, username)[0])
+        else:
+            for key in _keys(request, username):
+                _failed(key)
+        return response
+
+    return view
+
+
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True

@@ -242,14 +242,17 @@ DISPUTE_TABS = [("active", "Active"), (Dispute.OPEN, "Open"), (Dispute.IN_PROGRE
 
 def _disputes_page(request: HttpRequest, company: Company, open_values=None, open_errors=None,
                    resolve_errors=None, status_code: int = 200) -> HttpResponse:
-    from django.db.models import Count
+    from django.db.models import Count, Prefetch
+
+    from dues.portal.models import DisputeAttachment
 
     today = clock.today()
     status = request.GET.get("status", "active")
     if status not in dict(DISPUTE_TABS):
         status = "active"
     visible = customers_visible(request.user, Customer.objects.filter(company=company))
-    qs = cs.disputes(company, status=status).filter(customer__in=visible)
+    qs = cs.disputes(company, status=status).filter(customer__in=visible).prefetch_related(
+        Prefetch("portal_attachments", queryset=DisputeAttachment.objects.defer("data").order_by("pk")))
     counts = dict(Dispute.objects.filter(company=company, customer__in=visible).values("status")
                   .annotate(n=Count("id")).values_list("status", "n"))
     counts["active"] = counts.get(Dispute.OPEN, 0) + counts.get(Dispute.IN_PROGRESS, 0)
@@ -269,6 +272,20 @@ def _disputes_page(request: HttpRequest, company: Company, open_values=None, ope
 @desk_view
 def disputes(request: HttpRequest, company: Company) -> HttpResponse:
     return _disputes_page(request, company)
+
+
+@desk_view
+def dispute_attachment(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
+    """A file the customer attached to a dispute through the portal, served as a download."""
+    from dues.portal.models import DisputeAttachment
+
+    file = get_object_or_404(DisputeAttachment.objects.select_related("dispute__customer"), pk=pk,
+                             dispute__company=company)
+    require_customer(request.user, file.dispute.customer)
+    response = HttpResponse(bytes(file.data), content_type=file.content_type)
+    response["Content-Disposition"] = f'attachment; filename="dispute-{file.dispute_id}-{file.pk}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @desk_view(capability=ACT)

@@ -17,6 +17,7 @@ from dues.core.dates import parse_date
 from dues.core.errors import DuesError, ValidationFailed
 from dues.core.money import indian_grouping
 from dues.core.states import GST_STATES
+from dues.credit.selectors import open_hold, release_in_force
 from dues.customers.models import CONTACT_ROLES, Customer, CustomerNote
 from dues.customers.services import customer_save, note_add, note_pin
 from dues.ledger.models import Document
@@ -131,6 +132,8 @@ def _detail(request: HttpRequest, company: Company, code: str, note_error: str =
         "audit": audit_trail(object_type="customer", object_id=customer.code, limit=20),
         "can_note": can(request.user, "collections.act") or can(request.user, "customers.change"),
         "note_error": note_error, "note_text": note_text,
+        "credit_hold": open_hold(customer), "credit_release": release_in_force(customer, clock.today()),
+        "can_credit_hold": can(request.user, "credit.hold"), "can_credit_release": can(request.user, "credit.override"),
     })
     return render(request, "web/customer.html", context, status=400 if note_error else 200)
 
@@ -246,6 +249,20 @@ def customer_note(request: HttpRequest, company: Company, code: str) -> HttpResp
                            note_text=request.POST.get("text", ""))
         messages.success(request, "Note added.")
     return redirect(reverse("web:customer", args=[customer.code]) + "#notes")
+
+
+@desk_view(capability="collections.act")
+def customer_portal_link(request: HttpRequest, company: Company, code: str) -> HttpResponse:
+    """Issue a 30-day customer portal link (POST); the link is shown once, in the page's message."""
+    from dues.portal.links import link_create, portal_url
+
+    customer = get_object_or_404(Customer, company=company, code=code)
+    require_customer(request.user, customer)
+    if request.method == "POST":
+        link, token = link_create(customer=customer, actor=request.user, days=30)
+        messages.success(request, f"Portal link for {customer.code} (works until {link.expires_at.date():%d-%m-%Y}; "
+                                  f"shown only now): {portal_url(token)}")
+    return redirect(reverse("web:customer", args=[customer.code]))
 
 
 @desk_view

@@ -1,0 +1,1 @@
+"""The customer portal: a signed, expiring link per customer; their account, statement and payments; no password."""
