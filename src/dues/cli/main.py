@@ -70,6 +70,7 @@ def main() -> None:
         policy,
         predict,
         reconcile,
+        replies,
         reports,
         risk,
         statements,
