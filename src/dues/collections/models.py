@@ -337,3 +337,54 @@ class MessageTemplate(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
         super().save(*args, **kwargs)
+
+
+class InboundReply(models.Model):
+    """A customer's reply read back (an e-mail from the drop folder or IMAP, a WhatsApp message)."""
+
+    EMAIL, WHATSAPP = "email", "whatsapp"
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="inbound_replies")
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="inbound_replies", help_text="empty when no customer matched")
+    channel = models.CharField(max_length=10, choices=[(EMAIL, "e-mail"), (WHATSAPP, "WhatsApp")])
+    sender = models.CharField(max_length=254)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    message_id = models.CharField(max_length=300, help_text="the e-mail's Message-ID or the WhatsApp message id")
+    matched_by = models.CharField(max_length=10, blank=True, help_text="thread, address or empty")
+    received_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "message_id"], name="inbound_reply_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} from {self.sender}"
+
+
+class ReplySuggestion(models.Model):
+    """What a reply suggests (a promise, a dispute, a payment claimed, a statement request), to accept or dismiss."""
+
+    OPEN, ACCEPTED, DISMISSED = "open", "accepted", "dismissed"
+    KINDS = [(k, k.replace("_", " ")) for k in ("promise", "dispute", "payment_claimed", "statement_request")]
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="reply_suggestions")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="reply_suggestions")
+    reply = models.ForeignKey(InboundReply, on_delete=models.PROTECT, related_name="suggestions")
+    kind = models.CharField(max_length=20, choices=KINDS)
+    amount = models.DecimalField(null=True, blank=True, **MONEY)
+    date = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=20, blank=True)
+    utr = models.CharField(max_length=40, blank=True)
+    documents = models.JSONField(default=list)
+    evidence = models.CharField(max_length=300, blank=True, help_text="the words it was read from")
+    status = models.CharField(max_length=10, default=OPEN,
+                              choices=[(OPEN, "open"), (ACCEPTED, "accepted"), (DISMISSED, "dismissed")])
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=300, blank=True, help_text="what accepting it did")
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "status", "customer"], name="reply_suggestion_open")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.customer_id} ({self.status})"
