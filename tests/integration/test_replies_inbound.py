@@ -137,3 +137,32 @@ def test_the_fetch_list_and_accept_commands(replied):
     assert r.exit_code == 0 and "accepted: promise" in r.output, r.output
     r = runner.invoke(cli, ["--user", "test", "replies", "dismiss", "99999"])
     assert r.exit_code != 0 and "no suggestion 99999" in r.output
+
+
+@pytest.mark.filterwarnings("ignore:No directory at:UserWarning")
+def test_suggestions_on_my_day_and_the_customer_page_accepted_and_dismissed_with_one_click(replied, client):
+    from dues.audit.models import AuditRecord
+    from dues.collections.models import PromiseToPay, ReplySuggestion
+    from dues.collections.services.replies import replies_fetch_folder
+    from dues.companies.selectors import company_get
+    from dues.users.services import user_add
+
+    replies_fetch_folder(company=company_get(), folder=replied["folder"], actor="test")
+    pooja, _ = user_add(username="pooja", role="collector", password="pw-replies-2026", person_name="Pooja",
+                        actor="test")
+    client.force_login(pooja)
+    page = client.get("/my-day/").content.decode()
+    promise = ReplySuggestion.objects.get(kind="promise")
+    payment = ReplySuggestion.objects.get(kind="payment_claimed")
+    assert f'data-suggestion="{promise.pk}"' in page and f'data-suggestion="{payment.pk}"' in page
+    dispute = ReplySuggestion.objects.get(kind="dispute")  # C002's, not Pooja's customer
+    assert f'data-suggestion="{dispute.pk}"' not in page
+    r = client.post(f"/replies/{promise.pk}/accept/", {"next": "/my-day/#replies"})
+    assert r.status_code == 302 and r["Location"] == "/my-day/#replies"
+    assert PromiseToPay.objects.get().amount == Decimal("50000")
+    r = client.post(f"/replies/{promise.pk}/accept/", {"next": "https://evil.example/"})  # decided; next ignored
+    assert r["Location"] == "/customers/C001/" and PromiseToPay.objects.count() == 1
+    assert f'data-suggestion="{payment.pk}"' in client.get("/customers/C001/").content.decode()
+    client.post(f"/replies/{payment.pk}/dismiss/", {"next": "/customers/C001/#replies"})
+    assert ReplySuggestion.objects.get(pk=payment.pk).status == "dismissed"
+    assert AuditRecord.objects.filter(object_type="reply_suggestion", actor="pooja").count() == 2

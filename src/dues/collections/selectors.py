@@ -629,7 +629,7 @@ def preview_customer(company: Company, code: str = "", customers=None):
 
 
 def reply_suggestions(company, *, status: str | None = "open", customer=None, collector: str | None = None,
-                      limit: int = 200) -> list:
+                      customers=None, limit: int = 200) -> list:
     """Suggestions read from customers' replies (newest first), with their reply and customer."""
     from .models import ReplySuggestion
 
@@ -640,4 +640,6 @@ def reply_suggestions(company, *, status: str | None = "open", customer=None, co
         qs = qs.filter(customer=customer)
     if collector is not None:
         qs = qs.filter(customer__collector=collector)
+    if customers is not None:
+        qs = qs.filter(customer__in=customers)
     return list(qs.order_by("-reply__received_at", "-pk")[:limit])

@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 
 from dues import clock
 from dues.collections.models import DunningAction
+from dues.collections.selectors import reply_suggestions as cs_reply_suggestions
 from dues.companies.models import Company
 from dues.core.dates import parse_date
 from dues.core.errors import DuesError, ValidationFailed
@@ -131,6 +132,8 @@ def _detail(request: HttpRequest, company: Company, code: str, note_error: str =
         "audit": audit_trail(object_type="customer", object_id=customer.code, limit=20),
         "can_note": can(request.user, "collections.act") or can(request.user, "customers.change"),
         "note_error": note_error, "note_text": note_text,
+        "reply_suggestions": cs_reply_suggestions(company, customer=customer, limit=50),
+        "reply_next": request.get_full_path() + "#replies",
     })
     return render(request, "web/customer.html", context, status=400 if note_error else 200)
 
