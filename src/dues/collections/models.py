@@ -388,3 +388,37 @@ class ReplySuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.customer_id} ({self.status})"
+
+
+class MessageDelivery(models.Model):
+    """A message handed to a provider that reports back (WhatsApp Cloud API): its id there and latest status."""
+
+    SENT, DELIVERED, READ, FAILED = "sent", "delivered", "read", "failed"
+    ORDER = {SENT: 1, DELIVERED: 2, READ: 3, FAILED: 4}
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="message_deliveries")
+    channel = models.CharField(max_length=10)
+    provider_id = models.CharField(max_length=200, help_text="the provider's message id (wamid...)")
+    key = models.CharField(max_length=200, help_text="our message key (the action's idempotency key)")
+    customer_code = models.CharField(max_length=40, blank=True)
+    to = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, default=SENT)
+    error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "provider_id"], name="message_delivery_once")]
+
+
+class MessagingOptOut(models.Model):
+    """A number (or address) that asked not to be messaged on a channel (replied STOP, or marked by a person)."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="opt_outs")
+    channel = models.CharField(max_length=10)
+    address = models.CharField(max_length=254, help_text="the last ten digits of a number, or an e-mail address")
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "channel", "address"], name="opt_out_once")]

@@ -43,6 +43,8 @@ class Message:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+    #: a WhatsApp template approved by Meta: (name, language code, body parameters in order)
+    template: tuple[str, str, list[str]] | None = None
 
 
 def dues_home() -> Path:

@@ -145,8 +145,12 @@ class RunResult:
 
 
 def default_transports() -> dict[str, Any]:
+    """E-mail by SMTP or the outbox; SMS by the webhook; WhatsApp by the Cloud API when it is configured
+    (``DUES_WHATSAPP_PHONE_NUMBER_ID``), else the webhook."""
+    from dues.messaging.whatsapp import whatsapp_transport
+
     webhook = WebhookTransport()
-    return {"email": EmailTransport(), "sms": webhook, "whatsapp": webhook}
+    return {"email": EmailTransport(), "sms": webhook, "whatsapp": whatsapp_transport() or webhook}
 
 
 def _contact_order(contact) -> tuple:
