@@ -137,6 +137,10 @@ def test_the_fetch_list_and_accept_commands(replied):
     assert r.exit_code == 0 and "accepted: promise" in r.output, r.output
     r = runner.invoke(cli, ["--user", "test", "replies", "dismiss", "99999"])
     assert r.exit_code != 0 and "no suggestion 99999" in r.output
+    r = runner.invoke(cli, ["--user", "test", "replies", "opt-out", "whatsapp", "+91 98200 11122", "--reason", "call"])
+    assert r.exit_code == 0 and "will not be sent" in r.output, r.output
+    r = runner.invoke(cli, ["--user", "test", "replies", "opt-out", "sms", "12345"])
+    assert r.exit_code != 0 and "not a phone number" in r.output
 
 
 @pytest.mark.filterwarnings("ignore:No directory at:UserWarning")
@@ -166,3 +170,42 @@ def test_suggestions_on_my_day_and_the_customer_page_accepted_and_dismissed_with
     client.post(f"/replies/{payment.pk}/dismiss/", {"next": "/customers/C001/#replies"})
     assert ReplySuggestion.objects.get(pk=payment.pk).status == "dismissed"
     assert AuditRecord.objects.filter(object_type="reply_suggestion", actor="pooja").count() == 2
+
+
+def test_imap_unseen_messages_are_read_and_marked_seen(replied):
+    from dues.collections.models import InboundReply
+    from dues.collections.services.replies import replies_fetch_imap
+    from dues.companies.selectors import company_get
+
+    files = sorted(replied["folder"].glob("*.eml"))[:3]
+    calls = []
+
+    class FakeImap:  # the few imaplib.IMAP4 calls used, answering as a server does
+        def __init__(self, host, port):
+            calls.append(("connect", host, port))
+
+        def login(self, user, password):
+            calls.append(("login", user, password))
+
+        def select(self, mailbox):
+            calls.append(("select", mailbox))
+
+        def search(self, charset, criterion):
+            return "OK", [b" ".join(str(n).encode() for n in range(1, len(files) + 1))]
+
+        def fetch(self, num, what):
+            return "OK", [(num + b" (RFC822 {10}", files[int(num) - 1].read_bytes()), b")"]
+
+        def store(self, num, flags, flag):
+            calls.append(("seen", num.decode(), flag))
+
+        def logout(self):
+            calls.append(("logout",))
+
+    result = replies_fetch_imap(company=company_get(), url="imaps://ar%40test.example:s3cret@imap.example/Replies",
+                                actor="test", imap_class=FakeImap)
+    assert (result.read, result.new) == (3, 3) and InboundReply.objects.count() == 3
+    assert calls[:3] == [("connect", "imap.example", 993), ("login", "ar@test.example", "s3cret"),
+                         ("select", "Replies")]
+    assert [c for c in calls if c[0] == "seen"] == [("seen", "1", "\\Seen"), ("seen", "2", "\\Seen"),
+                                                    ("seen", "3", "\\Seen")] and calls[-1] == ("logout",)

@@ -59,17 +59,26 @@ def _inbox() -> Path:
 @replies.command("fetch")
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="a folder of .eml files or a maildir (default: $DUES_REPLIES_DIR, else $DUES_HOME/inbox)")
+@click.option("--imap", "use_imap", is_flag=True, help="read the unseen messages of the mailbox of DUES_IMAP_URL instead")
 @click.pass_obj
-def replies_fetch_cmd(obj, folder):
+def replies_fetch_cmd(obj, folder, use_imap):
     """Read customers' e-mailed replies (each once), match them to customers and write suggestions.
 
     Exit code 1 when a file could not be read (it is named; the others are read all the same).
     """
+    import os
+
     from dues.cli.books import migrate
-    from dues.collections.services.replies import replies_fetch_folder
+    from dues.collections.services.replies import replies_fetch_folder, replies_fetch_imap
 
     migrate()
-    result = replies_fetch_folder(company=obj.company(), folder=folder or _inbox(), actor=obj.user)
+    if use_imap:
+        url = os.environ.get("DUES_IMAP_URL", "").strip()
+        if not url:
+            raise click.ClickException("--imap needs DUES_IMAP_URL (imaps://user:password@host/INBOX)")
+        result = replies_fetch_imap(company=obj.company(), url=url, actor=obj.user)
+    else:
+        result = replies_fetch_folder(company=obj.company(), folder=folder or _inbox(), actor=obj.user)
     out.print(f"{result.read} read, {result.new} new, {result.unmatched} matched no customer, "
               f"{result.suggestions} suggestions")
     for problem in result.problems:
@@ -137,3 +146,20 @@ def replies_dismiss_cmd(obj, ident):
 
     row = suggestion_dismiss(suggestion=_suggestion(obj, ident), actor=obj.user)
     out.print(f"suggestion {row.pk} dismissed")
+
+
+@replies.command("opt-out")
+@click.argument("channel", type=click.Choice(["whatsapp", "sms"]))
+@click.argument("number")
+@click.option("--reason", default="", help="why (asked on a call, a letter, ...)")
+@click.pass_obj
+def replies_opt_out_cmd(obj, channel, number, reason):
+    """Mark NUMBER as not to be messaged on CHANNEL (as a STOP reply does); audited."""
+    from dues.cli.books import migrate
+    from dues.collections.services.whatsapp import opt_out_add
+
+    migrate()
+    if len("".join(ch for ch in number if ch.isdigit())) < 10:
+        raise click.ClickException(f"{number!r} is not a phone number (10 digits or more)")
+    row = opt_out_add(channel=channel, number=number, actor=obj.user, reason=reason or "marked")
+    out.print(f"{channel} to …{row.address} will not be sent (opt-out {row.pk})")

@@ -9,6 +9,7 @@ opens the dispute, logs the payment claimed, e-mails the statement); every step 
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import re
@@ -125,24 +126,71 @@ def replies_fetch_folder(*, company, folder: Path, actor) -> FetchResult:
     result = FetchResult()
     for path in paths:
         try:
-            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            sender = str(msg.get("From", "") or "")
-            if not parseaddr(sender)[1]:
-                raise ValueError("no From address")
-            message_id = str(msg.get("Message-ID", "") or "").strip() or f"file:{path.name}"
-            body = _text_of(msg)
-        except (ValueError, LookupError, UnicodeError, OSError) as exc:
+            raw = path.read_bytes()
+        except OSError as exc:
             result.problems.append(f"{path.name}: {exc}")
             continue
-        result.read += 1
-        reply, created = reply_record(company=company, channel=InboundReply.EMAIL, sender=sender, body=body,
-                                      message_id=message_id, subject=str(msg.get("Subject", "") or ""),
-                                      thread_headers=(str(msg.get("In-Reply-To", "") or ""),
-                                                      str(msg.get("References", "") or "")), actor=actor)
-        if created:
-            result.new += 1
-            result.unmatched += reply.customer_id is None
-            result.suggestions += reply.suggestions.count()
+        _read_one(result, company, raw, path.name, actor)
+    return result
+
+
+def _read_one(result: FetchResult, company, raw: bytes, name: str, actor) -> None:
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        sender = str(msg.get("From", "") or "")
+        if not parseaddr(sender)[1]:
+            raise ValueError("no From address")
+        message_id = str(msg.get("Message-ID", "") or "").strip() or f"file:{name}"
+        body = _text_of(msg)
+    except (ValueError, LookupError, UnicodeError) as exc:
+        result.problems.append(f"{name}: {exc}")
+        return
+    result.read += 1
+    reply, created = reply_record(company=company, channel=InboundReply.EMAIL, sender=sender, body=body,
+                                  message_id=message_id, subject=str(msg.get("Subject", "") or ""),
+                                  thread_headers=(str(msg.get("In-Reply-To", "") or ""),
+                                                  str(msg.get("References", "") or "")), actor=actor)
+    if created:
+        result.new += 1
+        result.unmatched += reply.customer_id is None
+        result.suggestions += reply.suggestions.count()
+
+
+def imap_settings(url: str):
+    """``imaps://user:password@host[:port]/MAILBOX`` (``imap://`` for STARTTLS-less plain IMAP) parsed."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
+        raise ValidationFailed([Problem("DUES_IMAP_URL must look like imaps://user:password@host/INBOX", "imap")])
+    return (parts.scheme == "imaps", parts.hostname, parts.port or (993 if parts.scheme == "imaps" else 143),
+            unquote(parts.username), unquote(parts.password or ""), unquote(parts.path.lstrip("/")) or "INBOX")
+
+
+def replies_fetch_imap(*, company, url: str, actor, imap_class=None) -> FetchResult:
+    """Read the unseen messages of an IMAP mailbox (``imaplib``); each read one is marked seen."""
+    import imaplib
+
+    require(actor, "collections.act", "read customers' replies")
+    ssl, host, port, user, password, mailbox = imap_settings(url)
+    cls = imap_class or (imaplib.IMAP4_SSL if ssl else imaplib.IMAP4)
+    result = FetchResult()
+    try:
+        conn = cls(host, port)
+        try:
+            conn.login(user, password)
+            conn.select(mailbox)
+            _status, data = conn.search(None, "UNSEEN")
+            for num in (data[0] or b"").split():
+                _status, parts = conn.fetch(num, "(RFC822)")
+                raw = next((p[1] for p in parts if isinstance(p, tuple)), b"")
+                _read_one(result, company, raw, f"imap:{num.decode()}", actor)
+                conn.store(num, "+FLAGS", "\\Seen")
+        finally:
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                conn.logout()
+    except (imaplib.IMAP4.error, OSError) as exc:
+        raise ValidationFailed([Problem(f"IMAP {host}: {exc}", "imap")]) from exc
     return result
 
 
