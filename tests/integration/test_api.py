@@ -250,6 +250,73 @@ def test_the_same_create_sent_twice_at_once_posts_one_document(api_book):
     assert Document.objects.filter(number="INV-C").count() == 1
 
 
+def collection_creates():
+    promised = (clock.today() + timedelta(days=10)).isoformat()
+    return [("/api/v1/promises", {"customer": "C001", "amount": "5000.00", "promised_date": promised}, "amount"),
+            ("/api/v1/disputes", {"invoice": "INV-2", "amount": "900.00", "reason": "price"}, "amount")]
+
+
+def test_promises_disputes_and_allocations_are_idempotent_with_a_key(api_book):
+    from dues.collections.models import Dispute, PromiseToPay
+    from dues.ledger.models import Allocation
+
+    c, token = Client(), api_book["tokens"]["collector"]
+    for path, body, field in collection_creates():
+        first = call(c, "post", path, token, body, HTTP_IDEMPOTENCY_KEY=f"k{path}")
+        again = call(c, "post", path, token, body, HTTP_IDEMPOTENCY_KEY=f"k{path}")
+        assert first.status_code == again.status_code == 201 and first.json() == again.json()
+        other = call(c, "post", path, token, {**body, field: "1.00"}, HTTP_IDEMPOTENCY_KEY=f"k{path}")
+        assert other.status_code == 422 and other.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert PromiseToPay.objects.count() == 1 and Dispute.objects.count() == 1
+    # an on-account receipt, then its allocation sent twice with one key
+    receipt = {"number": "RCT-OA", "customer": "C001", "date": "2026-12-01", "amount": "1000.00"}
+    assert call(c, "post", "/api/v1/receipts", token, receipt).status_code == 201
+    before = Allocation.objects.count()
+    alloc = {"credit": "RCT-OA", "invoice": "INV-1", "amount": "400.00"}
+    a1 = call(c, "post", "/api/v1/allocations", token, alloc, HTTP_IDEMPOTENCY_KEY="alloc-1")
+    a2 = call(c, "post", "/api/v1/allocations", token, alloc, HTTP_IDEMPOTENCY_KEY="alloc-1")
+    assert a1.status_code == a2.status_code == 201 and a1.json() == a2.json()
+    assert Allocation.objects.count() == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("postgresql" not in __import__("os").environ.get("DUES_DATABASE_URL", ""),
+                    reason="concurrent writers need PostgreSQL")
+def test_the_same_promise_and_dispute_sent_twice_at_once_are_created_once(api_book):
+    from dues.collections.models import Dispute, PromiseToPay
+
+    token = api_book["tokens"]["collector"]
+    for path, body, _field in collection_creates():
+        barrier, answers = threading.Barrier(2), []
+
+        def send(path=path, body=body, barrier=barrier, answers=answers):
+            try:
+                barrier.wait()
+                r = call(Client(), "post", path, token, body, HTTP_IDEMPOTENCY_KEY="same-" + path)
+                answers.append((r.status_code, r.json()))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert [a[0] for a in answers] == [201, 201] and answers[0][1] == answers[1][1]
+    assert PromiseToPay.objects.count() == 1 and Dispute.objects.count() == 1
+
+
+def test_a_wrong_method_answers_405_with_the_error_body(api_book):
+    c, token = Client(), api_book["tokens"]["collector"]
+    for method, path, allowed in [("delete", "/api/v1/customers", "GET, POST"), ("put", "/api/v1/promises", None),
+                                  ("get", "/api/v1/disputes/1/resolve", "POST")]:
+        r = call(c, method, path, token)
+        assert r.status_code == 405 and r["Content-Type"] == "application/json"
+        body = r.json()
+        assert set(body) == {"detail", "errors"} and method.upper() in body["detail"]
+        assert r["Allow"] == (allowed or r["Allow"]) and "POST" in r["Allow"]
+
+
 def test_token_commands(api_book):
     from click.testing import CliRunner
 

@@ -4,7 +4,8 @@ Every request carries ``Authorization: Bearer dues_...`` (``dues token add``); t
 with their role's capabilities (``dues.users.permissions.can``) and, for sales, only their own
 customers: a customer outside the token's scope answers 404, exactly like one that does not exist.
 Errors always answer ``{"detail": ..., "errors": [{"field", "message"}]}``; dates are ISO; amounts
-are strings with two decimals. Creates of invoices and receipts honour an ``Idempotency-Key`` header.
+are strings with two decimals. Creates of invoices, receipts, allocations, promises and disputes honour an ``Idempotency-Key`` header;
+a method an address does not take answers 405 with the same error body and an ``Allow`` header.
 """
 
 from __future__ import annotations
@@ -595,9 +596,13 @@ def allocations_list(request, customer: Text(40) | None = None, limit: Limit = 5
 
 
 @api.post("/allocations", response={201: AllocationOut, **ERRORS}, tags=["documents"])
-def allocation_add(request, body: AllocateIn):
-    """Apply on-account money (a receipt or credit note) to an invoice of the same customer."""
+def allocation_add(request, body: AllocateIn, idempotency_key: IdemKey = None):
+    """Apply on-account money (a receipt or credit note) to an invoice of the same customer; idempotent with a key."""
     _need(request, "allocations.change", "allocate receipts and credit notes")
+    return Status(*_idempotent(request, idempotency_key, "allocation.add", body, lambda: _allocate(request, body)))
+
+
+def _allocate(request, body: AllocateIn):
     company = _company()
     visible = _visible(request, company)
 
@@ -613,8 +618,8 @@ def allocation_add(request, body: AllocateIn):
     debit_item = item(Document.INVOICE, body.invoice, "invoice")
     allocation = allocation_create(credit_item=credit_item, debit_item=debit_item, amount=body.amount,
                                    on=body.date or clock.today(), actor=request.auth)
-    return Status(201, _allocation_out(Allocation.objects.select_related(
-        "credit_item__customer", "credit_item__document", "debit_item__document").get(pk=allocation.pk)))
+    return 201, _allocation_out(Allocation.objects.select_related(
+        "credit_item__customer", "credit_item__document", "debit_item__document").get(pk=allocation.pk))
 
 
 # --- promises, disputes, worklist ---------------------------------------------------------------------------
@@ -662,13 +667,19 @@ def promises_list(request, customer: Text(40) | None = None,
 
 
 @api.post("/promises", response={201: PromiseOut, **ERRORS}, tags=["collections"])
-def promise_post(request, body: PromiseIn):
+def promise_post(request, body: PromiseIn, idempotency_key: IdemKey = None):
+    """Record a promise to pay; idempotent with an ``Idempotency-Key``."""
     _need(request, "collections.act", "record a promise to pay")
     company = _company()
     customer = _customer(request, company, body.customer)
-    promise = promise_add(customer=customer, amount=body.amount, promised_date=body.promised_date,
-                          invoices=body.invoices, grace_days=body.grace_days, notes=body.notes, actor=request.auth)
-    return Status(201, _promise_out(promise))
+
+    def create():
+        promise = promise_add(customer=customer, amount=body.amount, promised_date=body.promised_date,
+                              invoices=body.invoices, grace_days=body.grace_days, notes=body.notes,
+                              actor=request.auth)
+        return 201, _promise_out(promise)
+
+    return Status(*_idempotent(request, idempotency_key, "promise.add", body, create))
 
 
 class DisputeOut(Schema):
@@ -721,17 +732,21 @@ def disputes_list(request, customer: Text(40) | None = None,
 
 
 @api.post("/disputes", response={201: DisputeOut, **ERRORS}, tags=["collections"])
-def dispute_post(request, body: DisputeIn):
-    """Open a dispute on (part of) an invoice: held out of dunning until resolved."""
+def dispute_post(request, body: DisputeIn, idempotency_key: IdemKey = None):
+    """Open a dispute on (part of) an invoice: held out of dunning until resolved; idempotent with a key."""
     _need(request, "collections.act", "open a dispute")
     company = _company()
     doc = Document.objects.filter(company=company, kind__in=Document.DEBIT_KINDS, number=body.invoice,
                                   customer__in=_visible(request, company)).first()
     if doc is None:
         raise ApiError(404, f"no invoice {body.invoice}", [{"field": "invoice", "message": "not found"}])
-    dispute = dispute_open(company=company, invoice=doc, amount=body.amount, reason=body.reason, owner=body.owner,
-                           sla_days=body.sla_days, notes=body.notes, actor=request.auth)
-    return Status(201, _dispute_out(dispute))
+
+    def create():
+        dispute = dispute_open(company=company, invoice=doc, amount=body.amount, reason=body.reason,
+                               owner=body.owner, sla_days=body.sla_days, notes=body.notes, actor=request.auth)
+        return 201, _dispute_out(dispute)
+
+    return Status(*_idempotent(request, idempotency_key, "dispute.open", body, create))
 
 
 @api.post("/disputes/{dispute_id}/resolve", response={200: DisputeOut, **ERRORS}, tags=["collections"])
@@ -775,6 +790,35 @@ def worklist(request, on: Day | None = None, collector: Text(100) | None = None)
         _visible(request, company).values_list("pk", flat=True))
     entries = cs.worklist(company, collector=collector or None, on=day, customer_ids=ids)
     return {"on": day, "items": [e.as_json() for e in entries]}
+
+
+def json_405(view):
+    """Wrap one of the API's views: ninja's plain-text 405 becomes the API's error body (the Allow header kept)."""
+    import functools
+
+    from django.http import JsonResponse
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+            allowed = ", ".join(sorted(m.strip() for m in response.get("Allow", "").split(",") if m.strip()))
+            answer = JsonResponse({"detail": f"{request.method} is not allowed here; allowed: {allowed}",
+                                   "errors": [{"field": "method", "message": f"use one of {allowed}"}]},
+                                  status=405)
+            answer["Allow"] = allowed
+            return answer
+        return response
+
+    return wrapped
+
+
+def api_urls():
+    """``api.urls`` with every view wrapped by ``json_405``."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = json_405(pattern.callback)
+    return patterns, app_name, namespace
 
 
 def not_found(request, rest: str = ""):

@@ -71,6 +71,7 @@ def main() -> None:
         portal,
         predict,
         reconcile,
+        replies,
         reports,
         risk,
         statements,

@@ -337,3 +337,88 @@ class MessageTemplate(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
         super().save(*args, **kwargs)
+
+
+class InboundReply(models.Model):
+    """A customer's reply read back (an e-mail from the drop folder or IMAP, a WhatsApp message)."""
+
+    EMAIL, WHATSAPP = "email", "whatsapp"
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="inbound_replies")
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="inbound_replies", help_text="empty when no customer matched")
+    channel = models.CharField(max_length=10, choices=[(EMAIL, "e-mail"), (WHATSAPP, "WhatsApp")])
+    sender = models.CharField(max_length=254)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    message_id = models.CharField(max_length=300, help_text="the e-mail's Message-ID or the WhatsApp message id")
+    matched_by = models.CharField(max_length=10, blank=True, help_text="thread, address or empty")
+    received_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "message_id"], name="inbound_reply_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} from {self.sender}"
+
+
+class ReplySuggestion(models.Model):
+    """What a reply suggests (a promise, a dispute, a payment claimed, a statement request), to accept or dismiss."""
+
+    OPEN, ACCEPTED, DISMISSED = "open", "accepted", "dismissed"
+    KINDS = [(k, k.replace("_", " ")) for k in ("promise", "dispute", "payment_claimed", "statement_request")]
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="reply_suggestions")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="reply_suggestions")
+    reply = models.ForeignKey(InboundReply, on_delete=models.PROTECT, related_name="suggestions")
+    kind = models.CharField(max_length=20, choices=KINDS)
+    amount = models.DecimalField(null=True, blank=True, **MONEY)
+    date = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=20, blank=True)
+    utr = models.CharField(max_length=40, blank=True)
+    documents = models.JSONField(default=list)
+    evidence = models.CharField(max_length=300, blank=True, help_text="the words it was read from")
+    status = models.CharField(max_length=10, default=OPEN,
+                              choices=[(OPEN, "open"), (ACCEPTED, "accepted"), (DISMISSED, "dismissed")])
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=300, blank=True, help_text="what accepting it did")
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "status", "customer"], name="reply_suggestion_open")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.customer_id} ({self.status})"
+
+
+class MessageDelivery(models.Model):
+    """A message handed to a provider that reports back (WhatsApp Cloud API): its id there and latest status."""
+
+    SENT, DELIVERED, READ, FAILED = "sent", "delivered", "read", "failed"
+    ORDER = {SENT: 1, DELIVERED: 2, READ: 3, FAILED: 4}
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="message_deliveries")
+    channel = models.CharField(max_length=10)
+    provider_id = models.CharField(max_length=200, help_text="the provider's message id (wamid...)")
+    key = models.CharField(max_length=200, help_text="our message key (the action's idempotency key)")
+    customer_code = models.CharField(max_length=40, blank=True)
+    to = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, default=SENT)
+    error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "provider_id"], name="message_delivery_once")]
+
+
+class MessagingOptOut(models.Model):
+    """A number (or address) that asked not to be messaged on a channel (replied STOP, or marked by a person)."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="opt_outs")
+    channel = models.CharField(max_length=10)
+    address = models.CharField(max_length=254, help_text="the last ten digits of a number, or an e-mail address")
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "channel", "address"], name="opt_out_once")]

@@ -626,3 +626,20 @@ def preview_customer(company: Company, code: str = "", customers=None):
     overdue = (OpenItem.objects.filter(company=company, side="D", residual__gt=0, due_date__lt=clock.today())
                .exclude(document__status=Document.CANCELLED).values("customer_id"))
     return qs.filter(company=company, id__in=overdue).order_by("code").first()
+
+
+def reply_suggestions(company, *, status: str | None = "open", customer=None, collector: str | None = None,
+                      customers=None, limit: int = 200) -> list:
+    """Suggestions read from customers' replies (newest first), with their reply and customer."""
+    from .models import ReplySuggestion
+
+    qs = ReplySuggestion.objects.filter(company=company).select_related("customer", "reply")
+    if status:
+        qs = qs.filter(status=status)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    if collector is not None:
+        qs = qs.filter(customer__collector=collector)
+    if customers is not None:
+        qs = qs.filter(customer__in=customers)
+    return list(qs.order_by("-reply__received_at", "-pk")[:limit])

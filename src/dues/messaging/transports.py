@@ -15,6 +15,7 @@ A transport either returns a short note (where the message went) or raises ``Tra
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -42,6 +43,8 @@ class Message:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+    #: a WhatsApp template approved by Meta: (name, language code, body parameters in order)
+    template: tuple[str, str, list[str]] | None = None
 
 
 def dues_home() -> Path:
@@ -88,11 +91,35 @@ def mail_from() -> str:
     return os.environ.get("DUES_MAIL_FROM", "").strip() or "accounts@localhost"
 
 
+def thread_message_id(message: Message) -> str:
+    """Our Message-ID: names the customer (hex of its code) so a reply's In-Reply-To/References finds it."""
+    digest = hashlib.sha256(message.key.encode()).hexdigest()[:16]
+    domain = mail_from().rpartition("@")[2].strip("<> ") or "localhost"
+    return f"<dues.{message.customer.encode().hex()}.{digest}@{domain}>"
+
+
+_THREAD_ID = re.compile(r"<dues\.([0-9a-f]+)\.[0-9a-f]{16}@[^>]+>")
+
+
+def thread_customer_codes(*headers: str) -> list[str]:
+    """The customer codes named by our Message-IDs in In-Reply-To/References headers, most recent first."""
+    codes = []
+    for header in headers:
+        for hexcode in reversed(_THREAD_ID.findall(header or "")):
+            try:
+                code = bytes.fromhex(hexcode).decode()
+            except (ValueError, UnicodeDecodeError):
+                continue
+            if code not in codes:
+                codes.append(code)
+    return codes
+
+
 def email_message(message: Message) -> EmailMessage:
     reply_to = [a.strip() for a in os.environ.get("DUES_MAIL_REPLY_TO", "").split(",") if a.strip()]
     email = EmailMessage(subject=message.subject, body=message.body, from_email=mail_from(), to=message.to,
                          cc=message.cc, reply_to=reply_to or None,
-                         headers={"X-Dues-Key": message.key})
+                         headers={"X-Dues-Key": message.key, "Message-ID": thread_message_id(message)})
     for name, content, mimetype in message.attachments:
         email.attach(name, content, mimetype)
     return email

@@ -145,8 +145,13 @@ class RunResult:
 
 
 def default_transports() -> dict[str, Any]:
+    """E-mail by SMTP or the outbox; SMS by the DLT provider when configured (``DUES_DLT_TEMPLATES``), WhatsApp
+    by the Cloud API when configured (``DUES_WHATSAPP_PHONE_NUMBER_ID``), each else by the webhook."""
+    from dues.messaging.sms import sms_transport
+    from dues.messaging.whatsapp import whatsapp_transport
+
     webhook = WebhookTransport()
-    return {"email": EmailTransport(), "sms": webhook, "whatsapp": webhook}
+    return {"email": EmailTransport(), "sms": sms_transport() or webhook, "whatsapp": whatsapp_transport() or webhook}
 
 
 def _contact_order(contact) -> tuple:

@@ -123,7 +123,12 @@ def message_send(*, company, customer, template: str, channel: str, actor, trans
     message = Message(channel=channel, customer=customer.code, key=f"desk:{customer.code}:{template}:{stamp}",
                       subject=draft.subject, body=draft.body, to=draft.to, attachments=draft.attachments)
     if transport is None:
-        transport = EmailTransport() if channel == "email" else WebhookTransport()
+        from dues.messaging.sms import sms_transport
+        from dues.messaging.whatsapp import whatsapp_transport
+
+        transport = (EmailTransport() if channel == "email" else
+                     (channel == "whatsapp" and whatsapp_transport()) or (channel == "sms" and sms_transport())
+                     or WebhookTransport())
     try:
         note = transport.send(message)
     except Exception as exc:  # noqa: BLE001 - whatever the transport says goes back to the collector

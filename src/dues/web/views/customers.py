@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 
 from dues import clock
 from dues.collections.models import DunningAction
+from dues.collections.selectors import reply_suggestions as cs_reply_suggestions
 from dues.companies.models import Company
 from dues.core.dates import parse_date
 from dues.core.errors import DuesError, ValidationFailed
@@ -134,6 +135,8 @@ def _detail(request: HttpRequest, company: Company, code: str, note_error: str =
         "note_error": note_error, "note_text": note_text,
         "credit_hold": open_hold(customer), "credit_release": release_in_force(customer, clock.today()),
         "can_credit_hold": can(request.user, "credit.hold"), "can_credit_release": can(request.user, "credit.override"),
+        "reply_suggestions": cs_reply_suggestions(company, customer=customer, limit=50),
+        "reply_next": request.get_full_path() + "#replies",
     })
     return render(request, "web/customer.html", context, status=400 if note_error else 200)
 

@@ -110,6 +110,8 @@ def my_day(request: HttpRequest, company: Company) -> HttpResponse:
         "follow_ups": [e.facts for e in entries if e.facts.follow_up],
         "due_promises": due, "broken_promises": broken, "total": len(entries),
         "rows": _rows(company, list(context["page"].object_list)),
+        "reply_suggestions": cs.reply_suggestions(company, customers=customers, limit=50),
+        "reply_next": reverse("web:my_day") + "#replies", "show_customer": True,
     })
     context["page_codes"] = {r["f"].code for r in context["rows"]}  # the lists link to these rows in the page
     return render(request, "web/my_day/my_day.html", context)
