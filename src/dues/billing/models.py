@@ -98,9 +98,15 @@ class Delivery(models.Model):
     po = models.CharField(max_length=60, blank=True, help_text="the customer's purchase order")
     created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.CharField(max_length=150)
+    recurring_charge = models.ForeignKey("RecurringCharge", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="deliveries", help_text="the charge this period came from")
+    period = models.DateField(null=True, blank=True, help_text="a recurring charge's billing date of this period")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["company", "number"], name="delivery_number_unique")]
+        constraints = [models.UniqueConstraint(fields=["company", "number"], name="delivery_number_unique"),
+                       models.UniqueConstraint(fields=["recurring_charge", "period"],
+                                               condition=Q(recurring_charge__isnull=False),
+                                               name="delivery_recurring_period_unique")]
         indexes = [models.Index(fields=["company", "date"])]
 
     def __str__(self) -> str:
@@ -222,3 +228,46 @@ class BillLine(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bill", "position"], name="bill_line_position")]
+
+
+class RecurringCharge(models.Model):
+    """A fee billed on a schedule (a monthly AMC, a yearly licence): each period makes one unbilled
+    delivery (``Delivery.recurring_charge`` + ``period``, unique together), so the bill run drafts it
+    like any challan and a period is never generated twice."""
+
+    MONTHLY, QUARTERLY, YEARLY = "monthly", "quarterly", "yearly"
+    FREQUENCIES = [(MONTHLY, "monthly"), (QUARTERLY, "quarterly"), (YEARLY, "yearly")]
+    MONTHS = {MONTHLY: 1, QUARTERLY: 3, YEARLY: 12}
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="recurring_charges")
+    code = models.CharField(max_length=20, help_text="the charge's reference, e.g. AMC-C001")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="recurring_charges")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="recurring_charges")
+    rate = models.DecimalField(**MONEY)
+    quantity = models.DecimalField(**QTY, default=1)
+    discount_pct = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    frequency = models.CharField(max_length=9, choices=FREQUENCIES, default=MONTHLY)
+    billing_day = models.PositiveSmallIntegerField(default=1, help_text="day of the month (31: the month's last day)")
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True)
+    po = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="recurring_charge_code_unique"),
+            models.CheckConstraint(condition=Q(rate__gte=0, quantity__gt=0, discount_pct__gte=0,
+                                               discount_pct__lte=100, billing_day__gte=1, billing_day__lte=31),
+                                   name="recurring_charge_amounts"),
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                                   name="recurring_charge_dates"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recurring charge {self.code}"
+
+    def audit_state(self) -> dict:
+        return {"code": self.code, "customer": self.customer.code, "item": self.item.code,
+                "rate": f"{self.rate:.2f}", "quantity": f"{self.quantity.normalize():f}",
+                "discount_pct": f"{self.discount_pct.normalize():f}", "frequency": self.frequency,
+                "billing_day": self.billing_day, "start": self.start.isoformat(),
+                "end": self.end.isoformat() if self.end else None, "po": self.po}

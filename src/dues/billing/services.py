@@ -32,6 +32,7 @@ from dues.ledger.services import DocumentDraft, LineDraft, documents_post
 from dues.users.permissions import can, require
 
 from .models import Bill, BillingSettings, BillLine, DeliveryLine, NumberSeries
+from .recurring import generate_recurring
 
 
 def billing_settings(company: Company) -> BillingSettings:
@@ -98,7 +99,8 @@ _BILL_LINE_COLUMNS = ["id", "bill_id", "delivery_line_id", "delivery_number", "p
 
 
 def bill_run(*, company: Company, on: date, customer=None, actor=None) -> RunResult:
-    """Make DRAFT bills of every unbilled delivery line dated on or before ``on``.
+    """Make DRAFT bills of every unbilled delivery line dated on or before ``on`` (after generating the
+    periods of recurring charges up to ``on``, ``dues.billing.recurring.generate_recurring``).
 
     Set-based: one query reads the unbilled lines as tuples, bills and lines are written with
     multi-row inserts under reserved ids (no model instance per line), audit records in one append.
@@ -111,6 +113,8 @@ def bill_run(*, company: Company, on: date, customer=None, actor=None) -> RunRes
     cur = company.currency
     with transaction.atomic():
         company = Company.objects.select_for_update(no_key=True).get(pk=company.pk)
+        # recurring charges first: their periods up to the run's date become unbilled deliveries
+        generate_recurring(company=company, up_to=on, customer=customer, actor=actor, lock=False)
         qs = (DeliveryLine.objects.filter(delivery__company=company, delivery__date__lte=on,
                                           bill_line__isnull=True)
               .order_by("delivery__customer__code", "delivery__date", "delivery__number", "position"))

@@ -13,7 +13,7 @@ from pathlib import Path
 from dues import clock
 from dues.core.errors import DuesError
 
-from .models import BANK_PICKUP, DAILY_REPORT, DUNNING, MONTH_END, PROMISES, WEEKLY_REPORT
+from .models import BANK_PICKUP, DAILY_REPORT, DUNNING, MONTH_END, PROMISES, RECURRING_BILLING, WEEKLY_REPORT
 
 ACTOR = "scheduler"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -140,9 +140,18 @@ def month_end(ctx) -> str:
                      [(f"close-{month}.pdf", pdf, "application/pdf"), (f"close-{month}.xlsx", xlsx, XLSX)])
 
 
+def recurring_billing(ctx) -> str:
+    """The recurring charges' periods up to the run's day become unbilled deliveries (idempotent on its
+    own: one delivery per charge and period, unique in the database)."""
+    from dues.billing.recurring import generate_recurring
+
+    result = generate_recurring(company=_company(), up_to=_day(ctx), actor=ACTOR)
+    return f"{result.count} recurring period(s) made unbilled deliveries"
+
+
 JOB_FUNCTIONS: dict[str, Callable] = {
     DUNNING: dunning, PROMISES: promises, DAILY_REPORT: daily_report, WEEKLY_REPORT: weekly_report,
-    BANK_PICKUP: bank_pickup, MONTH_END: month_end,
+    BANK_PICKUP: bank_pickup, MONTH_END: month_end, RECURRING_BILLING: recurring_billing,
 }
 
 

@@ -12,8 +12,8 @@ from django.db import models
 
 from dues import clock
 
-DUNNING, PROMISES, DAILY_REPORT, WEEKLY_REPORT, BANK_PICKUP, MONTH_END = (
-    "dunning", "promises", "daily_report", "weekly_report", "bank_pickup", "month_end")
+DUNNING, PROMISES, DAILY_REPORT, WEEKLY_REPORT, BANK_PICKUP, MONTH_END, RECURRING_BILLING = (
+    "dunning", "promises", "daily_report", "weekly_report", "bank_pickup", "month_end", "recurring_billing")
 JOBS = [
     (DUNNING, "daily dunning run"),
     (PROMISES, "promise refresh"),
@@ -21,6 +21,7 @@ JOBS = [
     (WEEKLY_REPORT, "weekly ageing pack"),
     (BANK_PICKUP, "bank folder pick-up"),
     (MONTH_END, "month-end close pack"),
+    (RECURRING_BILLING, "recurring charges to unbilled deliveries"),
 ]
 HOURLY, DAILY, WEEKLY, MONTHLY = "hourly", "daily", "weekly", "monthly"
 EVERY = [(HOURLY, "every hour"), (DAILY, "every day"), (WEEKLY, "every week"), (MONTHLY, "every month")]
