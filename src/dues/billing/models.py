@@ -38,12 +38,31 @@ class BillingSettings(models.Model):
     bank_details = models.CharField(max_length=300, blank=True, help_text="bank, account number, IFSC")
     pin = models.CharField(max_length=6, blank=True)
     city = models.CharField(max_length=100, blank=True)
+    turnover = models.DecimalField(**MONEY, null=True, blank=True,
+                                   help_text="the company's aggregate annual turnover (empty: not given)")
+    einvoice_window_threshold = models.DecimalField(
+        **MONEY, default=100_000_000, help_text="turnover from which an invoice must be reported to the e-invoice "
+                                                "portal within the window (India: 10 crore, from 1 April 2025)")
+    einvoice_window_days = models.PositiveIntegerField(
+        default=30, help_text="days after the invoice date the reporting window stays open (0: no window)")
+    einvoice_warn_days = models.PositiveIntegerField(
+        default=5, help_text="warn when an invoice's window ends within this many days")
 
     FIELDS = ("prefix", "four_eyes", "overdue_days_allowed", "gst_slabs", "upi_vpa", "address", "bank_details", "pin",
-              "city")
+              "city", "turnover", "einvoice_window_threshold", "einvoice_window_days", "einvoice_warn_days")
+
+    @property
+    def einvoice_window_applies(self) -> bool:
+        """The reporting window applies unless it is switched off (0 days) or the turnover given is
+        below the threshold (an unknown turnover is warned about rather than missed)."""
+        return self.einvoice_window_days > 0 and (self.turnover is None
+                                                  or self.turnover >= self.einvoice_window_threshold)
 
     def audit_state(self) -> dict:
-        return {f: getattr(self, f) for f in self.FIELDS}
+        state = {f: getattr(self, f) for f in self.FIELDS}
+        for f in ("turnover", "einvoice_window_threshold"):
+            state[f] = None if state[f] is None else f"{state[f]:.2f}"
+        return state
 
 
 class Item(models.Model):

@@ -42,7 +42,8 @@ def billing_settings(company: Company) -> BillingSettings:
 
 def billing_settings_set(*, company: Company, values: dict[str, str], actor=None) -> BillingSettings:
     """Change billing settings (``prefix``, ``four_eyes``, ``overdue_days_allowed``, ``gst_slabs``,
-    ``upi_vpa``, ``address``, ``bank_details``, ``pin``, ``city``); audited."""
+    ``upi_vpa``, ``address``, ``bank_details``, ``pin``, ``city``, ``turnover`` (empty: not given),
+    ``einvoice_window_threshold``, ``einvoice_window_days`` (0: none), ``einvoice_warn_days``); audited."""
     require(actor, "settings.change", "change billing settings")
     with transaction.atomic():
         s, _ = BillingSettings.objects.select_for_update().get_or_create(company=company)
@@ -54,10 +55,20 @@ def billing_settings_set(*, company: Company, values: dict[str, str], actor=None
                 if value.lower() not in ("on", "off", "true", "false", "yes", "no", "1", "0"):
                     raise DuesError(f"four_eyes is on or off, got {value!r}")
                 value = value.lower() in ("on", "true", "yes", "1")
-            elif key == "overdue_days_allowed":
+            elif key in ("overdue_days_allowed", "einvoice_window_days", "einvoice_warn_days"):
                 if not value.isdigit():
-                    raise DuesError(f"overdue_days_allowed is a whole number of days, got {value!r}")
+                    raise DuesError(f"{key} is a whole number of days, got {value!r}")
                 value = int(value)
+            elif key in ("turnover", "einvoice_window_threshold"):
+                if key == "turnover" and not value.strip():
+                    value = None
+                else:
+                    try:
+                        value = Decimal(value.replace(",", "").strip())
+                    except ArithmeticError:
+                        value = None
+                    if value is None or not value.is_finite() or value < 0:
+                        raise DuesError(f"{key} is an amount of at least 0, got {values[key]!r}")
             elif key == "prefix":
                 try:
                     series_number(value, 2026, 1)

@@ -154,7 +154,8 @@ def bill_reject_cmd(obj, ref, reason):
 @bill_group.command("settings")
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
               help="prefix (e.g. INV/{fy}/), four_eyes (on|off), overdue_days_allowed, gst_slabs (0,5,12,18,28), "
-                   "upi_vpa, address, city, pin, bank_details")
+                   "upi_vpa, address, city, pin, bank_details, turnover (empty: not given), "
+                   "einvoice_window_threshold, einvoice_window_days (0: none), einvoice_warn_days")
 @click.pass_obj
 def bill_settings_cmd(obj, pairs):
     """Show or change the billing settings; audited."""

@@ -40,8 +40,9 @@ def billing_queue(request: HttpRequest, company: Company) -> HttpResponse:
     recent = bills_list(company=company, status=None, customers=_visible(request, company))
     recent = [b for b in reversed(recent) if b.status != Bill.DRAFT][:20]
     context = base_context(company, today, "", "billing")
-    context.update({"irn_due": irn_due(company=company, today=today),
-                    "unbilled_old": unbilled_old(company=company, today=today), "drafts": drafts, "recent": recent, "settings": settings,
+    context.update({"irn_due": irn_due(company=company, today=today, settings=settings),
+                    "unbilled_old": unbilled_old(company=company, today=today, settings=settings),
+                    "irn_settings": settings, "irn_limit": ":", "drafts": drafts, "recent": recent, "settings": settings,
                     "may_approve": can(request.user, "billing.approve"),
                     "may_override": can(request.user, "credit.override")})
     return render(request, "web/billing/queue.html", context)
