@@ -341,7 +341,7 @@ def test_bench_billing_small(company):
 
     result = billing.run(company=company, lines=60, pdfs=3, seed=1)
     assert result["delivery_lines"] == 60 and result["drafts"] > 10 and result["pdfs"] == 3
-    assert result["pool_pdfs_per_second"] > 0
+    assert result["pool_pdfs_per_second"] > 0 and result["baseline_pdfs_per_second"] > 0
 
 
 def test_customers_carry_a_billing_address(company, make_customer):

@@ -2,7 +2,8 @@
 
 ``run`` writes customers, an item master and N delivery lines (one to four lines a challan), times
 one bill run over all of them (draft invoices per second), approves a sample of the drafts and times
-rendering their tax invoice PDFs (PDFs per second).
+rendering their tax invoice PDFs (PDFs per second, wall clock and per CPU second of this process),
+against a baseline in the same run: one-line PDFs with the same fonts.
 """
 
 from __future__ import annotations
@@ -77,6 +78,17 @@ def run(*, company, lines: int = 10_000, pdfs: int = 200, seed: int = 42, progre
     start, cpu = time.perf_counter(), time.process_time()
     size = sum(len(p) for p in render_tax_invoices(company, approved, workers=1))
     pdf_s, pdf_cpu = time.perf_counter() - start, time.process_time() - cpu
+    # the baseline, in the same run and process: a one-page PDF with the same fonts and a line of text,
+    # so a loaded machine shows in both figures (the invoice rate / the baseline rate is the page's cost)
+    from dues.documents.pdf import build_pdf, para, styles
+
+    progress(f"rendering {len(approved)} baseline one-line PDFs")
+    st = styles()
+    start, cpu = time.perf_counter(), time.process_time()
+    for b in approved:
+        build_pdf([para(f"Baseline {b.number}", st["base"])], title="baseline", author="bench", subject="baseline",
+                  footer="baseline")
+    base_s, base_cpu = time.perf_counter() - start, time.process_time() - cpu
     workers = render_workers()
     progress(f"rendering them again in {workers} worker processes")
     start = time.perf_counter()
@@ -92,6 +104,8 @@ def run(*, company, lines: int = 10_000, pdfs: int = 200, seed: int = 42, progre
         "pdfs": len(approved), "pdf_seconds": round(pdf_s, 3),
         "pdfs_per_second": round(len(approved) / pdf_s, 1) if pdf_s else None,
         "pdfs_per_cpu_second": round(len(approved) / pdf_cpu, 1) if pdf_cpu else None,
+        "baseline_pdfs_per_second": round(len(approved) / base_s, 1) if base_s else None,
+        "baseline_pdfs_per_cpu_second": round(len(approved) / base_cpu, 1) if base_cpu else None,
         "render_workers": workers, "pool_pdfs_per_second": round(len(approved) / pool_s, 1) if pool_s else None,
         "average_pdf_bytes": size // max(1, len(approved)),
         "targets": "≥ 1,000 drafts/s, ≥ 50 PDFs/s",

@@ -1,4 +1,4 @@
-"""Importing the item master, rate contracts and delivery challans from CSV/XLSX.
+"""Importing the item master, rate contracts, recurring charges and delivery challans from CSV/XLSX.
 
 The same contract as the other importers (``dues.integrations.importers``): read the whole file,
 validate every row (every bad row reported as ``FILE:ROW: field: reason``), write only when the
@@ -25,12 +25,13 @@ from dues.integrations.importers import ImportResult, _RowReader
 from dues.integrations.tabular import Table, read_import_table
 from dues.users.permissions import require_import
 
-from .models import Delivery, DeliveryLine, Item, RateContract
+from .models import Delivery, DeliveryLine, Item, RateContract, RecurringCharge
 
-KINDS = ("items", "contracts", "deliveries")
+KINDS = ("items", "contracts", "recurring", "deliveries")
 REQUIRED = {
     "items": ("code", "name", "hsn", "gst_rate"),
     "contracts": ("customer", "item", "rate", "valid_from"),
+    "recurring": ("code", "customer", "item", "rate", "start"),
     "deliveries": ("delivery", "customer", "date", "item", "qty"),
 }
 
@@ -159,6 +160,75 @@ def _contracts(table: Table, company: Company, problems: list[Problem], result) 
     return fresh
 
 
+_RECURRING_FIELDS = ("customer", "item", "rate", "quantity", "discount_pct", "frequency", "billing_day", "start",
+                     "end", "po")
+
+
+def _recurring(table: Table, company: Company, problems: list[Problem], result, who: str) -> list[AuditEntry]:
+    """Recurring charges, matched by ``code``: new ones created, changed ones updated (periods already
+    generated stay as they were)."""
+    customers = {c.code: c for c in Customer.objects.filter(company=company)}
+    items = {i.code: i for i in Item.objects.filter(company=company)}
+    frequencies = dict(RecurringCharge.FREQUENCIES)
+    out, seen = [], {}
+    for row in table.rows:
+        r = _RowReader(row, table.source, problems)
+        before = len(problems)
+        code, cust_code, item_code = r.required("code"), r.required("customer"), r.required("item")
+        customer, item = customers.get(cust_code), items.get(item_code)
+        if len(code) > 20:
+            r.bad("code", f"{code!r} is longer than 20 characters")
+        if cust_code and customer is None:
+            r.bad("customer", f"unknown customer {cust_code!r} (import customers first)")
+        if item_code and item is None:
+            r.bad("item", f"unknown item {item_code!r} (import items first)")
+        rate = _decimal(r, "rate", required=True)
+        qty = _decimal(r, "qty", positive=True) if r.text("qty") else Decimal(1)
+        disc = _decimal(r, "discount_pct") or Decimal(0)
+        if disc > 100:
+            r.bad("discount_pct", f"must be at most 100, got {disc}")
+        frequency = (r.text("frequency") or RecurringCharge.MONTHLY).lower()
+        if frequency not in frequencies:
+            r.bad("frequency", f"{frequency!r} is not monthly, quarterly or yearly")
+        day_text = r.text("billing_day") or "1"
+        day = int(day_text) if day_text.isdigit() else 0
+        if not 1 <= day <= 31:
+            r.bad("billing_day", f"must be a day of the month, 1 to 31, got {day_text!r}")
+        start, end = r.date("start"), r.date("end", required=False)
+        if start and end and end < start:
+            r.bad("end", f"{end.isoformat()} is before start {start.isoformat()}")
+        if code in seen:
+            r.bad("code", f"charge {code} appears twice (also at row {seen[code]})")
+        seen[code] = row.number
+        if len(problems) == before:
+            out.append(RecurringCharge(company=company, code=code, customer=customer, item=item, rate=rate,
+                                       quantity=qty, discount_pct=disc, frequency=frequency, billing_day=day,
+                                       start=start, end=end, po=r.text("po")[:60]))
+    if problems:
+        return []
+    existing = {c.code: c for c in RecurringCharge.objects.filter(company=company, code__in=[c.code for c in out])
+                .select_related("customer", "item")}
+    new, changed, audit = [], [], []
+    for c in out:
+        old = existing.get(c.code)
+        if old is None:
+            new.append(c)
+            continue
+        before = old.audit_state()
+        for f in _RECURRING_FIELDS:
+            setattr(old, f, getattr(c, f))
+        if old.audit_state() == before:
+            result.unchanged += 1
+        else:
+            changed.append(old)
+            audit.append(AuditEntry(who, "update", "recurring_charge", old.code, company.pk, before, old.audit_state()))
+    RecurringCharge.objects.bulk_create(new)
+    RecurringCharge.objects.bulk_update(changed, list(_RECURRING_FIELDS))
+    audit += [AuditEntry(who, "create", "recurring_charge", c.code, company.pk, None, c.audit_state()) for c in new]
+    result.created, result.updated = len(new), len(changed)
+    return audit
+
+
 def contract_for(contracts: list[RateContract], on: date) -> RateContract | None:
     """The contract valid on ``on`` (the latest-starting one if several overlap)."""
     valid = [c for c in contracts if c.valid_from <= on and (c.valid_to is None or on <= c.valid_to)]
@@ -281,6 +351,10 @@ def import_billing_file(*, kind: str, path: str | Path, company: Company, actor=
                 raise ValidationFailed(problems)
             RateContract.objects.bulk_create(fresh)
             result.created = len(fresh)
+        elif kind == "recurring":
+            audit = _recurring(table, company, problems, result, who)
+            if problems:
+                raise ValidationFailed(problems)
         else:
             challans = _deliveries(table, company, slabs, problems, result)
             if problems:

@@ -40,12 +40,32 @@ class BillingSettings(models.Model):
     city = models.CharField(max_length=100, blank=True)
     credit_note_prefix = models.CharField(max_length=16, default="CN/{fy}/", help_text="credit note number prefix")
     debit_note_prefix = models.CharField(max_length=16, default="DN/{fy}/", help_text="debit note number prefix")
+    turnover = models.DecimalField(**MONEY, null=True, blank=True,
+                                   help_text="the company's aggregate annual turnover (empty: not given)")
+    einvoice_window_threshold = models.DecimalField(
+        **MONEY, default=100_000_000, help_text="turnover from which an invoice must be reported to the e-invoice "
+                                                "portal within the window (India: 10 crore, from 1 April 2025)")
+    einvoice_window_days = models.PositiveIntegerField(
+        default=30, help_text="days after the invoice date the reporting window stays open (0: no window)")
+    einvoice_warn_days = models.PositiveIntegerField(
+        default=5, help_text="warn when an invoice's window ends within this many days")
 
     FIELDS = ("prefix", "four_eyes", "overdue_days_allowed", "gst_slabs", "upi_vpa", "address", "bank_details", "pin",
-              "city", "credit_note_prefix", "debit_note_prefix")
+              "city", "credit_note_prefix", "debit_note_prefix", "turnover", "einvoice_window_threshold",
+              "einvoice_window_days", "einvoice_warn_days")
+
+    @property
+    def einvoice_window_applies(self) -> bool:
+        """The reporting window applies unless it is switched off (0 days) or the turnover given is
+        below the threshold (an unknown turnover is warned about rather than missed)."""
+        return self.einvoice_window_days > 0 and (self.turnover is None
+                                                  or self.turnover >= self.einvoice_window_threshold)
 
     def audit_state(self) -> dict:
-        return {f: getattr(self, f) for f in self.FIELDS}
+        state = {f: getattr(self, f) for f in self.FIELDS}
+        for f in ("turnover", "einvoice_window_threshold"):
+            state[f] = None if state[f] is None else f"{state[f]:.2f}"
+        return state
 
 
 class Item(models.Model):
@@ -100,9 +120,15 @@ class Delivery(models.Model):
     po = models.CharField(max_length=60, blank=True, help_text="the customer's purchase order")
     created_at = models.DateTimeField(default=clock.now, editable=False)
     created_by = models.CharField(max_length=150)
+    recurring_charge = models.ForeignKey("RecurringCharge", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="deliveries", help_text="the charge this period came from")
+    period = models.DateField(null=True, blank=True, help_text="a recurring charge's billing date of this period")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["company", "number"], name="delivery_number_unique")]
+        constraints = [models.UniqueConstraint(fields=["company", "number"], name="delivery_number_unique"),
+                       models.UniqueConstraint(fields=["recurring_charge", "period"],
+                                               condition=Q(recurring_charge__isnull=False),
+                                               name="delivery_recurring_period_unique")]
         indexes = [models.Index(fields=["company", "date"])]
 
     def __str__(self) -> str:
@@ -334,3 +360,46 @@ class NoteLine(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["note", "position"], name="note_line_position"),
                        models.CheckConstraint(condition=Q(quantity__gt=0, rate__gt=0), name="note_line_amounts")]
+
+
+class RecurringCharge(models.Model):
+    """A fee billed on a schedule (a monthly AMC, a yearly licence): each period makes one unbilled
+    delivery (``Delivery.recurring_charge`` + ``period``, unique together), so the bill run drafts it
+    like any challan and a period is never generated twice."""
+
+    MONTHLY, QUARTERLY, YEARLY = "monthly", "quarterly", "yearly"
+    FREQUENCIES = [(MONTHLY, "monthly"), (QUARTERLY, "quarterly"), (YEARLY, "yearly")]
+    MONTHS = {MONTHLY: 1, QUARTERLY: 3, YEARLY: 12}
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="recurring_charges")
+    code = models.CharField(max_length=20, help_text="the charge's reference, e.g. AMC-C001")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="recurring_charges")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="recurring_charges")
+    rate = models.DecimalField(**MONEY)
+    quantity = models.DecimalField(**QTY, default=1)
+    discount_pct = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    frequency = models.CharField(max_length=9, choices=FREQUENCIES, default=MONTHLY)
+    billing_day = models.PositiveSmallIntegerField(default=1, help_text="day of the month (31: the month's last day)")
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True)
+    po = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="recurring_charge_code_unique"),
+            models.CheckConstraint(condition=Q(rate__gte=0, quantity__gt=0, discount_pct__gte=0,
+                                               discount_pct__lte=100, billing_day__gte=1, billing_day__lte=31),
+                                   name="recurring_charge_amounts"),
+            models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                                   name="recurring_charge_dates"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recurring charge {self.code}"
+
+    def audit_state(self) -> dict:
+        return {"code": self.code, "customer": self.customer.code, "item": self.item.code,
+                "rate": f"{self.rate:.2f}", "quantity": f"{self.quantity.normalize():f}",
+                "discount_pct": f"{self.discount_pct.normalize():f}", "frequency": self.frequency,
+                "billing_day": self.billing_day, "start": self.start.isoformat(),
+                "end": self.end.isoformat() if self.end else None, "po": self.po}

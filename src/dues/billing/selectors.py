@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from dues.core.errors import DuesError
 from dues.customers.models import Customer
 
-from .models import Bill, BillLine, Note
+from .models import Bill, BillingSettings, BillLine, Note
 
 
 def customer_by_code(*, company, code: str) -> Customer:
@@ -56,27 +56,38 @@ def bill_lines(bill: Bill) -> list[BillLine]:
     return list(bill.lines.order_by("position"))
 
 
-IRN_WINDOW_DAYS = 30  # turnover of 10 crore or more: no IRN for a document older than 30 days (from 1 April 2025)
-WARN_AFTER_DAYS = 25
+def irn_settings(company) -> BillingSettings:
+    return BillingSettings.objects.filter(company=company).first() or BillingSettings(company=company)
 
 
-def irn_due(*, company, today: date, warn_after: int = WARN_AFTER_DAYS) -> list[Bill]:
-    """Approved invoices without an IRN that are ``warn_after`` days old or more, oldest first, each
-    with ``days_left`` before the 30-day reporting window closes (negative: already closed)."""
+def irn_due(*, company, today: date, settings=None) -> list[Bill]:
+    """Approved invoices without an IRN whose e-invoice reporting window (``einvoice_window_days``
+    after the invoice date) ends within ``einvoice_warn_days`` days or has passed, oldest first, each
+    with ``days_left`` (negative: closed that many days ago). Empty when the window does not apply to
+    the company (switched off, or a turnover below the threshold: billing settings)."""
+    settings = settings or irn_settings(company)
+    if not settings.einvoice_window_applies:
+        return []
+    window = settings.einvoice_window_days
     bills = list(Bill.objects.filter(company=company, status=Bill.APPROVED, irn="",
-                                     date__lte=today - timedelta(days=warn_after))
+                                     date__lte=today - timedelta(days=max(window - settings.einvoice_warn_days, 0)))
                  .select_related("customer").order_by("date", "number"))
     for b in bills:
-        b.days_left = IRN_WINDOW_DAYS - (today - b.date).days
+        b.days_left = window - (today - b.date).days
     return bills
 
 
-def unbilled_old(*, company, today: date, warn_after: int = WARN_AFTER_DAYS) -> list[dict]:
-    """Delivery challans with a line still unbilled ``warn_after`` days or more after delivery: their
-    invoice would be late for the IRN window."""
+def unbilled_old(*, company, today: date, settings=None) -> list[dict]:
+    """Delivery challans with a line still unbilled when the reporting window of an invoice dated on the
+    delivery day would end within ``einvoice_warn_days`` days: their invoice would be late for the IRN.
+    Empty when the window does not apply."""
     from .models import Delivery
 
-    rows = (Delivery.objects.filter(company=company, date__lte=today - timedelta(days=warn_after),
+    settings = settings or irn_settings(company)
+    if not settings.einvoice_window_applies:
+        return []
+    after = max(settings.einvoice_window_days - settings.einvoice_warn_days, 0)
+    rows = (Delivery.objects.filter(company=company, date__lte=today - timedelta(days=after),
                                     lines__bill_line__isnull=True)
             .distinct().select_related("customer").order_by("date", "number"))
     return [{"number": d.number, "customer": d.customer, "date": d.date, "age": (today - d.date).days}

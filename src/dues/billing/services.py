@@ -32,6 +32,7 @@ from dues.ledger.services import DocumentDraft, LineDraft, documents_post
 from dues.users.permissions import can, require
 
 from .models import Bill, BillingSettings, BillLine, DeliveryLine, NumberSeries
+from .recurring import generate_recurring
 
 
 def billing_settings(company: Company) -> BillingSettings:
@@ -42,7 +43,8 @@ def billing_settings(company: Company) -> BillingSettings:
 def billing_settings_set(*, company: Company, values: dict[str, str], actor=None) -> BillingSettings:
     """Change billing settings (``prefix``, ``four_eyes``, ``overdue_days_allowed``, ``gst_slabs``,
     ``upi_vpa``, ``address``, ``bank_details``, ``pin``, ``city``, ``credit_note_prefix``,
-    ``debit_note_prefix``); audited."""
+    ``debit_note_prefix``, ``turnover`` (empty: not given), ``einvoice_window_threshold``,
+    ``einvoice_window_days`` (0: none), ``einvoice_warn_days``); audited."""
     require(actor, "settings.change", "change billing settings")
     with transaction.atomic():
         s, _ = BillingSettings.objects.select_for_update().get_or_create(company=company)
@@ -54,10 +56,20 @@ def billing_settings_set(*, company: Company, values: dict[str, str], actor=None
                 if value.lower() not in ("on", "off", "true", "false", "yes", "no", "1", "0"):
                     raise DuesError(f"four_eyes is on or off, got {value!r}")
                 value = value.lower() in ("on", "true", "yes", "1")
-            elif key == "overdue_days_allowed":
+            elif key in ("overdue_days_allowed", "einvoice_window_days", "einvoice_warn_days"):
                 if not value.isdigit():
-                    raise DuesError(f"overdue_days_allowed is a whole number of days, got {value!r}")
+                    raise DuesError(f"{key} is a whole number of days, got {value!r}")
                 value = int(value)
+            elif key in ("turnover", "einvoice_window_threshold"):
+                if key == "turnover" and not value.strip():
+                    value = None
+                else:
+                    try:
+                        value = Decimal(value.replace(",", "").strip())
+                    except ArithmeticError:
+                        value = None
+                    if value is None or not value.is_finite() or value < 0:
+                        raise DuesError(f"{key} is an amount of at least 0, got {values[key]!r}")
             elif key in ("prefix", "credit_note_prefix", "debit_note_prefix"):
                 try:
                     series_number(value, 2026, 1)
@@ -99,7 +111,8 @@ _BILL_LINE_COLUMNS = ["id", "bill_id", "delivery_line_id", "delivery_number", "p
 
 
 def bill_run(*, company: Company, on: date, customer=None, actor=None) -> RunResult:
-    """Make DRAFT bills of every unbilled delivery line dated on or before ``on``.
+    """Make DRAFT bills of every unbilled delivery line dated on or before ``on`` (after generating the
+    periods of recurring charges up to ``on``, ``dues.billing.recurring.generate_recurring``).
 
     Set-based: one query reads the unbilled lines as tuples, bills and lines are written with
     multi-row inserts under reserved ids (no model instance per line), audit records in one append.
@@ -112,6 +125,8 @@ def bill_run(*, company: Company, on: date, customer=None, actor=None) -> RunRes
     cur = company.currency
     with transaction.atomic():
         company = Company.objects.select_for_update(no_key=True).get(pk=company.pk)
+        # recurring charges first: their periods up to the run's date become unbilled deliveries
+        generate_recurring(company=company, up_to=on, customer=customer, actor=actor, lock=False)
         qs = (DeliveryLine.objects.filter(delivery__company=company, delivery__date__lte=on,
                                           bill_line__isnull=True)
               .order_by("delivery__customer__code", "delivery__date", "delivery__number", "position"))

@@ -56,6 +56,27 @@ def bill_run_cmd(obj, on, code, fmt):
     _print_bills(f"{len(rows)} draft tax invoice(s), awaiting approval", rows)
 
 
+@bill_group.command("recurring")
+@click.option("--date", "on", help="generate the periods dated up to D (default today)")
+@click.option("--customer", "code", help="only this customer")
+@click.pass_obj
+def bill_recurring_cmd(obj, on, code):
+    """Make the unbilled delivery of every recurring-charge period up to D (once per period; the bill run
+    does this itself before it drafts)."""
+    from dues.billing.recurring import generate_recurring
+    from dues.billing.selectors import customer_by_code as customer_get
+
+    company = obj.company()
+    customer = customer_get(company=company, code=code) if code else None
+    result = generate_recurring(company=company, up_to=parse_date(on) if on else clock.today(), customer=customer,
+                                actor=obj.user)
+    if not result.deliveries:
+        out.print("nothing to generate: every period up to that date has its delivery")
+        return
+    table(f"{result.count} recurring period(s), unbilled", ["delivery", "customer", "date"],
+          [[d.number, d.customer.code, d.date.isoformat()] for d in result.deliveries])
+
+
 @bill_group.command("list")
 @click.option("--status", type=click.Choice(["draft", "approved", "rejected", "all"]), default="draft",
               show_default=True)
@@ -134,7 +155,8 @@ def bill_reject_cmd(obj, ref, reason):
 @click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
               help="prefix (e.g. INV/{fy}/), credit_note_prefix (CN/{fy}/), debit_note_prefix (DN/{fy}/), "
                    "four_eyes (on|off), overdue_days_allowed, gst_slabs (0,5,12,18,28), upi_vpa, address, city, pin, "
-                   "bank_details")
+                   "bank_details, turnover (empty: not given), einvoice_window_threshold, einvoice_window_days "
+                   "(0: none), einvoice_warn_days")
 @click.pass_obj
 def bill_settings_cmd(obj, pairs):
     """Show or change the billing settings; audited."""

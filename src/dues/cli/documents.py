@@ -33,7 +33,7 @@ def _item(company, kind: str, number: str, side: str):
 
 @cli.command("import")
 @click.argument("kind", type=click.Choice(["customers", "invoices", "receipts", "credit-notes", "bank", "tally", "items",
-                                           "contracts", "deliveries"]))
+                                           "contracts", "recurring", "deliveries"]))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="check everything and report, write nothing")
 @click.option("--account", help="bank: the bank account code (default: matched by number, or the only one)")
@@ -44,8 +44,8 @@ def _item(company, kind: str, number: str, side: str):
 @click.option("--map", "mapping", metavar="FIELD=COLUMN,...", help="bank: CSV/XLSX columns, e.g. date=Txn Date,credit=CR")
 @click.pass_obj
 def import_cmd(obj, kind, files, dry_run, account, fmt, preset, mapping):
-    """Import customers, invoices, receipts, credit notes, items, rate contracts or deliveries from CSV/XLSX
-    files, bank statements, or Tally XML (masters and Day Book) exports (each all-or-nothing)."""
+    """Import customers, invoices, receipts, credit notes, items, rate contracts, recurring charges or deliveries
+    from CSV/XLSX files, bank statements, or Tally XML (masters and Day Book) exports (each all-or-nothing)."""
     from dues.integrations.importers import import_file
 
     company = obj.company()
@@ -53,13 +53,13 @@ def import_cmd(obj, kind, files, dry_run, account, fmt, preset, mapping):
         from .tally import import_tally_cmd
 
         return import_tally_cmd(obj, company, files, dry_run=dry_run)
-    if kind in ("items", "contracts", "deliveries"):
+    if kind in ("items", "contracts", "recurring", "deliveries"):
         from dues.billing.imports import import_billing_file
 
         for path in files:
             result = import_billing_file(kind=kind, path=path, company=company, actor=obj.user, dry_run=dry_run)
             verb = "would import" if dry_run else "imported"
-            what = "delivery lines" if kind == "deliveries" else kind
+            what = {"deliveries": "delivery lines", "recurring": "recurring charges"}.get(kind, kind)
             out.print(f"{verb} {result.source}: {result.rows} rows, {result.created} new {what}"
                       + (f", {result.updated} updated" if result.updated else "") + f", {result.unchanged} already there")
         return None

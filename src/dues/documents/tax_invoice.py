@@ -12,6 +12,7 @@ or "Debit note" and names the original invoice's number and date (rule 53) and t
 from __future__ import annotations
 
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
 from dues.core.words import rupees_in_words
@@ -35,6 +36,14 @@ from .pdf import (
 
 def _rate(value) -> str:
     return f"{value.normalize():f}%"
+
+
+def _cell(text: str, width: float, st):
+    """A description cell: plain text when it fits on one line (the grid's font), a wrapping paragraph
+    otherwise (a Paragraph's parse and layout cost more than the rest of a short line)."""
+    if "\n" not in text and stringWidth(text, FONT, 8) <= width - 12:  # 6 pt padding each side
+        return text
+    return para(esc(text), st["cell"])
 
 
 def render_tax_invoice(company, bill, *, settings=None, lines=None) -> bytes:
@@ -85,7 +94,7 @@ def render_tax_invoice(company, bill, *, settings=None, lines=None) -> bytes:
     rows: list[list] = [head]
     for ln in lines:
         disc = fmt.amount(ln.discount) + (f" ({_rate(ln.discount_pct)})" if ln.discount_pct else "") if ln.discount else ""
-        row = [str(ln.position), para(esc(ln.description), st["cell"]), ln.hsn, f"{ln.quantity.normalize():f}", ln.uom,
+        row = [str(ln.position), _cell(ln.description, 40 * mm, st), ln.hsn, f"{ln.quantity.normalize():f}", ln.uom,
                fmt.amount(ln.rate), disc, fmt.amount(ln.taxable), _rate(ln.gst_rate)]
         row += [fmt.amount(ln.cgst), fmt.amount(ln.sgst)] if intra else [fmt.amount(ln.igst)]
         rows.append(row)

@@ -21,6 +21,7 @@ from .models import (
     FORECAST,
     MONTH_END,
     PROMISES,
+    RECURRING_BILLING,
     RISK,
     TALLY_SYNC,
     WEEKLY_REPORT,
@@ -194,10 +195,20 @@ def forecast(ctx) -> str:
             f"(trained on {snap.trained_on} paid invoices)")
 
 
+def recurring_billing(ctx) -> str:
+    """The recurring charges' periods up to the run's day become unbilled deliveries (idempotent on its
+    own: one delivery per charge and period, unique in the database)."""
+    from dues.billing.recurring import generate_recurring
+
+    result = generate_recurring(company=_company(), up_to=_day(ctx), actor=ACTOR)
+    return f"{result.count} recurring period(s) made unbilled deliveries"
+
+
 JOB_FUNCTIONS: dict[str, Callable] = {
     DUNNING: dunning, PROMISES: promises, DAILY_REPORT: daily_report, WEEKLY_REPORT: weekly_report,
     BANK_PICKUP: bank_pickup, MONTH_END: month_end, TALLY_SYNC: tally_sync, CREDIT_HOLDS: credit_holds,
     RISK: risk, FORECAST: forecast,
+    RECURRING_BILLING: recurring_billing,
 }
 
 

@@ -57,6 +57,7 @@ IMPORT_CAPABILITY: dict[str, str] = {
     "receipts": "receipts.post",
     "items": "billing.run",
     "contracts": "billing.run",
+    "recurring": "billing.run",
     "deliveries": "billing.run",
 }
 

@@ -181,6 +181,23 @@ def desk_escalations(*, company: Company, version: str, limit: int = 20) -> list
     return rows
 
 
+def desk_irn_window(*, company: Company, today: date, version: str) -> dict:
+    """The e-invoice reporting window warning (``dues.billing.selectors.irn_due``, ``unbilled_old``) for
+    the dashboard, cached under the audit head ``version`` and the day: approvals, IRN imports, bill
+    runs, delivery imports and billing settings are all audited."""
+    from dues.billing.selectors import irn_due, irn_settings, unbilled_old
+
+    key = f"dues:desk-irn:{company.pk}:{today.isoformat()}:{version}"
+    found = cache.get(key)
+    if found is None:
+        settings = irn_settings(company)
+        found = {"irn_due": irn_due(company=company, today=today, settings=settings),
+                 "unbilled_old": unbilled_old(company=company, today=today, settings=settings),
+                 "irn_settings": settings}
+        cache.set(key, found, timeout=DESK_CACHE_SECONDS)
+    return found
+
+
 def _desk_summary(*, company: Company, as_of: date, top: int, scope: str | None) -> DeskSummary:
     report = ageing(company=company, as_of=as_of, salesperson=scope)
     totals = balance_of(report.totals)

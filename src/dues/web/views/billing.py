@@ -52,8 +52,10 @@ def billing_queue(request: HttpRequest, company: Company) -> HttpResponse:
                     if n.status != Note.DRAFT][:20]
     context = base_context(company, today, "", "billing")
     context.update({"draft_notes": draft_notes, "recent_notes": recent_notes, "note_reasons": Note.REASONS,
-                    "note_invoice": request.GET.get("invoice", ""),"irn_due": irn_due(company=company, today=today),
-                    "unbilled_old": unbilled_old(company=company, today=today), "drafts": drafts, "recent": recent, "settings": settings,
+                    "note_invoice": request.GET.get("invoice", ""),
+                    "irn_due": irn_due(company=company, today=today, settings=settings),
+                    "unbilled_old": unbilled_old(company=company, today=today, settings=settings),
+                    "irn_settings": settings, "irn_limit": ":", "drafts": drafts, "recent": recent, "settings": settings,
                     "may_approve": can(request.user, "billing.approve"),
                     "may_override": can(request.user, "credit.override")})
     return render(request, "web/billing/queue.html", context)

@@ -5,17 +5,19 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from dues import clock
 from dues.audit.selectors import audit_head_version
 from dues.companies.models import Company
 from dues.credit.selectors import open_holds
 from dues.users.permissions import can, customer_visible, role_of
 
-from ..selectors import chart_data, desk_escalations, desk_summary
+from ..selectors import chart_data, desk_escalations, desk_irn_window, desk_summary
 from .common import as_of_param, base_context, desk_view
 
 ESCALATION_VIEWERS = ("admin", "ar_manager")
 ESCALATED_SHOWN = 20
 CREDIT_HOLDS_SHOWN = 10
+IRN_SHOWN = 5
 
 
 @desk_view
@@ -34,4 +36,7 @@ def dashboard(request: HttpRequest, company: Company) -> HttpResponse:
         rows = desk_escalations(company=company, version=version, limit=ESCALATED_SHOWN)
         context.update({"escalated": rows[:ESCALATED_SHOWN], "escalated_more": len(rows) > ESCALATED_SHOWN,
                         "show_escalated": True})
+    if can(request.user, "billing.run"):  # the e-invoice reporting window: those who bill act on it
+        context.update(desk_irn_window(company=company, today=clock.today(), version=version))
+        context.update({"irn_limit": f":{IRN_SHOWN}", "irn_link": True})
     return render(request, "web/dashboard.html", context)
