@@ -276,3 +276,21 @@ def test_proofs_round_trip_through_s3_compatible_storage(company, book, settings
     assert [o["Key"] for o in listed["Contents"]] == [f"dues/sha256/{digest[:2]}/{digest}"]
     with attachment_open(attachment_get(company=company, pk=a.pk, actor="test")) as fh:
         assert fh.read() == JPEG
+
+
+def test_the_cli_attaches_and_lists_in_process(company, book, store, tmp_path):
+    from click.testing import CliRunner
+
+    import dues.cli.attachments  # noqa: F401  (registers the commands)
+    from dues.cli.main import cli
+
+    (tmp_path / "challan.png").write_bytes(PNG)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["--user", "dispatch", "attach", str(tmp_path / "challan.png"), "--delivery", "DC-1",
+                               "--kind", "challan"], catch_exceptions=False)
+    assert done.exit_code == 0 and f"sha256 {hashlib.sha256(PNG).hexdigest()}" in done.output
+    listed = runner.invoke(cli, ["attachments", "--invoice", book.number], catch_exceptions=False)
+    assert listed.exit_code == 0 and "challan.png" in listed.output and "delivery DC-1" in listed.output
+    assert "no proofs attached" in runner.invoke(cli, ["attachments", "--invoice", "INV-9"]).output
+    with pytest.raises(DuesError, match="no delivery challan DC-404"):
+        runner.invoke(cli, ["attach", str(tmp_path / "challan.png"), "--delivery", "DC-404"], catch_exceptions=False)
