@@ -177,6 +177,8 @@ def test_upload_on_the_invoice_page_then_open_and_download(company, book, store,
     saved = client.get(f"/proofs/{a.pk}/?download=1")
     assert saved["Content-Disposition"] == 'attachment; filename="signed-pod.pdf"'
     assert client.get("/proofs/999999/").status_code == 404
+    (store / a.file.key).unlink()  # a storage that lost the file: a clear 404, not a server error
+    assert client.get(f"/proofs/{a.pk}/").status_code == 404
 
 
 def test_a_refused_upload_shows_why_and_writes_nothing(company, book, store, login):

@@ -155,5 +155,9 @@ def attach(*, company, target: Target, source: BinaryIO | bytes, filename: str, 
 
 
 def attachment_open(attachment: Attachment):
-    """The stored bytes as an open file (the caller closes it)."""
-    return proof_storage().open(attachment.file.key, "rb")
+    """The stored bytes as an open file (the caller closes it); ``FileNotFoundError`` when the storage
+    has lost them (asked first: an object store's file opens lazily and would fail half-way through)."""
+    storage = proof_storage()
+    if not storage.exists(attachment.file.key):
+        raise FileNotFoundError(attachment.file.key)
+    return storage.open(attachment.file.key, "rb")

@@ -55,7 +55,12 @@ def proof_file(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
         raise
     except DuesError as exc:
         raise Http404(str(exc)) from None
-    response = FileResponse(attachment_open(attachment), content_type=attachment.file.media_type,
+    try:
+        handle = attachment_open(attachment)
+    except OSError:  # FileNotFoundError included: the storage lost it, or was switched without copying
+        raise Http404(f"the stored file of {attachment.filename} (sha256 {attachment.file.sha256}) is missing "
+                      "from the proof storage") from None
+    response = FileResponse(handle, content_type=attachment.file.media_type,
                             as_attachment=request.GET.get("download") == "1", filename=attachment.filename)
     response["Content-Security-Policy"] = "sandbox"  # a PDF opened in the browser runs no script
     response["Cache-Control"] = "private, max-age=0"
