@@ -226,6 +226,8 @@ def test_a_dispute_about_the_delivery_opens_the_invoices_proofs(company, book, s
     page = login("collector").get("/disputes/?status=all").content.decode()
     link = f'href="/documents/invoice/{book.number}/#proofs" class="proofs-link">Proofs (1)</a>'
     assert link in page and page.count("proofs-link") == 1  # the price dispute has no proofs link
+    story = login("ar_manager").get("/customers/C001/").content.decode()  # the customer page's disputes too
+    assert f'href="/documents/invoice/{book.number}/#proofs" class="proofs-link">proofs</a>' in story
 
 
 def test_the_storage_setting_chooses_local_disk_or_s3(tmp_path):
