@@ -9,6 +9,10 @@ DUES_REDIS_URL      redis://host:6379/0 to share the cache (login rate limits) b
 DUES_PUBLIC_URL     the address customers reach the web app at, for portal links (default http://127.0.0.1:8000)
 DUES_PORTAL_RATE    portal requests allowed per minute per link and per address (default 60)
 DUES_PAYMENT_GATEWAY  dotted path of the portal's payment-gateway adapter class (default: none, UPI only)
+DUES_STORAGE_DIR    where proofs (PO, challan, proof of delivery) are kept on disk (default: ./var/proofs)
+DUES_STORAGE_S3_BUCKET  keep proofs in S3-compatible object storage instead (see docs/configuration.md
+                    for DUES_STORAGE_S3_ENDPOINT, _REGION, _ACCESS_KEY, _SECRET_KEY, _PREFIX, _ADDRESSING)
+DUES_ATTACHMENT_MAX_MB  the largest proof accepted, in MB (default 20)
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ INSTALLED_APPS = [
     "dues.users",
     "dues.billing",
     "dues.credit",
+    "dues.attachments",
     "dues.jobs",
     "dues.web",
     "dues.api",
@@ -140,6 +145,35 @@ REDIS_URL = os.environ.get("DUES_REDIS_URL", "")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                       "KEY_PREFIX": "dues"} if REDIS_URL else
           {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dues"}}
+
+
+
+def proof_storage(env) -> dict:
+    """The STORAGES entry for proofs: a local directory, or an S3-compatible bucket when one is named."""
+    bucket = env.get("DUES_STORAGE_S3_BUCKET", "").strip()
+    if not bucket:
+        location = Path(env.get("DUES_STORAGE_DIR") or DEFAULT_DB_PATH.parent / "proofs").resolve()
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(location), "base_url": None, "file_permissions_mode": 0o640,
+                            "directory_permissions_mode": 0o750}}
+    options = {"bucket_name": bucket, "file_overwrite": True, "default_acl": None, "querystring_auth": True,
+               "location": env.get("DUES_STORAGE_S3_PREFIX", "").strip().strip("/")}
+    for option, name in (("endpoint_url", "ENDPOINT"), ("region_name", "REGION"), ("access_key", "ACCESS_KEY"),
+                         ("secret_key", "SECRET_KEY"), ("addressing_style", "ADDRESSING")):
+        value = env.get(f"DUES_STORAGE_S3_{name}", "").strip()
+        if value:
+            options[option] = value
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+# Proofs (purchase orders, signed challans, proofs of delivery) are content-addressed files in their
+# own storage: see dues.attachments and docs/configuration.md.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "proofs": proof_storage(os.environ),
+}
+ATTACHMENT_MAX_BYTES = int(float(os.environ.get("DUES_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -8,7 +8,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src" / "dues"
 DOMAIN = ("core", "companies", "customers", "ledger", "banking", "collections", "reconciliation", "integrations",
           "reporting", "audit", "users", "documents", "messaging", "formats", "billing", "credit", "jobs", "risk",
-          "prediction")
+          "prediction", "attachments")
 INTERFACE = re.compile(r"^\s*(?:from|import)\s+dues\.(?:web|cli)\b", re.M)
 DJANGO = re.compile(r"^\s*(?:from|import)\s+django\b", re.M)
 

@@ -52,6 +52,7 @@ def cli(ctx: click.Context, db: str | None, user: str | None) -> None:
 def main() -> None:
     from dues.cli import (  # noqa: F401  (register commands)
         api,
+        attachments,
         bench,
         billing,
         books,

@@ -33,6 +33,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "audit.view": frozenset({ADMIN, AR_MANAGER, AUDITOR}),
     "billing.run": frozenset({ADMIN, AR_MANAGER, BILLING}),  # items, contracts, deliveries, bill runs
     "billing.approve": frozenset({ADMIN, AR_MANAGER, BILLING}),  # approve or reject draft tax invoices
+    "attachments.add": frozenset({ADMIN, AR_MANAGER, COLLECTOR, BILLING}),  # attach a PO, challan or POD
     "credit.override": frozenset({ADMIN, AR_MANAGER}),  # approve a draft held on credit; release holds, set limits
     "credit.hold": frozenset({ADMIN, AR_MANAGER, BILLING, COLLECTOR}),  # put a customer on credit hold
     "settings.change": frozenset({ADMIN}),

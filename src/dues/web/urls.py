@@ -2,6 +2,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from .views import (
+    attachments,
     audit,
     auth,
     billing,
@@ -76,6 +77,9 @@ urlpatterns = [
     path("receipts/", documents.receipt_list, name="receipts"),
     path("credit-notes/", documents.credit_note_list, name="credit_notes"),
     path("documents/<str:kind>/<path:number>/cancel/", documents.document_cancel_view, name="document_cancel"),
+    # proofs (PO, signed challan, proof of delivery): upload on an invoice, open one
+    path("documents/<str:kind>/<path:number>/proofs/", attachments.proof_upload, name="proof_upload"),
+    path("proofs/<int:pk>/", attachments.proof_file, name="proof_file"),
     path("documents/<str:kind>/<path:number>/", documents.document_detail, name="document"),
     # receipt entry and allocation
     path("receipts/new/", receipts.receipt_new, name="receipt_new"),

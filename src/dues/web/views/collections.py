@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 
 from dues import clock
+from dues.attachments.selectors import DELIVERY_REASONS, proof_counts
 from dues.collections import selectors as cs
 from dues.collections.models import Activity, Dispute, PromiseToPay
 from dues.collections.services.activities import activity_log
@@ -259,10 +260,14 @@ def _disputes_page(request: HttpRequest, company: Company, open_values=None, ope
     context = _context(company, "disputes")
     context.update(paginate(request, qs))
     rows = []
-    for d in context["page"].object_list:
+    page = list(context["page"].object_list)
+    # a dispute about the delivery opens its invoice's proofs (PO, challan, POD) in one click
+    proofs = proof_counts(d.document for d in page if d.reason in DELIVERY_REASONS)
+    for d in page:
         age = ((d.resolved_on or today) - d.opened_on).days
         rows.append({"d": d, "age": age, "over": age > d.sla_days, "active": d.status in Dispute.ACTIVE,
-                     "error": (resolve_errors or {}).get(d.pk)})
+                     "error": (resolve_errors or {}).get(d.pk),
+                     "proofs": proofs.get(d.document_id, 0) if d.reason in DELIVERY_REASONS else None})
     context.update({"status": status, "tabs": [(k, w, counts.get(k, 0)) for k, w in DISPUTE_TABS], "rows": rows,
                     "reasons": Dispute.REASONS, "owners": Dispute.OWNERS,
                     "open_values": open_values or {"sla_days": "7"}, "open_errors": open_errors or {}})

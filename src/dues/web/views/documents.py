@@ -11,6 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from dues import clock
+from dues.attachments.models import Attachment
+from dues.attachments.selectors import proofs_for_document
 from dues.companies.models import Company
 from dues.core.dates import parse_date
 from dues.core.errors import AlreadyCancelledError, ClosedPeriodError, DuesError, PermissionDenied
@@ -166,7 +168,7 @@ def _may_cancel(user, document: Document) -> bool:
 
 
 def _render_document(request: HttpRequest, company: Company, document: Document, *, form: dict | None = None,
-                     errors: dict | None = None, status: int = 200) -> HttpResponse:
+                     errors: dict | None = None, proof_error: str = "", status: int = 200) -> HttpResponse:
     today = clock.today()
     context = base_context(company, today, "", KIND_LIST.get(document.kind, "invoices"))
     page = document_page(document=document)
@@ -180,6 +182,8 @@ def _render_document(request: HttpRequest, company: Company, document: Document,
         "audit": audit_trail(object_type=document.kind, object_id=document.number, limit=20),
         "may_cancel": _may_cancel(request.user, document),
         "form": form or {"on": today.isoformat(), "reason": ""}, "errors": errors or {},
+        "proofs": proofs_for_document(document) if document.side == "D" else [], "proof_error": proof_error,
+        "proof_kinds": Attachment.KINDS, "may_attach": document.side == "D" and can(request.user, "attachments.add"),
     })
     return render(request, "web/documents/detail.html", context, status=status)
 
