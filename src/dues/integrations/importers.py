@@ -122,7 +122,9 @@ def _parse_allocations(text: str, r: _RowReader) -> list[tuple[str, Decimal]]:
         try:
             value = parse_amount(amount, r.currency)
         except MoneyError as exc:
-            r.bad("allocations", f"{amount!r} in {part!r}: {exc}")
+            malformed = str(exc).startswith("not an amount")
+            r.bad("allocations", f"{amount!r} in {part!r} is not an amount" if malformed else
+                  f"{amount!r} in {part!r}: {exc}")
             continue
         if value <= 0:
             r.bad("allocations", f"{part!r}: the amount must be positive")
