@@ -206,3 +206,19 @@ def mapping_save(*, company, source: str, kind: str, columns: dict[str, str], ac
                      company_id=company.pk, before={"columns": before} if before is not None else None,
                      after={"source": source, "kind": kind, "columns": columns})
     return row
+
+
+def suggest(columns: list[str], mapping: dict[str, str | tuple[str, ...]], fields) -> dict[str, str]:
+    """For a mapping screen: {field: the file's column} from ``mapping`` where the file has it, else the
+    field's own column when the file has one; nothing raised."""
+    keys = {header_key(c): c for c in columns}
+    out: dict[str, str] = {}
+    for fld in fields:
+        wanted = mapping.get(fld)
+        spellings = wanted if isinstance(wanted, (tuple, list)) else (wanted,) if wanted else ()
+        found = next((keys[header_key(w)] for w in spellings if header_key(w) in keys), None)
+        if found is None and fld in keys:
+            found = keys[fld]
+        if found is not None:
+            out[fld] = found
+    return out
