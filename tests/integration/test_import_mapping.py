@@ -116,3 +116,21 @@ def test_a_saved_mapping_replaces_the_preset_for_that_source(company, acme):
                  columns={"number": "Bill No.", "customer": "Party Name", "date": "Date", "amount": "Bill Amount"})
     run(company, BUSY, source="busy")
     assert Document.objects.get(number="GST/101").amount == Decimal("11800.00")
+
+
+def test_cli_mapping_options_are_refused_where_they_do_nothing(company, acme, tmp_path):
+    from click.testing import CliRunner
+
+    from dues.cli import documents as _documents  # noqa: F401  (registers the commands)
+    from dues.cli.main import cli
+
+    path = tmp_path / "bills.csv"
+    path.write_bytes(ERP)
+    runner = CliRunner()
+    r = runner.invoke(cli, ["--user", "test", "import", "items", str(path), "--source", "busy"])
+    assert r.exit_code == 2 and "--source and --save-map are for customers" in r.output
+    r = runner.invoke(cli, ["--user", "test", "import", "tally", str(path), "--map", "number=Bill No"])
+    assert r.exit_code == 2 and "--map is not used by import tally" in r.output
+    r = runner.invoke(cli, ["--user", "test", "import", "invoices", str(path), "--map", "number"])
+    assert isinstance(r.exception, ValidationFailed) and str(r.exception) == "--map: 'number' is not FIELD=COLUMN"
+    assert Document.objects.count() == 0

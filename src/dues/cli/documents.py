@@ -53,6 +53,11 @@ def import_cmd(obj, kind, files, dry_run, account, fmt, preset, mapping, source,
     files, bank statements, or Tally XML (masters and Day Book) exports (each all-or-nothing)."""
     from dues.integrations.importers import import_file
 
+    if (source or save_map) and kind not in ("customers", "invoices", "receipts", "credit-notes"):
+        raise click.UsageError(f"--source and --save-map are for customers, invoices, receipts and credit-notes, "
+                               f"not {kind}")
+    if mapping and kind in ("tally", "items", "contracts", "deliveries"):
+        raise click.UsageError(f"--map is not used by import {kind}")
     company = obj.company()
     if kind == "tally":
         from .tally import import_tally_cmd

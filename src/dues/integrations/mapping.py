@@ -98,7 +98,7 @@ def parse_map(text: str | None, source: str = "--map") -> dict[str, str]:
             continue
         key, sep, column = part.partition("=")
         if not sep or not key.strip() or not column.strip():
-            raise ValidationFailed([Problem(f"{part.strip()!r} is not FIELD=COLUMN", "map", None, source)])
+            raise ValidationFailed([Problem(f"{part.strip()!r} is not FIELD=COLUMN", "", None, source)])
         mapping[header_key(key)] = column.strip().strip('"').strip()
     return mapping
 
