@@ -144,8 +144,8 @@ def test_field_errors(client, acme):
     assert page.status_code == 400 and "is not a .csv or .xlsx file" in text(page)
     page = upload(client, "invoices", "empty.csv", b"")
     assert page.status_code == 422 and "empty" in text(page)
-    page = upload(client, "invoices", "x.csv", b"number,date\n1,2025-01-01\n")
-    assert "missing column(s) customer, amount" in text(page)
+    page = upload(client, "invoices", "x.csv", b"number,date\n1,2025-01-01\n")  # the mapping step
+    assert "Required and not found yet: customer , amount" in text(page)
 
 
 @pytest.mark.parametrize("role", ["auditor", "sales"])
@@ -185,3 +185,49 @@ def test_template_download_and_reference(client, company):
     assert "<code>against</code>" in html
     sample = client.get("/imports/?sample=invoices")
     assert sample.content.decode().startswith("number,customer,date,due_date,amount")
+
+
+ERP = b"Bill No,Party,Bill Date,Bill Amount\nB-1,C001,2025-04-01,1000\n"
+
+
+def test_the_mapping_step_remembers_the_columns_for_a_source(client, acme):
+    from dues.integrations.models import ImportMapping
+
+    login(client, "ar_manager")
+    page = upload(client, "invoices", "erp.csv", ERP)
+    assert page.status_code == 200 and 'name="map_amount"' in page.content.decode()
+    assert "Required and not found yet: number , customer , date , amount" in text(page)
+    tok = re.search(r'name="token" value="([^"]+)"', page.content.decode()).group(1)
+    step = {"action": "map", "token": tok, "source": "", "remember": "on", "map_number": "bill_no",
+            "map_customer": "party", "map_date": "bill_date", "map_amount": "bill_amount"}
+    page = client.post("/imports/", step)  # remember needs a source name
+    assert "Name the source to remember this mapping" in text(page)
+    page = client.post("/imports/", {**step, "map_amount": "", "source": "erp-x"})
+    assert "Required and not found yet: amount" in text(page)
+    page = client.post("/imports/", {**step, "source": "erp-x"})
+    assert page.status_code == 200 and counts(page)["Create"] == 1
+    assert not ImportMapping.objects.exists()  # saved with the commit, not the preview
+    client.post("/imports/", {"action": "commit", "token": token(page)})
+    assert Document.objects.get(number="B-1").amount == 1000
+    assert ImportMapping.objects.get(source="erp-x", kind="invoices").columns["amount"] == "bill_amount"
+    # the next file from that source goes straight to the preview, the mapping applied
+    page = client.post("/imports/", {"action": "preview", "kind": "invoices", "source": "erp-x",
+                                     "file": SimpleUploadedFile("erp2.csv", ERP.replace(b"B-1", b"B-2"))})
+    assert counts(page)["Create"] == 1
+
+
+def test_a_preset_prefills_and_a_bad_choice_is_named(client, acme):
+    login(client, "ar_manager")
+    busy = b"Date,Bill No.,Party Name,Pending Amount\n2025-04-01,GST/1,Acme Fasteners Pvt Ltd,590\n"
+    page = client.post("/imports/", {"action": "preview", "kind": "invoices", "source": "busy",
+                                     "file": SimpleUploadedFile("busy.csv", busy)})
+    assert counts(page)["Create"] == 1  # the preset maps every required column: straight to the preview
+    page = client.post("/imports/", {"action": "preview", "kind": "invoices", "source": "busy",
+                                     "file": SimpleUploadedFile("busy.csv", busy.replace(b"Pending Amount", b"Amt"))})
+    html = page.content.decode()
+    assert '<option value="bill_no." selected>' in html and '<option value="party_name" selected>' in html
+    assert "Required and not found yet: amount" in text(page)
+    tok = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    page = client.post("/imports/", {"action": "map", "token": tok, "source": "busy", "map_number": "bill_no.",
+                                     "map_customer": "nope", "map_date": "date", "map_amount": "amt"})
+    assert page.status_code == 422 and "customer=nope: the file has no column" in text(page)

@@ -41,13 +41,23 @@ def _item(company, kind: str, number: str, side: str):
               show_default=True, help="bank: statement format (camt053 also reads camt.052/054)")
 @click.option("--preset", type=click.Choice(["generic", "hdfc", "icici", "sbi", "axis"]), default="generic",
               show_default=True, help="bank: CSV/XLSX column layout")
-@click.option("--map", "mapping", metavar="FIELD=COLUMN,...", help="bank: CSV/XLSX columns, e.g. date=Txn Date,credit=CR")
+@click.option("--map", "mapping", metavar="FIELD=COLUMN,...",
+              help="CSV/XLSX: which column holds each field, e.g. amount=Bill Amount,number=Bill No "
+                   "(bank: date=Txn Date,credit=CR)")
+@click.option("--source", metavar="NAME", help="customers/invoices/receipts/credit-notes: apply the column mapping "
+                                               "saved for NAME, or a preset (busy, marg, tally-excel)")
+@click.option("--save-map", is_flag=True, help="remember --map for --source NAME (after a successful import)")
 @click.pass_obj
-def import_cmd(obj, kind, files, dry_run, account, fmt, preset, mapping):
+def import_cmd(obj, kind, files, dry_run, account, fmt, preset, mapping, source, save_map):
     """Import customers, invoices, receipts, credit notes, items, rate contracts, recurring charges or deliveries
     from CSV/XLSX files, bank statements, or Tally XML (masters and Day Book) exports (each all-or-nothing)."""
     from dues.integrations.importers import import_file
 
+    if (source or save_map) and kind not in ("customers", "invoices", "receipts", "credit-notes"):
+        raise click.UsageError(f"--source and --save-map are for customers, invoices, receipts and credit-notes, "
+                               f"not {kind}")
+    if mapping and kind in ("tally", "items", "contracts", "deliveries"):
+        raise click.UsageError(f"--map is not used by import {kind}")
     company = obj.company()
     if kind == "tally":
         from .tally import import_tally_cmd
@@ -68,10 +78,14 @@ def import_cmd(obj, kind, files, dry_run, account, fmt, preset, mapping):
 
         return import_bank(obj, company, files, dry_run=dry_run, account=account, fmt=fmt, preset=preset,
                            mapping=mapping)
+    from dues.integrations.mapping import parse_map
+
+    columns = parse_map(mapping)
     for path in files:
         with out.status(f"importing {path}") as status:
             result = import_file(kind=kind, path=path, company=company, actor=obj.user, dry_run=dry_run,
-                                 progress=lambda phase, p=path, s=status: s.update(f"importing {p}: {phase}"))
+                                 progress=lambda phase, p=path, s=status: s.update(f"importing {p}: {phase}"),
+                                 mapping=columns, source=source or "", save_map=save_map)
         for warning in result.warnings:
             out.print(f"[yellow]warning[/yellow] {warning}")
         verb = "would import" if dry_run else "imported"

@@ -29,6 +29,7 @@ from dues.ledger.models import Document
 from dues.ledger.services import DocumentDraft, documents_post
 from dues.users.permissions import require_import
 
+from .mapping import mapping_for, mapping_save
 from .models import ImportBatch
 from .tabular import Row, Table, read_import_table
 
@@ -38,6 +39,16 @@ REQUIRED = {
     "invoices": ("number", "customer", "date", "amount"),
     "receipts": ("number", "customer", "date", "amount"),
     "credit-notes": ("number", "customer", "date", "amount"),
+}
+#: Every column each import reads (what a column mapping may map to).
+FIELDS = {
+    "customers": ("code", "name", "gstin", "pan", "tan", "state", "email", "phone", "credit_limit", "credit_days",
+                  "terms", "salesperson", "collector", "segment", "region", "address", "city", "pin", "aliases"),
+    "invoices": ("number", "customer", "date", "due_date", "amount", "taxable_value", "tax", "currency",
+                 "description"),
+    "receipts": ("number", "customer", "date", "amount", "mode", "reference", "tds", "bank_charges", "discount",
+                 "allocations"),
+    "credit-notes": ("number", "customer", "date", "amount", "against", "reason", "taxable_value", "tax"),
 }
 DOCUMENT_KIND = {"invoices": Document.INVOICE, "receipts": Document.RECEIPT, "credit-notes": Document.CREDIT_NOTE}
 
@@ -136,6 +147,7 @@ def _parse_allocations(text: str, r: _RowReader) -> list[tuple[str, Decimal]]:
 def _document_drafts(kind: str, table: Table, company: Company, problems: list[Problem]) -> list[DocumentDraft]:
     codes = {str(r.values.get("customer", "")).strip() for r in table.rows}
     customers = {c.code: c for c in Customer.objects.filter(company=company, code__in=codes)}
+    customers.update(_customers_by_name(company, codes - set(customers)))
     drafts: list[DocumentDraft] = []
     for row in table.rows:
         currency = str(row.values.get("currency", "")).strip().upper() if kind == "invoices" else ""
@@ -174,6 +186,20 @@ def _document_drafts(kind: str, table: Table, company: Company, problems: list[P
         drafts.append(DocumentDraft(kind=DOCUMENT_KIND[kind], number=number, customer=customer, date=doc_date,
                                     amount=amount, row=row.number, source=table.source, **draft_kwargs))
     return drafts
+
+
+def _customers_by_name(company: Company, names: set[str]) -> dict[str, Customer]:
+    """Customers named (case-insensitively) by what is not a code: ERP exports carry the party's name.
+    A name two customers share is left out (reported as unknown)."""
+    from django.db.models.functions import Lower
+
+    lowered = {n.lower() for n in names if n}
+    if not lowered:
+        return {}
+    found: dict[str, list[Customer]] = {}
+    for c in Customer.objects.annotate(lname=Lower("name")).filter(company=company, lname__in=list(lowered)):
+        found.setdefault(c.lname, []).append(c)
+    return {n: found[n.lower()][0] for n in names if n and len(found.get(n.lower(), ())) == 1}
 
 
 def _split_already_posted(company: Company, drafts: list[DocumentDraft], problems: list[Problem]
@@ -240,10 +266,14 @@ def _customer_rows(table: Table, company: Company, problems: list[Problem], warn
 
 
 def import_file(*, kind: str, path: str | Path, company: Company, actor=None, dry_run: bool = False,
-                data: bytes | None = None, progress: Callable[[str], None] | None = None) -> ImportResult:
+                data: bytes | None = None, progress: Callable[[str], None] | None = None,
+                mapping: dict[str, str] | None = None, source: str = "", save_map: bool = False) -> ImportResult:
     """Import one file all-or-nothing; raises ``ValidationFailed`` with every problem found.
 
-    ``progress`` is told each phase ("reading", "checking N rows", "posting N documents").
+    ``progress`` is told each phase ("reading", "checking N rows", "posting N documents"). ``mapping``
+    ({dues field: the file's column}) renames columns first, on top of what ``source`` stands for (a
+    mapping saved for it, or a preset: ``dues.integrations.mapping``); ``save_map`` remembers the
+    explicit ``mapping`` for ``source`` once the file has imported (not on a dry run).
     """
     progress = progress or (lambda phase: None)
     require_import(actor, kind)
@@ -252,7 +282,12 @@ def import_file(*, kind: str, path: str | Path, company: Company, actor=None, dr
         raise ValidationFailed([Problem(f"unknown import kind {kind!r} (one of {', '.join(KINDS)})")])
     company = Company.objects.get(pk=company.pk)  # settings as they are now
     path = Path(path)
-    table, raw = read_import_table(path, data, REQUIRED[kind])
+    if save_map and not source:
+        raise ValidationFailed([Problem("saving a column mapping needs a source name (--source NAME)", "source")])
+    columns: dict = mapping_for(company, source, kind, optional=bool(mapping)) if source else {}
+    if mapping:
+        columns.update({k.lower(): v for k, v in mapping.items()})
+    table, raw = read_import_table(path, data, REQUIRED[kind], columns, FIELDS[kind])
     result = ImportResult(kind, table.source, len(table.rows), dry_run=dry_run)
     problems: list[Problem] = []
     try:
@@ -283,6 +318,8 @@ def import_file(*, kind: str, path: str | Path, company: Company, actor=None, dr
                                                        "rows": batch.rows, "created": result.created,
                                                        "updated": result.updated, "unchanged": result.unchanged})
             result.batch_id = batch.pk
+            if save_map and mapping and not dry_run:
+                mapping_save(company=company, source=source, kind=kind, columns=mapping, actor=actor)
             if dry_run:
                 raise _DryRun
     except _DryRun:

@@ -117,3 +117,19 @@ class TallySync(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "url", "tally_company"], name="tally_sync_unique")]
+
+
+class ImportMapping(models.Model):
+    """How one source's files (an ERP's export, a collector's Excel) name the columns of one import kind:
+    ``columns`` maps each dues field to the file's column header. Saved with ``--save-map`` or the
+    imports page's "remember" box and applied again by ``--source NAME``."""
+
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="import_mappings")
+    source = models.CharField(max_length=60)
+    kind = models.CharField(max_length=20)
+    columns = models.JSONField(default=dict, help_text="dues field -> the file's column header")
+    updated_at = models.DateTimeField(default=clock.now)
+    updated_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "source", "kind"], name="import_mapping_unique")]

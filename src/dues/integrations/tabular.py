@@ -176,15 +176,20 @@ def read_table(path: str | Path, data: bytes | None = None) -> Table:
     raise DuesError(f"{source}: unsupported file type {suffix!r} (use .csv or .xlsx)")
 
 
-def read_import_table(path: str | Path, data: bytes | None, required) -> tuple[Table, bytes]:
-    """An import's table: ``path`` (or its uploaded ``data``) read as CSV or XLSX, refused as a whole (one
-    ``ValidationFailed`` naming the file) when the file is missing or lacks a ``required`` column; with the
-    file's bytes (for its hash)."""
+def read_import_table(path: str | Path, data: bytes | None, required, mapping=None, fields=None
+                      ) -> tuple[Table, bytes]:
+    """An import's table: ``path`` (or its uploaded ``data``) read as CSV or XLSX, its columns renamed by
+    ``mapping`` (see ``dues.integrations.mapping``), refused as a whole (one ``ValidationFailed`` naming
+    the file) when the file is missing or lacks a ``required`` column; with the file's bytes (for its hash)."""
     path = Path(path)
     raw = data if data is not None else path.read_bytes() if path.exists() else None
     if raw is None:
         raise ValidationFailed([Problem("no such file", source=str(path))])
     table = read_table(path, raw)
+    if mapping:
+        from .mapping import apply_mapping
+
+        table = apply_mapping(table, mapping, fields or required)
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise ValidationFailed([Problem(f"missing column(s) {', '.join(missing)}; found {', '.join(table.columns)}",

@@ -24,8 +24,9 @@ from django.urls import reverse
 from dues import clock
 from dues.companies.models import Company
 from dues.core.errors import DuesError, PermissionDenied, ValidationFailed
-from dues.integrations.importers import KINDS, ImportResult, import_file
-from dues.integrations.models import ImportBatch
+from dues.integrations.importers import FIELDS, KINDS, REQUIRED, ImportResult, import_file
+from dues.integrations.mapping import PRESETS, apply_mapping, check_source, mapping_for, suggest
+from dues.integrations.models import ImportBatch, ImportMapping
 from dues.integrations.tabular import read_table
 from dues.users.permissions import can, require_import, role_of
 from dues.users.roles import IMPORT_CAPABILITY
@@ -110,7 +111,8 @@ def _context(request: HttpRequest, company: Company, kinds: list[str], kind: str
     context.update(paginate(request, batches, per_page=20))
     context.update({"kinds": [(k, TITLES[k]) for k in kinds], "kind": kind, "columns": COLUMNS,
                     "reference": [(k, TITLES[k], COLUMNS[k]) for k in kinds], "errors": {}, "problems": [],
-                    "result": None, "token": "", "filename": "", "preview": None,
+                    "result": None, "token": "", "filename": "", "preview": None, "mapping": None,
+                    "source": "", "sources": _sources(company),
                     "kind_title": TITLES.get(kind, kind)})
     context.update(extra)
     return context
@@ -125,6 +127,8 @@ def imports(request: HttpRequest, company: Company) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "commit":
             return _commit(request, company, kinds)
+        if request.POST.get("action") == "map":
+            return _mapped(request, company, kinds)
         return _preview(request, company, kinds)
     sample = request.GET.get("sample", "")
     if sample in kinds:
@@ -156,31 +160,104 @@ def _preview(request: HttpRequest, company: Company, kinds: list[str]) -> HttpRe
                       status=400)
     data = upload.read()
     name = Path(upload.name).name
-    context = _context(request, company, kinds, kind, filename=name)
+    return _check(request, company, kinds, kind=kind, name=name, data=data, source=request.POST.get("source", ""),
+                  token=_keep(data))
+
+
+def _sources(company: Company) -> list[str]:
+    saved = ImportMapping.objects.filter(company=company).values_list("source", flat=True).distinct()
+    return sorted(set(PRESETS) | set(saved))
+
+
+def _keep(data: bytes) -> str:
+    """Keep uploaded bytes on the server under a fresh token (for the mapping step and the commit)."""
+    folder = upload_dir()
+    _sweep(folder)
+    token = secrets.token_urlsafe(18)
+    (folder / f"{token}.upload").write_bytes(data)
+    return token
+
+
+def _mapped(request: HttpRequest, company: Company, kinds: list[str]) -> HttpResponse:
+    """The mapping step's answer: the columns chosen per field (and whether to remember them)."""
+    token = request.POST.get("token", "")
+    entry = _pending(request).get(token)
+    path = upload_dir() / f"{token}.upload"
+    if not token or entry is None or entry.get("user") != request.user.pk or not path.exists():
+        context = _context(request, company, kinds, kinds[0], errors={
+            "file": "This upload has expired: upload the file again."})
+        return render(request, "web/imports/imports.html", context, status=409)
+    kind = entry["kind"]
+    require_import(request.user, kind)
+    chosen = {f: request.POST.get(f"map_{f}", "").strip() for f in FIELDS[kind]}
+    mapping = {f: c for f, c in chosen.items() if c}
+    return _check(request, company, kinds, kind=kind, name=entry["name"], data=path.read_bytes(),
+                  source=request.POST.get("source", ""), token=token, mapping=mapping,
+                  remember=request.POST.get("remember") == "on")
+
+
+def _check(request: HttpRequest, company: Company, kinds: list[str], *, kind: str, name: str, data: bytes,
+           source: str, token: str, mapping: dict[str, str] | None = None, remember: bool = False) -> HttpResponse:
+    """Preview (a dry run) of the kept upload ``token``, after the mapping step when the file's columns
+    need one: the required columns missing, or a chosen mapping that does not fit."""
+    context = _context(request, company, kinds, kind, filename=name, source=source.strip())
+    pending = _pending(request)
+    pending[token] = {"kind": kind, "name": name, "sha256": hashlib.sha256(data).hexdigest(),
+                      "user": request.user.pk, "at": int(time.time()), "source": "", "mapping": {},
+                      "remember": False}
+    request.session[SESSION_KEY] = pending
     try:
-        result = import_file(kind=kind, path=name, data=data, company=company, actor=request.user, dry_run=True)
+        source = check_source(source) if source.strip() else ""
+        if remember and not source:
+            raise ValidationFailed([])
+        table = read_table(name, data)
+        base = mapping_for(company, source, kind, optional=True) if source else {}
+        wanted = {**base, **(mapping or {})}
+        mapped = apply_mapping(table, wanted, FIELDS[kind]) if wanted else table
+        ready = all(c in mapped.columns for c in REQUIRED[kind])
+        problems: list = []
+    except ValidationFailed as exc:
+        ready, problems = False, exc.problems
+        if remember and not source:
+            context["errors"] = {"source": "Name the source to remember this mapping for it."}
+        try:
+            table = read_table(name, data)
+        except DuesError as err:
+            context["errors"] = {"file": str(err)}
+            _forget(request, token, upload_dir() / f"{token}.upload")
+            return render(request, "web/imports/imports.html", context, status=422)
+        base = {}
+    except DuesError as exc:
+        context["errors"] = {"file": str(exc)}
+        _forget(request, token, upload_dir() / f"{token}.upload")
+        return render(request, "web/imports/imports.html", context, status=422)
+    if not ready:
+        chosen = suggest(table.columns, {**base, **(mapping or {})}, FIELDS[kind])
+        context["problems"] = problems
+        context["mapping"] = {"token": token, "remember": remember, "columns": table.columns,
+                              "fields": [(c, chosen.get(c.name, "")) for c in COLUMNS[kind]
+                                         if c.name in FIELDS[kind]],
+                              "missing": [c for c in REQUIRED[kind] if c not in chosen]}
+        return render(request, "web/imports/imports.html", context, status=200 if not problems else 422)
+    try:
+        result = import_file(kind=kind, path=name, data=data, company=company, actor=request.user, dry_run=True,
+                             source=source, mapping=mapping or None)
     except ValidationFailed as exc:
         context["problems"] = exc.problems
+        _forget(request, token, upload_dir() / f"{token}.upload")
         return render(request, "web/imports/imports.html", context, status=422)
     except PermissionDenied:
         raise
     except DuesError as exc:
         context["errors"] = {"file": str(exc)}
+        _forget(request, token, upload_dir() / f"{token}.upload")
         return render(request, "web/imports/imports.html", context, status=422)
-    try:
-        table = read_table(name, data)
-        context["preview"] = {"columns": table.columns, "rows": [[r.values.get(c, "") for c in table.columns]
-                                                                for r in table.rows[:PREVIEW_ROWS]],
-                              "more": max(len(table.rows) - PREVIEW_ROWS, 0)}
-    except DuesError:  # pragma: no cover - import_file read it a moment ago
-        pass
-    folder = upload_dir()
-    _sweep(folder)
-    token = secrets.token_urlsafe(18)
-    (folder / f"{token}.upload").write_bytes(data)
+    columns = mapped.columns
+    context["preview"] = {"columns": columns, "rows": [[r.values.get(c, "") for c in columns]
+                                                       for r in mapped.rows[:PREVIEW_ROWS]],
+                          "more": max(len(mapped.rows) - PREVIEW_ROWS, 0)}
     pending = _pending(request)
-    pending[token] = {"kind": kind, "name": name, "sha256": hashlib.sha256(data).hexdigest(),
-                      "user": request.user.pk, "at": int(time.time())}
+    pending[token].update({"source": source, "mapping": mapping or {}, "remember": remember})
     request.session[SESSION_KEY] = pending
     context.update({"result": result, "token": token})
     return render(request, "web/imports/imports.html", context)
@@ -202,7 +279,10 @@ def _commit(request: HttpRequest, company: Company, kinds: list[str]) -> HttpRes
         raise DuesError("the uploaded file changed on the server since the preview; upload it again")
     context = _context(request, company, kinds, kind, filename=name)
     try:
-        result: ImportResult = import_file(kind=kind, path=name, data=data, company=company, actor=request.user)
+        result: ImportResult = import_file(
+            kind=kind, path=name, data=data, company=company, actor=request.user, source=entry.get("source", ""),
+            mapping=entry.get("mapping") or None,
+            save_map=bool(entry.get("remember") and entry.get("source") and entry.get("mapping")))
     except ValidationFailed as exc:  # the ledger changed since the preview: nothing written
         context["problems"] = exc.problems
         _forget(request, token, path)
