@@ -57,6 +57,7 @@ def main() -> None:
         billing,
         books,
         cash_apply,
+        check,
         close,
         collect,
         confirm,

@@ -17,23 +17,36 @@ def _money(x) -> str:
 
 
 def print_check(report, fmt: str = "table") -> int:
-    """The per-customer agreement report; returns 0 when every customer agrees, else 1."""
+    """The per-customer agreement report (with Tally, or with an outstanding file: ``report.source``);
+    returns 0 when every customer agrees, else 1."""
+    src = report.source
     if fmt == "json":
-        print_json({"agrees": report.agrees, "customers": [c.as_dict() for c in report.customers]})
+        doc = {"agrees": report.agrees, "customers": [c.as_dict() for c in report.customers]}
+        if report.as_of is not None:
+            doc = {"as_of": report.as_of.isoformat(), **doc}
+        print_json(doc)
         return 0 if report.agrees else 1
     if not report.customers:
-        out.print("agreement with Tally: no debtor ledgers in these files")
+        out.print(f"agreement with {src}: no debtor ledgers in these files" if src == "Tally"
+                  else f"agreement with {src}: nothing outstanding on either side")
         return 0
-    rows = [(c.code, c.ledger if c.ledger != c.code else "", _money(c.tally), _money(c.ours), _money(c.difference),
+    rows = [(c.code, c.ledger if c.ledger != c.code else "", _money(c.theirs), _money(c.ours), _money(c.difference),
              "agrees" if c.agrees else "DIFFERS") for c in report.customers]
-    table("Agreement with Tally (bill-wise outstanding the files imply vs dues)",
-          ["customer", "Tally ledger", "Tally", "dues", "difference", ""], rows, right=(2, 3, 4))
+    table(report.title, ["customer", f"{src} ledger" if src == "Tally" else f"{src} party", src, "dues",
+                         "difference", ""], rows, right=(2, 3, 4))
     for c in report.differences():
+        who = c.code or c.ledger
         for bill, t, o in c.bills:
-            out.print(f"  {c.code}: bill {bill}: Tally {_money(t)}, dues {_money(o)}")
+            if o is None:
+                out.print(f"  {who}: bill {bill}: missing in dues ({src} {_money(t)})")
+            elif t is None:
+                out.print(f"  {who}: bill {bill}: missing in the file (dues {_money(o)})")
+            else:
+                out.print(f"  {who}: bill {bill}: {src} {_money(t)}, dues {_money(o)}")
     n = len(report.differences())
-    out.print("every customer agrees with Tally to the paisa" if n == 0
-              else f"[red]{n} customer(s) differ from Tally[/red]")
+    them = src if src == "Tally" else f"the {src}"
+    out.print(f"every customer agrees with {them} to the paisa" if n == 0
+              else f"[red]{n} customer(s) differ from {them}[/red]")
     return 0 if n == 0 else 1
 
 

@@ -289,6 +289,33 @@ def outstanding(*, company: Company, customer: Customer, as_of: date) -> list[Ou
     return items
 
 
+@dataclass
+class OpenBill:
+    customer_id: int
+    code: str
+    name: str
+    number: str
+    residual: Decimal  # signed: a debit's residual, or less an unapplied credit's
+
+
+def open_bills(*, company: Company, as_of: date) -> list[OpenBill]:
+    """Every customer's open items on ``as_of``, by document number (one query, the ageing's residuals):
+    what a bill-wise outstanding report of another system should list."""
+    cte, args = _residuals_cte(as_of.isoformat(), company.pk, None)
+    sql = f"""WITH {cte}
+        SELECT o.customer_id, c.code, c.name, d.number, o.side, o.residual
+          FROM open_then o JOIN ledger_openitem oi ON oi.id = o.id JOIN ledger_document d ON d.id = oi.document_id
+          JOIN customers_customer c ON c.id = o.customer_id
+         WHERE o.residual <> 0
+         ORDER BY c.code, d.number"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        rows = cursor.fetchall()
+    return [OpenBill(cid, code, name, number,
+                     quantize(Decimal(int(scaled)) / SCALE, company.currency) * (1 if side == "D" else -1))
+            for cid, code, name, number, side, scaled in rows]
+
+
 def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 

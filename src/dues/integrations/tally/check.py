@@ -10,6 +10,7 @@ each Tally bill, the residual of the document that carries it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -22,29 +23,48 @@ ZERO = Decimal(0)
 
 @dataclass
 class CustomerCheck:
+    """One customer's agreement: their figure (Tally's, or an outstanding file's) against ours. In ``bills``
+    (only those that differ) a figure is None when that side does not have the bill at all."""
+
     ledger: str
     code: str
-    tally: Decimal
+    theirs: Decimal
     ours: Decimal
-    bills: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)  # (bill, tally, ours) that differ
+    bills: list[tuple[str, Decimal | None, Decimal | None]] = field(default_factory=list)
+    label: str = "tally"  # the key their figures take in ``as_dict``
+
+    @property
+    def tally(self) -> Decimal:
+        return self.theirs
 
     @property
     def difference(self) -> Decimal:
-        return self.ours - self.tally
+        return self.ours - self.theirs
 
     @property
     def agrees(self) -> bool:
         return self.difference == 0 and not self.bills
 
     def as_dict(self) -> dict:
-        return {"ledger": self.ledger, "code": self.code, "tally": f"{self.tally:.2f}", "dues": f"{self.ours:.2f}",
-                "difference": f"{self.difference:.2f}", "agrees": self.agrees,
-                "bills": [{"bill": b, "tally": f"{t:.2f}", "dues": f"{o:.2f}"} for b, t, o in self.bills]}
+        def money(x):
+            return None if x is None else f"{x:.2f}"
+
+        return {"ledger": self.ledger, "code": self.code, self.label: money(self.theirs), "dues": money(self.ours),
+                "difference": money(self.difference), "agrees": self.agrees,
+                "bills": [{"bill": b, self.label: money(t), "dues": money(o), "status": bill_status(t, o)}
+                          for b, t, o in self.bills]}
+
+
+def bill_status(theirs, ours) -> str:
+    return "missing in dues" if ours is None else "missing in the file" if theirs is None else "amounts differ"
 
 
 @dataclass
 class CheckReport:
     customers: list[CustomerCheck]
+    source: str = "Tally"  # who the other side is, for the printed report
+    title: str = "Agreement with Tally (bill-wise outstanding the files imply vs dues)"
+    as_of: date | None = None
 
     @property
     def agrees(self) -> bool:
