@@ -102,3 +102,4 @@ def test_the_command_prints_json_and_exits_1_on_a_difference(company, imported, 
         "agrees": False, "bills": [{"bill": "GST/103", "file": "999.99", "dues": "999.98", "status": "amounts differ"}]}
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 1 and "C002: bill GST/103: file 999.99, dues 999.98" in result.output
+    assert "1 customer(s) differ from the file" in result.output

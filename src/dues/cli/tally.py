@@ -30,7 +30,7 @@ def print_check(report, fmt: str = "table") -> int:
         out.print(f"agreement with {src}: no debtor ledgers in these files" if src == "Tally"
                   else f"agreement with {src}: nothing outstanding on either side")
         return 0
-    rows = [(c.code, c.ledger if c.ledger != c.code else "", _money(c.theirs), _money(c.ours), _money(c.difference),
+    rows = [(c.code or "(not in dues)", c.ledger if c.ledger != c.code else "", _money(c.theirs), _money(c.ours), _money(c.difference),
              "agrees" if c.agrees else "DIFFERS") for c in report.customers]
     table(report.title, ["customer", f"{src} ledger" if src == "Tally" else f"{src} party", src, "dues",
                          "difference", ""], rows, right=(2, 3, 4))
