@@ -87,6 +87,7 @@ def _on_demo_database(url: str):
         demo.close()
 
 
+@pytest.mark.filterwarnings("ignore:No directory at:UserWarning")  # static files are not collected here
 def test_demo_prints_a_working_api_token_for_the_admin(demo_built, django_db_blocker):
     """The token and the curl example the demo prints answer the open-items endpoint, in process."""
     import re
