@@ -7,6 +7,7 @@ DUES_DEBUG          1 to run Django in debug mode
 DUES_ALLOWED_HOSTS  comma-separated host names the web app answers to
 DUES_REDIS_URL      redis://host:6379/0 to share the cache (login rate limits) between server processes
 DUES_PUBLIC_URL     the address customers reach the web app at, for portal links (default http://127.0.0.1:8000)
+DUES_PORTAL_IN_MESSAGES  1 to put a customer portal link into reminders and e-mailed statements
 DUES_PORTAL_RATE    portal requests allowed per minute per link and per address (default 60)
 DUES_PAYMENT_GATEWAY  dotted path of the portal's payment-gateway adapter class (default: none, UPI only)
 DUES_STORAGE_DIR    where proofs (PO, challan, proof of delivery) are kept on disk (default: ./var/proofs)
@@ -126,6 +127,7 @@ USE_I18N = True
 USE_TZ = True
 
 DUES_PUBLIC_URL = os.environ.get("DUES_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+DUES_PORTAL_IN_MESSAGES = os.environ.get("DUES_PORTAL_IN_MESSAGES", "") == "1"
 DUES_PORTAL_RATE = int(os.environ.get("DUES_PORTAL_RATE", "60"))
 DUES_PAYMENT_GATEWAY = os.environ.get("DUES_PAYMENT_GATEWAY", "")
 

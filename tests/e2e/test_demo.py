@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -30,12 +31,12 @@ def _dues(tmp_path, url: str, *args: str) -> subprocess.CompletedProcess:
     return proc
 
 
-def _build(tmp_path, name: str = "demo.sqlite3", *extra: str) -> str:
+def _build(tmp_path, name: str = "demo.sqlite3", *extra: str) -> tuple[str, str]:
     url = f"sqlite:///{tmp_path}/{name}"
     proc = _dues(tmp_path, url, "demo", "--no-serve", "--customers", "40", "--today", TODAY, *extra)
     assert "admin" in proc.stdout and "dues-demo" in proc.stdout
     _portal_link_works(url, proc.stdout)
-    return url
+    return url, proc.stdout
 
 
 def _portal_link_works(url: str, stdout: str) -> None:
@@ -58,9 +59,58 @@ def _ageing(tmp_path, url: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
+def demo_built(tmp_path_factory):
+    """(the folder, the database URL, what ``dues demo`` printed): one build for the module."""
     tmp_path = tmp_path_factory.mktemp("demo")
-    return tmp_path, _build(tmp_path)
+    return (tmp_path, *_build(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_built):
+    return demo_built[:2]
+
+
+@contextmanager
+def _on_demo_database(url: str):
+    """This process's Django, talking to the demo's SQLite file instead of the suite's database."""
+    from django.db import connections
+    from django.db.utils import ConnectionHandler
+
+    demo = ConnectionHandler({"default": {"ENGINE": "django.db.backends.sqlite3",
+                                          "NAME": url.removeprefix("sqlite:///")}})["default"]
+    suite = connections["default"]
+    connections["default"] = demo
+    try:
+        yield
+    finally:
+        connections["default"] = suite
+        demo.close()
+
+
+@pytest.mark.filterwarnings("ignore:No directory at:UserWarning")  # static files are not collected here
+def test_demo_prints_a_working_api_token_for_the_admin(demo_built, django_db_blocker):
+    """The token and the curl example the demo prints answer the open-items endpoint, in process."""
+    import re
+
+    from django.test import Client
+
+    _tmp_path, url, stdout = demo_built
+    m = re.search(r"API token for admin \(Authorization: Bearer …\): (dues_\S+)", stdout)
+    assert m, stdout[-2000:]
+    token = m.group(1)
+    curl = re.search(r"curl -H 'Authorization: Bearer (\S+)' http://127\.0\.0\.1:8000(/api/v1/customers/(\S+)/open-items)",
+                     stdout)
+    assert curl and curl.group(1) == token, stdout[-2000:]
+    with django_db_blocker.unblock(), _on_demo_database(url):
+        from dues.api.tokens import token_user
+
+        assert token_user(token).username == "admin"
+        client = Client()
+        answer = client.get(curl.group(2), HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert answer.status_code == 200, answer.content
+        body = answer.json()
+        assert body["customer"] == curl.group(3) and body["items"] and Decimal(body["total"]) > 0
+        assert client.get(curl.group(2), HTTP_AUTHORIZATION=f"Bearer {token}x").status_code == 401
 
 
 def test_demo_audit_log_verifies(demo_db):
@@ -114,7 +164,7 @@ def test_demo_is_repeatable_and_rebuilt_from_scratch(demo_db, tmp_path):
     """The same seed and day give the same books; a second run on the same file replaces them."""
     first_tmp, first_url = demo_db
     expected = _ageing(first_tmp, first_url)
-    again = _build(tmp_path, "again.sqlite3")
+    again, _ = _build(tmp_path, "again.sqlite3")
     assert _ageing(tmp_path, again) == expected
     _build(tmp_path, "again.sqlite3")
     assert _ageing(tmp_path, again) == expected

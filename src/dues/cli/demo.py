@@ -85,6 +85,14 @@ def demo(obj, customers, seed, today, no_serve, reset, host, port):
     link = _demo_portal_link(company, obj.user, f"http://{host}:{port}")
     if link:
         out.print(f"customer portal of {link[0]} (no login, 30 days): {link[1]}", soft_wrap=True)
+    token = _demo_api_token(obj.user)
+    out.print(f"API token for {ADMIN_USER} (Authorization: Bearer …): {token}", soft_wrap=True, markup=False)
+    if link:
+        from urllib.parse import quote
+
+        out.print(f"  curl -H 'Authorization: Bearer {token}' "
+                  f"http://{host}:{port}/api/v1/customers/{quote(link[0], safe='')}/open-items",
+                  soft_wrap=True, markup=False)
     if not no_serve:
         from dues.cli.jobs import spawn_worker
         from dues.jobs.services import schedules_demo
@@ -110,6 +118,15 @@ def _demo_portal_link(company, actor, base: str) -> tuple[str, str] | None:
         return None
     _link, token = link_create(customer=customer, actor=actor, days=30)
     return customer.code, portal_url(token, base)
+
+
+def _demo_api_token(actor) -> str:
+    """A fresh API token for the demo admin (the database is new each run, so the name is free)."""
+    from dues.api.tokens import token_add
+    from dues.demo.generator import ADMIN_USER
+
+    _token, text = token_add(username=ADMIN_USER, name="demo", actor=actor)
+    return text
 
 
 def _print_summary(company, summary, as_of, seconds: float, db_url: str | None) -> None:

@@ -75,7 +75,8 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
 
             transport = EmailTransport()
             try:
-                note = statement_send(transport, company, customer, start, end, data.total_due, pdf)
+                note = statement_send(transport, company, customer, start, end, data.total_due, pdf,
+                                      actor=obj.user)
             finally:
                 transport.close()
             out.print(f"e-mailed the statement of {said}: {note}", markup=False)
@@ -114,7 +115,8 @@ def statement(obj, customer_code, every, date_from, date_to, target, email, quie
                 (folder / statement_filename(customer, end)).write_bytes(pdf)
             if transport:
                 try:
-                    statement_send(transport, company, customer, start, end, balances[customer.code], pdf)
+                    statement_send(transport, company, customer, start, end, balances[customer.code], pdf,
+                                   actor=obj.user)
                     sent += 1
                 except Exception as exc:  # noqa: BLE001 - one customer's failure must not stop the others
                     failed.append(f"{customer.code}: {exc}")

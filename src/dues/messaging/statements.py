@@ -31,17 +31,24 @@ def statement_recipients(customer) -> list[str]:
     return [c.email.strip() for c in contacts]
 
 
-def statement_send(transport, company, customer, start, end, due, pdf: bytes) -> str:
-    """E-mail one statement; raises (DuesError or the transport's error) when it cannot go."""
+def statement_send(transport, company, customer, start, end, due, pdf: bytes, *, actor=None) -> str:
+    """E-mail one statement; raises (DuesError or the transport's error) when it cannot go.
+
+    With ``DUES_PORTAL_IN_MESSAGES=1`` the message offers a fresh customer portal link (issued as ``actor``).
+    """
+    from dues.portal.links import message_portal_link
+
     to = statement_recipients(customer)
     if not to:
         raise DuesError(f"{customer.code} has no e-mail address (customer or contacts)")
+    link = message_portal_link(customer, actor)
     period = f"{start.strftime('%d-%m-%Y')} to {end.strftime('%d-%m-%Y')}"
     amount = money_text(due, company.locale)
     body = (f"Dear {customer.name},\n\nPlease find attached your statement of account with {company.name} for "
             f"{period}.\n\n"
             + (f"The balance due on {end.strftime('%d-%m-%Y')} is {company.currency} {amount}. " if due > 0 else "")
             + "If anything in it does not match your books, please reply to this e-mail so we can reconcile."
+            + (f"\n\nSee your account and pay online: {link}" if link else "")
             + f"\n\nRegards,\nAccounts receivable\n{company.name}\n")
     message = Message(channel="email", customer=customer.code, key=f"statement:{customer.code}:{start}:{end}",
                       subject=f"Statement of account {period}: {company.name}", body=body, to=to,

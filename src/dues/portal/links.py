@@ -70,6 +70,22 @@ def link_revoke(*, company, actor, customer=None, all_links: bool = False) -> in
     return len(ids)
 
 
+#: How long a link put into a reminder or an e-mailed statement stays valid.
+MESSAGE_LINK_DAYS = 30
+
+
+def message_portal_link(customer, actor, *, days: int = MESSAGE_LINK_DAYS) -> str | None:
+    """A fresh portal link for a message to ``customer``, or None unless ``DUES_PORTAL_IN_MESSAGES`` is on.
+
+    Only the token's digest is stored, so an earlier link cannot be put into a message again: each call issues
+    one (audited); callers ask once per customer per run.
+    """
+    if not settings.DUES_PORTAL_IN_MESSAGES:
+        return None
+    _link, token = link_create(customer=customer, actor=actor, days=days)
+    return portal_url(token)
+
+
 def link_for_token(token: str) -> PortalLink | None:
     """The usable link the token opens, or None (unknown, expired and revoked alike)."""
     if not token or len(token) > 100:

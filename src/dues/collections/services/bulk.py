@@ -151,7 +151,7 @@ def bulk_send_statements(*, company, codes, actor, transport=None) -> BulkResult
             data = statement_data(company, c, start, end)
             pdf = render_statement(company, c, start, end, data=data)
             try:
-                note = statement_send(transport, company, c, start, end, data.total_due, pdf)
+                note = statement_send(transport, company, c, start, end, data.total_due, pdf, actor=actor)
             except Exception as exc:  # noqa: BLE001 - one customer's failure must not stop the others
                 result.skipped.append((c.code, f"not sent: {exc}"[:120]))
                 continue

@@ -229,6 +229,7 @@ class _Run:
         self.transports = transports if transports is not None else default_transports()
         self._customers: dict[int, Any] = {}
         self._managers: list[str] | None = None
+        self._portal_links: dict[int, str | None] = {}  # one link per customer per run (DUES_PORTAL_IN_MESSAGES)
         self.statements = None  # render_pool.StatementPrefetch for the run's statement e-mails
         self.overrides = template_overrides(company)
         self.languages = dict(CustomerCollections.objects.filter(customer__company=company).exclude(language="en")
@@ -238,6 +239,13 @@ class _Run:
         if self._managers is None:
             self._managers = selectors.manager_emails()
         return self._managers
+
+    def portal_link(self, customer_id: int) -> str | None:
+        if customer_id not in self._portal_links:
+            from dues.portal.links import message_portal_link
+
+            self._portal_links[customer_id] = message_portal_link(self.customer(customer_id), self.actor)
+        return self._portal_links[customer_id]
 
     def customer(self, customer_id: int):
         if customer_id not in self._customers:
@@ -256,6 +264,7 @@ class _Run:
             if action.channel in ("email", "sms", "whatsapp"):
                 context["upi_link"] = upi_link(self.company, self.customer(profile.id), context["total"],
                                                f"{profile.code} {', '.join(numbers)}"[:80])
+                context["portal_link"] = self.portal_link(profile.id)
             if action.channel in ("email", "sms", "whatsapp"):
                 message = Message(channel=action.channel, customer=profile.code, key=action.idempotency_key,
                                   subject="", body="", to=_recipients(action.channel, profile, contacts),

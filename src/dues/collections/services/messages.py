@@ -157,6 +157,7 @@ def message_context(company, profile: selectors.Profile, contacts: list, rows: l
         "step": {"key": step.key, "offset_days": step.offset_days, "channel": step.channel},
         "attached": False,
         "upi_link": None,
+        "portal_link": None,  # the customer portal's URL, a plain string, with DUES_PORTAL_IN_MESSAGES=1
     }
 
 
@@ -189,6 +190,7 @@ def sample_message_context(company, name: str, channel: str = "email") -> dict:
     step = SimpleNamespace(key=name, offset_days=15, channel=channel)
     context = message_context(company, profile, [], rows, [r.number for r in rows], on, step)
     context["upi_link"] = "upi://pay?pa=sample@upi&am=1470678.50"
+    context["portal_link"] = "https://dues.example.in/portal/SAMPLE-TOKEN/"
     return context
 
 

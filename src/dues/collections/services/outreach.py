@@ -55,12 +55,14 @@ def _check(template: str, channel: str, found: list) -> None:
 
 
 def message_draft(*, company, customer, template: str, channel: str, actor, on: date | None = None,
-                  with_attachments: bool = True) -> Draft:
+                  with_attachments: bool = True, with_portal_link: bool = False) -> Draft:
     """The message ``template`` would make for ``customer`` on ``on`` (today) over ``channel``. Reads only.
 
     Its items: the customer's overdue items, else all its open ones. A statement by e-mail carries the
     statement of account as a PDF (from the earliest open item's date, else the start of the financial
     year, to ``on``). ``with_attachments=False`` leaves the PDF out (a preview only names it).
+    ``with_portal_link`` (sending, with ``DUES_PORTAL_IN_MESSAGES=1``) issues a customer portal link for it:
+    the one write a draft may make.
     """
     from dues.core.dates import fiscal_year
     from dues.documents.pdf import upi_link
@@ -83,6 +85,10 @@ def message_draft(*, company, customer, template: str, channel: str, actor, on: 
                               SimpleNamespace(key=template, offset_days=0, channel=channel))
     if numbers:
         context["upi_link"] = upi_link(company, customer, context["total"], f"{profile.code} {', '.join(numbers)}"[:80])
+    if with_portal_link:
+        from dues.portal.links import message_portal_link
+
+        context["portal_link"] = message_portal_link(customer, actor)
     attachments: list[tuple[str, bytes, str]] = []
     if channel == "email" and template == "statement":
         name = f"statement-{profile.code}-{on.isoformat()}.pdf"
@@ -114,7 +120,8 @@ def message_send(*, company, customer, template: str, channel: str, actor, trans
     from dues.core.errors import DuesError
     from dues.messaging.transports import EmailTransport, Message, WebhookTransport
 
-    draft = message_draft(company=company, customer=customer, template=template, channel=channel, actor=actor)
+    draft = message_draft(company=company, customer=customer, template=template, channel=channel, actor=actor,
+                          with_portal_link=True)
     if not draft.to:
         raise DuesError(f"{customer.code} has no {'e-mail address' if channel == 'email' else 'phone number'} "
                         "(customer or contacts)")
