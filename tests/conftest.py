@@ -7,6 +7,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# A busy CI machine (the suite runs on every core) can make input generation look slow: that is not a failure
+# of the property under test.
+settings.register_profile("dues", suppress_health_check=[HealthCheck.too_slow], deadline=None)
+settings.load_profile("dues")
 
 # Every test runs on a frozen clock (dues.clock reads DUES_NOW; the dues command run as a subprocess
 # inherits it). CI runs the date-sensitive tests a second time with DUES_NOW set to a far-off

@@ -124,7 +124,9 @@ def test_audit_filter_menus_are_the_distinct_values(company, book):
     expected = {col: sorted(set(AuditRecord.objects.values_list(col, flat=True)))
                 for col in ("actor", "action", "object_type")}
     choices = audit_choices()
-    assert choices["actors"] == expected["actor"] == ["test"]
+    # "test" wrote this book; a browser test run earlier in the same process may have left its own actors, because
+    # the append-only audit log survives the flush between transactional tests
+    assert choices["actors"] == expected["actor"] and "test" in expected["actor"]
     assert choices["actions"] == expected["action"]
     assert set(choices["object_types"]) >= {"customer", "invoice", "receipt"}
     assert choices["object_types"] == expected["object_type"]

@@ -181,6 +181,19 @@ def desk_escalations(*, company: Company, version: str, limit: int = 20) -> list
     return rows
 
 
+def desk_credit_holds(*, company: Company, version: str) -> list:
+    """The holds in force with their customers (``dues.credit.selectors.open_holds``) for the dashboard, cached
+    under the audit head ``version``: placing and releasing a hold are audited."""
+    from dues.credit.selectors import open_holds
+
+    key = f"dues:desk-holds:{company.pk}:{version}"
+    found = cache.get(key)
+    if found is None:
+        found = list(open_holds(company))
+        cache.set(key, found, timeout=DESK_CACHE_SECONDS)
+    return found
+
+
 def desk_irn_window(*, company: Company, today: date, version: str) -> dict:
     """The e-invoice reporting window warning (``dues.billing.selectors.irn_due``, ``unbilled_old``) for
     the dashboard, cached under the audit head ``version`` and the day: approvals, IRN imports, bill

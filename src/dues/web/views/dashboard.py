@@ -8,10 +8,9 @@ from django.shortcuts import redirect, render
 from dues import clock
 from dues.audit.selectors import audit_head_version
 from dues.companies.models import Company
-from dues.credit.selectors import open_holds
 from dues.users.permissions import can, customer_visible, role_of
 
-from ..selectors import chart_data, desk_escalations, desk_irn_window, desk_summary
+from ..selectors import chart_data, desk_credit_holds, desk_escalations, desk_irn_window, desk_summary
 from .common import as_of_param, base_context, desk_view
 
 ESCALATION_VIEWERS = ("admin", "ar_manager")
@@ -29,7 +28,8 @@ def dashboard(request: HttpRequest, company: Company) -> HttpResponse:
     version = audit_head_version()  # one read versions both cached parts
     summary = desk_summary(company=company, as_of=as_of, actor=request.user, version=version)
     context.update({"summary": summary, "charts": chart_data(summary, company.currency)})
-    held = [h for h in open_holds(company) if customer_visible(request.user, h.customer)]
+    held = [h for h in desk_credit_holds(company=company, version=version)
+            if customer_visible(request.user, h.customer)]
     context.update({"credit_holds": held[:CREDIT_HOLDS_SHOWN], "credit_holds_count": len(held),
                     "can_credit_review": can(request.user, "credit.override")})
     if role_of(request.user) in ESCALATION_VIEWERS:
