@@ -32,11 +32,11 @@ from dues.core.gst import is_intra_state
 from dues.core.money import ZERO
 from dues.credit.services import CreditDecision, check
 from dues.ledger.models import Document, OpenItem
-from dues.ledger.services import DocumentDraft, LineDraft, documents_post
+from dues.ledger.services import DocumentDraft, LineDraft
 from dues.users.permissions import can, require
 
 from .models import Bill, BillLine, Note, NoteLine
-from .services import _same_person, billing_settings, take_numbers
+from .services import _same_person, billing_settings, post_approved, take_numbers
 
 QTY_REASONS = (Note.RETURN, Note.SHORTAGE)  # reasons that take goods back: the quantity is capped by the billed one
 
@@ -260,18 +260,8 @@ def notes_approve(*, company: Company, notes: list[Note], actor=None, override_r
                 description=f"{n.title} {n.number} against invoice {n.bill.number}: {n.reason_text}",
                 lines=[LineDraft(description=ln.description, rate=ln.rate, quantity=ln.quantity, gst_rate=ln.gst_rate,
                                  hsn=ln.hsn, discount_pct=ln.discount_pct) for ln in lines_of[n.pk]]))
-        docs = documents_post(company=company, drafts=drafts, actor=actor, action="post")
-        now = clock.now()
-        for n, doc in zip(to_post, docs, strict=True):
-            if (doc.taxable_value, doc.cgst, doc.sgst, doc.igst, doc.amount) != (n.taxable, n.cgst, n.sgst, n.igst,
-                                                                                   n.total):
-                raise DuesError(f"{n.label}: the posted note does not match the draft's figures")
-            n.status, n.document, n.decided_at, n.decided_by, n.held_reason = Note.APPROVED, doc, now, who, ""
-            audit.append(AuditEntry(who, "approve", "note", n.reference, company.pk, None,
-                                    {**n.audit_state(), "document": doc.number}))
-        Note.objects.bulk_update(to_post, ["status", "number", "document", "decided_at", "decided_by", "held_reason",
-                                           "decision_reason"])
-        audit_append_many(audit)
+        post_approved(company, to_post, drafts, actor=actor, who=who, audit=audit, what="note",
+                      reason_field="decision_reason")
         result.approved = to_post
     return result
 

@@ -265,20 +265,29 @@ def bills_approve(*, company: Company, bills: list[Bill], actor=None, override_r
                                                  gst_rate=ln.gst_rate, hsn=ln.hsn, discount_pct=ln.discount_pct)
                                        for ln in lines_of[b.pk]])
                   for b in to_post]
-        docs = documents_post(company=company, drafts=drafts, actor=actor, action="post")
-        now = clock.now()
-        for b, doc in zip(to_post, docs, strict=True):
-            if (doc.taxable_value, doc.cgst, doc.sgst, doc.igst, doc.amount) != (b.taxable, b.cgst, b.sgst, b.igst,
-                                                                                   b.total):
-                raise DuesError(f"{b.label}: the posted invoice does not match the draft's figures")
-            b.status, b.document, b.decided_at, b.decided_by, b.held_reason = Bill.APPROVED, doc, now, who, ""
-            audit.append(AuditEntry(who, "approve", "bill", b.reference, company.pk, None,
-                                    {**b.audit_state(), "invoice": doc.number}))
-        Bill.objects.bulk_update(to_post, ["status", "number", "document", "decided_at", "decided_by", "held_reason",
-                                           "reason"])
-        audit_append_many(audit)
+        post_approved(company, to_post, drafts, actor=actor, who=who, audit=audit, what="invoice",
+                      reason_field="reason")
         result.approved = to_post
     return result
+
+
+def post_approved(company: Company, records: list, drafts: list, *, actor, who: str, audit: list, what: str,
+                  reason_field: str) -> None:
+    """Post approved drafts (bills or notes, numbered) through the ledger as one batch, check each posted
+    document carries the draft's figures to the paisa, mark them approved and write the audit: the common
+    end of every approval."""
+    docs = documents_post(company=company, drafts=drafts, actor=actor, action="post")
+    now = clock.now()
+    model = type(records[0])
+    for r, doc in zip(records, docs, strict=True):
+        if (doc.taxable_value, doc.cgst, doc.sgst, doc.igst, doc.amount) != (r.taxable, r.cgst, r.sgst, r.igst, r.total):
+            raise DuesError(f"{r.label}: the posted {what} does not match the draft's figures")
+        r.status, r.document, r.decided_at, r.decided_by, r.held_reason = model.APPROVED, doc, now, who, ""
+        audit.append(AuditEntry(who, "approve", model.__name__.lower(), r.reference, company.pk, None,
+                                {**r.audit_state(), "invoice" if what == "invoice" else "document": doc.number}))
+    model.objects.bulk_update(records, ["status", "number", "document", "decided_at", "decided_by", "held_reason",
+                                        reason_field])
+    audit_append_many(audit)
 
 
 def bill_reject(*, bill: Bill, reason: str, actor=None) -> Bill:
