@@ -94,6 +94,20 @@ def bill_list_cmd(obj, status, fmt):
     _print_bills(f"{len(rows)} bill(s)", rows)
 
 
+def _to_approve(model, company, refs, every, on, override, reason, *, get, example) -> list:
+    """The drafts an approve command names (``refs``) or all of them (``--all``, dated up to ``--date``)."""
+    if bool(refs) == every:
+        raise click.UsageError(f"give draft references ({example} ...) or --all")
+    if override and not reason.strip():
+        raise click.UsageError("--override needs --reason")
+    if refs:
+        return [get(company, r) for r in refs]
+    qs = model.objects.filter(company=company, status=model.DRAFT)
+    if on:
+        qs = qs.filter(date__lte=parse_date(on))
+    return list(qs.order_by("date", "pk"))
+
+
 @bill_group.command("approve")
 @click.argument("refs", nargs=-1)
 @click.option("--all", "every", is_flag=True, help="every draft (dated up to --date when given)")
@@ -107,18 +121,8 @@ def bill_approve_cmd(obj, refs, every, on, override, reason):
     from dues.billing.services import bill_get, bills_approve
     from dues.core.errors import DuesError
 
-    if bool(refs) == every:
-        raise click.UsageError("give draft references (D-12 ...) or --all")
-    if override and not reason.strip():
-        raise click.UsageError("--override needs --reason")
     company = obj.company()
-    if every:
-        qs = Bill.objects.filter(company=company, status=Bill.DRAFT)
-        if on:
-            qs = qs.filter(date__lte=parse_date(on))
-        bills = list(qs.order_by("date", "pk"))
-    else:
-        bills = [bill_get(company, r) for r in refs]
+    bills = _to_approve(Bill, company, refs, every, on, override, reason, get=bill_get, example="D-12")
     if not bills:
         out.print("no drafts to approve")
         return
@@ -334,18 +338,8 @@ def note_approve_cmd(obj, refs, every, on, override, reason):
     from dues.billing.notes import note_get, notes_approve
     from dues.core.errors import DuesError
 
-    if bool(refs) == every:
-        raise click.UsageError("give draft note references (N-7 ...) or --all")
-    if override and not reason.strip():
-        raise click.UsageError("--override needs --reason")
     company = obj.company()
-    if every:
-        qs = Note.objects.filter(company=company, status=Note.DRAFT)
-        if on:
-            qs = qs.filter(date__lte=parse_date(on))
-        notes = list(qs.order_by("date", "pk"))
-    else:
-        notes = [note_get(company, r) for r in refs]
+    notes = _to_approve(Note, company, refs, every, on, override, reason, get=note_get, example="N-7")
     if not notes:
         out.print("no draft notes to approve")
         return
