@@ -168,7 +168,37 @@ def _portal_patterns():
     return [(p.name, str(p.pattern)) for p in urlpatterns]
 
 
-def test_a_link_for_a_never_reaches_anything_of_b(accounts, settings):
+@pytest.fixture
+def proofs(accounts, settings, tmp_path):
+    """A proof of delivery on A's first invoice and on B's invoice, in a proof store of this test's own."""
+    from dues.attachments.services import attach, target_get
+
+    settings.STORAGES = {**settings.STORAGES, "proofs": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "proofs")}}}
+    company = accounts["a"].company
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    made = {}
+    for who, doc, name in (("a", accounts["a_inv"][0], "a-signed-challan.pdf"), ("b", accounts["b_inv"][0], "b-pod.pdf")):
+        made[who] = attach(company=company, target=target_get(company=company, invoice=doc.number),
+                           source=pdf + name.encode(), filename=name, kind="pod", actor="clerk")
+    return made
+
+
+def test_the_customer_opens_the_proofs_of_their_own_invoice_only(accounts, proofs):
+    c, t = Client(), accounts["token"]
+    own, other = proofs["a"], proofs["b"]
+    doc = accounts["a_inv"][0]
+    body = page(c.get(f"/portal/{t}/invoices/{doc.pk}/"))
+    assert "Proofs of delivery and documents" in body and "a-signed-challan.pdf" in body and "b-pod.pdf" not in body
+    response = c.get(f"/portal/{t}/invoices/{doc.pk}/proofs/{own.pk}")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).endswith(b"a-signed-challan.pdf")
+    # B's proof through A's own invoice, or A's proof under another of A's invoices: the same 404
+    assert c.get(f"/portal/{t}/invoices/{doc.pk}/proofs/{other.pk}").status_code == 404
+    assert c.get(f"/portal/{t}/invoices/{accounts['a_inv'][1].pk}/proofs/{own.pk}").status_code == 404
+
+
+def test_a_link_for_a_never_reaches_anything_of_b(accounts, settings, proofs):
     """Every URL of the portal (from its URL conf), with each of B's document ids, through A's link: 404. The
     pages that take no id show nothing of B's. Nothing is written for B."""
     from dues.audit.models import AuditRecord
@@ -178,13 +208,14 @@ def test_a_link_for_a_never_reaches_anything_of_b(accounts, settings):
     settings.DUES_PAYMENT_GATEWAY = "dues.portal.gateway.FakeGateway"
     c, t = Client(), accounts["token"]
     b_ids = [d.pk for d in accounts["b_inv"]] + [accounts["b_rec"].pk]
-    secrets = ["C002", "Kaveri", "RCPT-B1", "UTR-B-1"] + [d.number for d in accounts["b_inv"]]
+    secrets = ["C002", "Kaveri", "RCPT-B1", "UTR-B-1", "b-pod.pdf"] + [d.number for d in accounts["b_inv"]]
     audited = AuditRecord.objects.count()
     patterns = _portal_patterns()
     assert len(patterns) >= 12
     for name, pattern in patterns:
         for b_id in b_ids:
-            url = "/portal/" + pattern.replace("<str:token>", t).replace("<int:doc_id>", str(b_id))
+            url = ("/portal/" + pattern.replace("<str:token>", t).replace("<int:doc_id>", str(b_id))
+                   .replace("<int:pk>", str(proofs["b"].pk)))
             form = {"invoice": str(b_id), "reason": "price", "amount": "10", "utr": "X1", "answer": "agree",
                     "paid_on": clock.today().isoformat(),
                     "promised_date": (clock.today() + timedelta(days=3)).isoformat()}

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<str:token>/statement.pdf", views.statement_pdf, name="statement_pdf"),
     path("<str:token>/invoices/<int:doc_id>/", views.invoice, name="invoice"),
     path("<str:token>/invoices/<int:doc_id>/pdf", views.invoice_pdf, name="invoice_pdf"),
+    path("<str:token>/invoices/<int:doc_id>/proofs/<int:pk>", views.invoice_proof, name="invoice_proof"),
     path("<str:token>/invoices/<int:doc_id>/dispute", views.invoice_dispute, name="invoice_dispute"),
     path("<str:token>/receipts/<int:doc_id>/", views.receipt, name="receipt"),
     path("<str:token>/confirm", views.confirm, name="confirm"),

@@ -150,6 +150,7 @@ def _invoice(link, doc_id: int) -> Document:
 
 @portal_view
 def invoice(request: HttpRequest, link, token: str, doc_id: int) -> HttpResponse:
+    from dues.attachments.selectors import proofs_for_document
     from dues.billing.models import Bill
     from dues.collections.models import Dispute
     from dues.ledger.models import OpenItem
@@ -159,7 +160,29 @@ def invoice(request: HttpRequest, link, token: str, doc_id: int) -> HttpResponse
     disputes = Dispute.objects.filter(document=doc).order_by("-opened_on", "-pk")
     return render(request, "portal/invoice.html", _context(
         link, token, doc=doc, residual=item.residual if item else 0, has_pdf=Bill.objects.filter(document=doc).exists(),
-        disputes=disputes, reasons=Dispute.REASONS))
+        disputes=disputes, reasons=Dispute.REASONS, proofs=proofs_for_document(doc)))
+
+
+@portal_view
+def invoice_proof(request: HttpRequest, link, token: str, doc_id: int, pk: int) -> HttpResponse:
+    """One proof of the customer's own invoice (PO, challan, proof of delivery): only among that invoice's
+    proofs, so another customer's attachment id is a 404 like any unknown one."""
+    from django.http import FileResponse
+
+    from dues.attachments.selectors import proofs_for_document
+    from dues.attachments.services import attachment_open
+
+    doc = _invoice(link, doc_id)
+    proof = next((p for p in proofs_for_document(doc) if p.pk == pk), None)
+    if proof is None:
+        raise Http404
+    try:
+        handle = attachment_open(proof)
+    except OSError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=proof.file.media_type, filename=proof.filename)
+    response["Content-Security-Policy"] = "sandbox"  # a PDF opened in the browser runs no script
+    return response
 
 
 @portal_view
