@@ -125,3 +125,18 @@ def test_collections_against_target_per_collector_in_kpi_and_packs(company, book
     # a pack narrowed to one collector's customers shows only that collector
     narrowed = build_pack(company=company, kind="daily", on=book, params={"salesperson": "nobody"})
     assert narrowed.collectors == []
+
+
+def test_every_pack_carries_the_audit_anchor_that_verify_checks(company, book):
+    """The head of the audit chain goes out with the report (e-mail text and PDF): kept outside the database, it
+    is what `dues audit verify --anchor` holds the log to later."""
+    from dues.audit.services import audit_verify
+    from dues.jobs.reports import build_pack, render_pdf, summary_text
+
+    pack = build_pack(company=company, kind="daily", on=book)
+    head = audit_verify()
+    assert pack.audit_anchor == f"{head.head_seq}:{head.head_hash}" and head.head_seq > 0
+    assert summary_text(pack).rstrip().endswith(pack.audit_anchor)
+    assert pack.audit_anchor.split(":")[1][:20] in _pdf_text(render_pdf(pack)).replace("\n", "")
+    seq, digest = pack.audit_anchor.split(":")
+    assert audit_verify([(int(seq), digest)]).ok

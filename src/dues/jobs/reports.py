@@ -46,6 +46,9 @@ class Pack:
     holds: list[tuple[str, str, str]]  # code, name, reason
     notes: list[str] = field(default_factory=list)
     credit_holds: list[tuple[str, str, str]] = field(default_factory=list)  # code, name, kind: reason
+    # the audit chain's head when the pack was built, SEQ:HASH: mailed outside the database, it is what
+    # `dues audit verify --anchor` checks later (records cut from the end with the head rewound show)
+    audit_anchor: str = ""
 
     @property
     def title(self) -> str:
@@ -155,6 +158,9 @@ def build_pack(*, company, kind: str, on: date, params: dict | None = None) -> P
                 period_start=start, promises_due=due, broken=broken, disputes=disputes, holds=holds,
                 credit_holds=credit_holds)
     pack.unapplied_previous = previous_totals.unapplied
+    from dues.audit.selectors import audit_head_version
+
+    pack.audit_anchor = audit_head_version()
     from dues.reporting.targets import collections_vs_target
 
     pack.collectors = collections_vs_target(company=company, start=on.replace(day=1), end=on, customer_ids=ids)
@@ -215,7 +221,8 @@ def summary_text(pack: Pack) -> str:
                 f"{_fmt(pack.forecast[-1]['cumulative_expected'])} expected in 13 weeks of {_fmt(pack.forecast_open_total)} open"]
                if pack.forecast else []),
              *pack.notes, "",
-             "The full report is attached as PDF and XLSX."]
+             "The full report is attached as PDF and XLSX.",
+             f"Audit chain anchor (keep this e-mail; `dues audit verify --anchor` checks it): {pack.audit_anchor}"]
     return "\n".join(lines) + "\n"
 
 
@@ -388,5 +395,7 @@ def render_pdf(pack: Pack) -> bytes:
                 f"{fmt.amount(w['cumulative_high'])})"] for w in pack.forecast]
               + ([["after 13 weeks", "", fmt.amount(pack.forecast_after), ""]] if pack.forecast else []),
               [25 * mm, 35 * mm, 40 * mm, 80 * mm], 2, pack.notes[0] if pack.notes else "")
+    story += [Spacer(1, 4 * mm), para(esc(f"Audit chain anchor: {pack.audit_anchor} (dues audit verify --anchor "
+                                          "checks that the log still holds it)"), st["small"])]
     return build_pdf(story, title=f"{pack.title} {pack.on.isoformat()}", author=pack.company_name,
                      subject=pack.title, footer=f"{pack.company_name} · {pack.title} · {pack.on.isoformat()}")
