@@ -42,6 +42,42 @@ def frozen_clock(monkeypatch):
     return clock.now()
 
 
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames)) or bool(
+        marker and (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])))
+
+
+@pytest.fixture(autouse=True)
+def audit_log_emptied_after_transactional_tests(request):
+    """Django empties every table after a transactional test (``flush``), except the audit log: it is unmanaged
+    and its triggers refuse DELETE and TRUNCATE. Left alone, one test's records would show in the next test's
+    audit pages, in whichever order the tests run. Empty it the way only a test may: triggers off (PostgreSQL)
+    or dropped and re-made as the migration makes them (SQLite), then the head back to the start."""
+    yield
+    if not _transactional(request):
+        return
+    import importlib
+
+    from django.db import connection
+
+    blocker = request.getfixturevalue("django_db_blocker")
+    initial = importlib.import_module("dues.audit.migrations.0001_initial")
+    with blocker.unblock(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_record DISABLE TRIGGER USER")
+            cursor.execute("TRUNCATE audit_record")
+            cursor.execute("ALTER TABLE audit_record ENABLE TRIGGER USER")
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS audit_record_no_update")
+            cursor.execute("DROP TRIGGER IF EXISTS audit_record_no_delete")
+            cursor.execute("DELETE FROM audit_record")
+            for sql in initial.SQLITE:
+                if sql.lstrip().startswith("CREATE TRIGGER audit_record_"):
+                    cursor.execute(sql)
+        cursor.execute("UPDATE audit_head SET seq = 0, hash = %s WHERE id = 1", [initial.GENESIS])
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: no figure cached by an earlier test, and no cull of a full
