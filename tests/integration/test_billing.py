@@ -350,3 +350,32 @@ def test_customers_carry_a_billing_address(company, make_customer):
     assert c.audit_state()["pin"] == "410501"
     with pytest.raises(ValidationFailed, match="not a six-digit PIN code"):
         make_customer("C010", pin="12345")
+
+
+def test_a_days_invoices_are_written_as_pdfs_into_a_folder(approved, book, tmp_path, monkeypatch):
+    """`dues invoice pdfs --date D -o DIR`: every approved invoice of the day, one PDF each named by its number,
+    drawn in worker processes; each reads back with its own number."""
+    import io
+
+    from click.testing import CliRunner
+    from pypdf import PdfReader
+
+    import dues.cli.billing  # noqa: F401  (registers the commands)
+    from dues.cli.main import cli
+
+    monkeypatch.setenv("DUES_RENDER_WORKERS", "2")
+    out_dir = tmp_path / "print"
+    result = CliRunner().invoke(cli, ["invoice", "pdfs", "--date", "2026-11-30", "-o", str(out_dir)])
+    assert result.exit_code == 0, result.output
+    numbers = sorted(b.number for b in approved.values())
+    assert f"wrote {len(numbers)} tax invoice PDF(s)" in result.output
+    files = sorted(out_dir.iterdir())
+    assert [f.name for f in files] == sorted(f"{n.replace('/', '-')}.pdf" for n in numbers)
+    for f in files:
+        number = f.stem
+        text = PdfReader(io.BytesIO(f.read_bytes())).pages[0].extract_text()
+        assert any(n.replace("/", "-") == number and n in text for n in numbers)
+    none = CliRunner().invoke(cli, ["invoice", "pdfs", "--date", "2026-11-29", "-o", str(tmp_path / "empty")])
+    assert none.exit_code == 0 and "no approved tax invoice dated 29-11-2026" in none.output
+    backwards = CliRunner().invoke(cli, ["invoice", "pdfs", "--date", "2026-11-30", "--to", "2026-11-01", "-o", "x"])
+    assert backwards.exit_code == 2 and "--to is before --date" in backwards.output

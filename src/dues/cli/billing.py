@@ -214,6 +214,39 @@ def invoice_pdf_cmd(obj, number, target):
     out.print(f"wrote {target} ({bill.label}, {bill.customer.code}, {money_text(bill.total)})")
 
 
+@invoice_group.command("pdfs")
+@click.option("--date", "on", required=True, help="the approved tax invoices dated D (or from D with --to)")
+@click.option("--to", "until", default=None, help="the last day of the range (default: --date)")
+@click.option("-o", "--output", "target", required=True, type=click.Path(file_okay=False),
+              help="a folder: one PDF per invoice, named by its number")
+@click.pass_obj
+def invoice_pdfs_cmd(obj, on, until, target):
+    """Write every approved tax invoice of a day (or a range) as PDFs into a folder, for printing or e-mailing:
+    drawn in worker processes (DUES_RENDER_WORKERS, default one per core)."""
+    import time
+
+    from dues.billing.models import Bill
+    from dues.documents.tax_invoice import render_tax_invoices
+
+    company = obj.company()
+    start_day = parse_date(on)
+    end_day = parse_date(until) if until else start_day
+    if end_day < start_day:
+        raise click.UsageError("--to is before --date")
+    bills = list(Bill.objects.filter(company=company, status=Bill.APPROVED, date__gte=start_day, date__lte=end_day)
+                 .select_related("customer").prefetch_related("lines").order_by("number"))
+    if not bills:
+        out.print(f"no approved tax invoice dated {start_day:%d-%m-%Y}" + (f" to {end_day:%d-%m-%Y}" if until else ""))
+        return
+    folder = Path(target)
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for bill, pdf in zip(bills, render_tax_invoices(company, bills), strict=True):
+        (folder / f"{bill.number.replace('/', '-')}.pdf").write_bytes(pdf)
+    seconds = time.perf_counter() - started
+    out.print(f"wrote {len(bills)} tax invoice PDF(s) to {folder} in {seconds:.1f} s")
+
+
 @cli.command("einvoice", context_settings={"ignore_unknown_options": False})
 @click.argument("args", nargs=-1, required=True)
 @click.option("-o", "--output", "target", type=click.Path(dir_okay=False), help="where to write the JSON")
