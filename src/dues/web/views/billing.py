@@ -15,7 +15,7 @@ from dues.billing.selectors import bills_list, irn_due, notes_list, unbilled_old
 from dues.billing.services import bill_get, bill_reject, billing_settings, bills_approve
 from dues.companies.models import Company
 from dues.core.dates import parse_date
-from dues.core.errors import DuesError, PermissionDenied, ValidationFailed
+from dues.core.errors import DuesError, ValidationFailed
 from dues.credit.services import check
 from dues.customers.models import Customer
 from dues.users.permissions import can, customers_visible
@@ -68,36 +68,43 @@ def _bill(company: Company, pk: int) -> Bill:
     return bill
 
 
+def _decide(request: HttpRequest, label: str, *, reject, approve, rejected: str, approved) -> HttpResponse:
+    """The approve/reject POST both queues share: ``reject(reason)``; ``approve(override_reason)`` returns the
+    approval result, whose first approved draft ``approved(done)`` words; a credit refusal is shown held."""
+    action = request.POST.get("action", "")
+    reason = request.POST.get("reason", "").strip()
+    try:
+        if action == "reject":
+            reject(reason)
+            messages.success(request, f"{label} rejected: {reason}.{rejected}")
+        elif action == "approve":
+            override = request.POST.get("override") == "1"
+            if override and not reason:
+                raise DuesError("Say why the credit hold is overridden.")
+            result = approve(reason if override else "")
+            if result.refused:
+                messages.error(request, f"{label} held: " + "; ".join(result.refused[0].decision.reasons))
+            else:
+                messages.success(request, f"{label} approved as {approved(result.approved[0])}.")
+        else:
+            raise DuesError("approve or reject")
+    except DuesError as exc:  # PermissionDenied (four-eyes) included: shown on the queue, nothing changed
+        messages.error(request, _problems_text(exc))
+    return redirect("web:billing")
+
+
 @desk_view(capability="billing.approve")
 def billing_decide(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     """POST: approve (``action=approve``, with ``override`` and a ``reason`` on a credit hold) or reject."""
     if request.method != "POST":
         return redirect("web:billing")
     bill = _bill(company, pk)
-    action = request.POST.get("action", "")
-    reason = request.POST.get("reason", "").strip()
-    try:
-        if action == "reject":
-            bill_reject(bill=bill, reason=reason, actor=request.user)
-            messages.success(request, f"Draft {bill.reference} rejected: {reason}. Its deliveries are unbilled again.")
-        elif action == "approve":
-            override = request.POST.get("override") == "1"
-            if override and not reason:
-                raise DuesError("Say why the credit hold is overridden.")
-            result = bills_approve(company=company, bills=[bill], actor=request.user,
-                                   override_reason=reason if override else "")
-            if result.refused:
-                messages.error(request, f"Draft {bill.reference} held: " + "; ".join(result.refused[0].decision.reasons))
-            else:
-                done = result.approved[0]
-                messages.success(request, f"Draft {bill.reference} approved as tax invoice {done.number}.")
-        else:
-            raise DuesError("approve or reject")
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    except DuesError as exc:
-        messages.error(request, str(exc))
-    return redirect("web:billing")
+    return _decide(request, f"Draft {bill.reference}",
+                   reject=lambda reason: bill_reject(bill=bill, reason=reason, actor=request.user),
+                   approve=lambda why: bills_approve(company=company, bills=[bill], actor=request.user,
+                                                     override_reason=why),
+                   rejected=" Its deliveries are unbilled again.",
+                   approved=lambda done: f"tax invoice {done.number}")
 
 
 @desk_view(capability="billing.run")
@@ -137,8 +144,8 @@ def billing_note_raise(request: HttpRequest, company: Company) -> HttpResponse:
                           on=parse_date(p["date"]) if p.get("date", "").strip() else None, actor=request.user)
         messages.success(request, f"Draft {note.title.lower()} {note.reference} against {bill.number} "
                                   f"({note.total:,.2f}) is awaiting approval.")
-    except (DuesError, ValueError) as exc:
-        messages.error(request, _problems_text(exc) if isinstance(exc, DuesError) else str(exc))
+    except DuesError as exc:  # PermissionDenied (four-eyes) included: shown on the queue, nothing changed
+        messages.error(request, _problems_text(exc))
     return redirect("web:billing")
 
 
@@ -155,30 +162,12 @@ def billing_note_decide(request: HttpRequest, company: Company, pk: int) -> Http
     if request.method != "POST":
         return redirect("web:billing")
     note = _note(company, pk)
-    action = request.POST.get("action", "")
-    reason = request.POST.get("reason", "").strip()
-    try:
-        if action == "reject":
-            note_reject(note=note, reason=reason, actor=request.user)
-            messages.success(request, f"Draft note {note.reference} rejected: {reason}.")
-        elif action == "approve":
-            override = request.POST.get("override") == "1"
-            if override and not reason:
-                raise DuesError("Say why the credit hold is overridden.")
-            result = notes_approve(company=company, notes=[note], actor=request.user,
-                                   override_reason=reason if override else "")
-            if result.refused:
-                messages.error(request, f"Draft note {note.reference} held: "
-                                        + "; ".join(result.refused[0].decision.reasons))
-            else:
-                done = result.approved[0]
-                messages.success(request, f"Draft note {note.reference} approved as {done.title.lower()} "
-                                          f"{done.number} against {done.bill.number}.")
-        else:
-            raise DuesError("approve or reject")
-    except DuesError as exc:
-        messages.error(request, _problems_text(exc))
-    return redirect("web:billing")
+    return _decide(request, f"Draft note {note.reference}",
+                   reject=lambda reason: note_reject(note=note, reason=reason, actor=request.user),
+                   approve=lambda why: notes_approve(company=company, notes=[note], actor=request.user,
+                                                     override_reason=why),
+                   rejected="",
+                   approved=lambda done: f"{done.title.lower()} {done.number} against {done.bill.number}")
 
 
 @desk_view(capability="billing.run")
