@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dues.web.request_log.RequestLogMiddleware",  # request id + one log record per request (docs/deployment.md)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,9 +178,31 @@ STORAGES = {
 }
 ATTACHMENT_MAX_BYTES = int(float(os.environ.get("DUES_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024)
 
+# Logs go to stderr. DUES_LOG_FORMAT=json (the container's default): one JSON object per line with the request
+# id, and for each request method, path, status, duration_ms and user (logger dues.request, dues.web.request_log).
+# Plain (the laptop's default) logs warnings only unless DUES_LOG_LEVEL says otherwise.
+LOG_FORMAT = os.environ.get("DUES_LOG_FORMAT", "plain").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "dues.web.request_log.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "timestamp": True,
+                 "reserved_attrs": ["args", "msg", "exc_info", "exc_text", "stack_info", "created", "msecs",
+                                    "relativeCreated", "thread", "threadName", "processName", "taskName",
+                                    "filename", "module", "pathname", "funcName", "lineno", "levelno"],
+                 "rename_fields": {"levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DUES_LOG_LEVEL", "WARNING")},
+    "loggers": {"dues.request": {"level": "INFO" if LOG_FORMAT == "json" else
+                                 os.environ.get("DUES_LOG_LEVEL", "WARNING")}},
 }
+# Behind a TLS-terminating reverse proxy (deploy/Caddyfile) set DUES_BEHIND_PROXY=1: the proxy's
+# X-Forwarded-Proto tells Django the request came over HTTPS (CSRF origin checks, secure redirects). The
+# health endpoints are never redirected to HTTPS (a container's health check calls them over plain HTTP).
+if os.environ.get("DUES_BEHIND_PROXY", "") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

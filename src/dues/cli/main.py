@@ -76,6 +76,7 @@ def main() -> None:
         replies,
         reports,
         risk,
+        server,
         statements,
         tally,
         users,
