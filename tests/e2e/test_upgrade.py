@@ -71,7 +71,8 @@ def test_dues_init_upgrades_the_previous_releases_database(tmp_path, scratch_db)
     assert loaded.startswith(str(old_src))  # the previous release's code runs, not this one
 
     # the previous release writes a year of books
-    old("demo", "--customers", "12", "--seed", "5", "--today", AS_OF, "--no-serve")
+    # --reset: the demo may write into the (empty) PostgreSQL database given
+    old("demo", "--customers", "12", "--seed", "5", "--today", AS_OF, "--no-serve", "--reset")
     before_ageing = json.loads(old("ageing", "--as-of", AS_OF, "--format", "json"))
     before_by_sales = json.loads(old("ageing", "--as-of", AS_OF, "--by", "salesperson", "--format", "json"))
     assert "audit log OK" in old("audit", "verify")
