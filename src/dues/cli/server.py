@@ -49,9 +49,9 @@ def run_gunicorn(options: dict) -> None:
     from django.db import connections
     from gunicorn.app.base import BaseApplication
 
+    call_command("collectstatic", interactive=False, verbosity=0)  # before the app (whitenoise) looks for them
     from dues.wsgi import application
 
-    call_command("collectstatic", interactive=False, verbosity=0)
     connections.close_all()  # nothing opened in the master is shared with the forked workers
 
     class DuesApplication(BaseApplication):
