@@ -84,7 +84,7 @@ def server(bind, workers, threads, timeout, graceful_timeout, max_requests, no_a
     """Run the web app in production: gunicorn with several worker processes (see docs/deployment.md).
 
     SIGTERM (or Ctrl+C) stops it gracefully: it stops accepting connections and lets requests in flight
-    finish (up to --graceful-timeout). SIGHUP reloads the workers. Health: /healthz and /readyz.
+    finish (up to --graceful-timeout). After an upgrade restart it (the app is preloaded). Health: /healthz, /readyz.
     Run `dues init` first (the container's entrypoint does): it applies pending migrations.
     """
     run_gunicorn(gunicorn_options(bind=bind, workers=workers, threads=threads, timeout=timeout,
