@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
-from .money import ZERO, allocate, quantize
+from .money import ZERO, allocate, quantize, quantum
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,5 +36,9 @@ def split_total_tax(tax: Decimal, intra: bool, currency: str) -> TaxSplit:
     """Split a tax total known only as one figure (an import's ``tax`` column)."""
     if not intra:
         return TaxSplit(igst=tax)
+    q = quantum(currency)
+    if tax == tax.quantize(q):  # what ``allocate`` gives for two equal shares: the odd paisa to CGST
+        sgst = (tax / 2 / q).to_integral_value(rounding=ROUND_FLOOR) * q
+        return TaxSplit(cgst=tax - sgst, sgst=sgst)
     cgst, sgst = allocate(tax, [Decimal(1), Decimal(1)], currency)
     return TaxSplit(cgst=cgst, sgst=sgst)

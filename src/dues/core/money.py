@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 from babel.numbers import get_currency_precision
 
@@ -23,12 +24,15 @@ class MoneyError(ValueError):
     """An amount that is not money: a float, a malformed string, mixed currencies."""
 
 
+@cache
 def minor_units(currency: str) -> int:
     """Number of decimal places of ``currency`` (INR 2, JPY 0, KWD 3)."""
     return get_currency_precision(currency)
 
 
+@cache
 def quantum(currency: str) -> Decimal:
+    """The currency's smallest unit (0.01 for INR); cached, as every amount posted is rounded to it."""
     return Decimal(1).scaleb(-minor_units(currency))
 
 
@@ -95,7 +99,7 @@ def _check_size(value: Decimal, text: object, currency: str | None) -> Decimal:
             places = minor_units(currency)
         except Exception:  # an unknown currency code is the caller's to report; no decimals check then
             return value
-        if value != value.quantize(Decimal(1).scaleb(-places)):
+        if value != value.quantize(quantum(currency)):
             raise MoneyError(f"{text} has more than {places} decimal places ({currency} goes down to "
                              f"{Decimal(1).scaleb(-places)})" if places else f"{text} has decimals; {currency} "
                              "amounts are whole numbers")

@@ -29,7 +29,9 @@ class Document(models.Model):
     POSTED, CANCELLED = "posted", "cancelled"
     MODES = ("bank", "neft", "rtgs", "imps", "upi", "cheque", "cash", "nach", "card", "other")
 
-    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="documents")
+    # no index of its own: the indexes below (and the unique number) start with company
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="documents",
+                                db_index=False)
     kind = models.CharField(max_length=12, choices=KINDS)
     side = models.CharField(max_length=1, choices=[("D", "debit"), ("C", "credit")])
     number = models.CharField(max_length=40)
@@ -118,7 +120,8 @@ class DocumentLine(models.Model):
 
 
 class JournalEntry(models.Model):
-    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="journal_entries")
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="journal_entries",
+                                db_index=False)  # (company, date) below serves it
     document = models.ForeignKey(Document, null=True, on_delete=models.PROTECT, related_name="entries")
     date = models.DateField()
     narration = models.CharField(max_length=300)
@@ -148,7 +151,8 @@ class JournalLine(models.Model):
 class OpenItem(models.Model):
     """A bill: what a document leaves owed (side D) or to be applied (side C), and what is left."""
 
-    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="open_items")
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="open_items",
+                                db_index=False)  # the indexes below start with company
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="open_items")
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="open_items")
     side = models.CharField(max_length=1, choices=[("D", "debit"), ("C", "credit")])
@@ -181,9 +185,14 @@ class Allocation(models.Model):
     A reversing allocation has the opposite (negative) amount and points at the one it undoes.
     """
 
-    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="allocations")
-    credit_item = models.ForeignKey(OpenItem, on_delete=models.PROTECT, related_name="credit_allocations")
-    debit_item = models.ForeignKey(OpenItem, on_delete=models.PROTECT, related_name="debit_allocations")
+    # no single-column indexes: the (…, effective_date) indexes below start with each of these, and every
+    # index is paid for on each of the thousands of rows an import writes
+    company = models.ForeignKey("companies.Company", on_delete=models.PROTECT, related_name="allocations",
+                                db_index=False)
+    credit_item = models.ForeignKey(OpenItem, on_delete=models.PROTECT, related_name="credit_allocations",
+                                    db_index=False)
+    debit_item = models.ForeignKey(OpenItem, on_delete=models.PROTECT, related_name="debit_allocations",
+                                   db_index=False)
     amount = models.DecimalField(**MONEY)
     effective_date = models.DateField()
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")

@@ -39,6 +39,7 @@ from dues.users.permissions import require, require_post
 from .models import Allocation, Document, DocumentLine, JournalEntry, JournalLine, OpenItem
 
 D = Document
+_KIND_LABEL = {kind: label.capitalize() for kind, label in D.KINDS}  # journal narrations: "Invoice INV-1"
 INCOME_ROLES = (posting.SALES, posting.INTEREST_INCOME)
 
 
@@ -155,7 +156,7 @@ def _prepare(company: Company, draft: DocumentDraft, who: str, problems: list[Pr
             t = tax_on(value, ld.gst_rate, intra, cur)
             taxable += value
             cgst, sgst, igst = cgst + t.cgst, sgst + t.sgst, igst + t.igst
-            doc_lines.append(DocumentLine(position=pos, description=ld.description, hsn=ld.hsn, quantity=ld.quantity,
+            doc_lines.append(bulk.build(DocumentLine, position=pos, description=ld.description, hsn=ld.hsn, quantity=ld.quantity,
                                           rate=ld.rate, taxable_value=value, gst_rate=ld.gst_rate,
                                           cgst=t.cgst, sgst=t.sgst, igst=t.igst))
         tax = TaxSplit(cgst, sgst, igst)
@@ -197,8 +198,8 @@ def _prepare(company: Company, draft: DocumentDraft, who: str, problems: list[Pr
     due = draft.due_date if side == "D" else None
     if side == "D" and due is None:
         due = draft.customer.terms.due_date(draft.date)
-    document = Document(
-        company=company, kind=kind, side=side, number=draft.number, customer=draft.customer, date=draft.date,
+    document = bulk.build(
+        Document, company=company, kind=kind, side=side, number=draft.number, customer=draft.customer, date=draft.date,
         due_date=due, currency=cur, amount=amount,
         taxable_value=taxable if kind in (D.INVOICE, D.DEBIT_NOTE, D.CREDIT_NOTE) else ZERO,
         cgst=tax.cgst, sgst=tax.sgst, igst=tax.igst, place_of_supply=supply,
@@ -293,7 +294,7 @@ def documents_post(*, company: Company, drafts: Sequence[DocumentDraft], actor=N
         # open items of the new documents (residual set once allocations are known)
         for p in prepared:
             doc = p.document
-            p.item = OpenItem(company=company, customer=doc.customer, side=doc.side, date=doc.date,
+            p.item = bulk.build(OpenItem, company=company, customer=doc.customer, side=doc.side, date=doc.date,
                               due_date=doc.due_date or doc.date, amount=-posting.ar_amount(p.lines)
                               if doc.side == "C" else posting.ar_amount(p.lines))
             p.item.residual = p.item.amount
@@ -352,12 +353,13 @@ def _persist(company, prepared: list[_Prepared], touched: list[_Debit], who: str
     now = clock.now()
     docs = [p.document for p in prepared]
     for doc, pk in zip(docs, bulk.reserve_ids(Document._meta.db_table, len(docs)), strict=True):
-        doc.pk, doc.import_batch, doc.created_at = pk, batch, now
+        doc.pk, doc.created_at = pk, now
+        bulk.link(doc, "import_batch", batch)
     bulk.insert_instances(Document, docs)
     doc_lines = [dl for p in prepared for dl in p.doc_lines]
     for p in prepared:
         for dl in p.doc_lines:
-            dl.document = p.document
+            bulk.link(dl, "document", p.document)
     for dl, pk in zip(doc_lines, bulk.reserve_ids(DocumentLine._meta.db_table, len(doc_lines)), strict=True):
         dl.pk = pk
     bulk.insert_instances(DocumentLine, doc_lines)
@@ -365,7 +367,7 @@ def _persist(company, prepared: list[_Prepared], touched: list[_Debit], who: str
     bulk.insert_rows(JournalEntry._meta.db_table,
                      ["id", "company_id", "document_id", "date", "narration", "reverses_id", "created_at"],
                      [(eid, company.pk, p.document.pk, p.document.date,
-                       f"{p.document.get_kind_display().capitalize()} {p.document.number}", None, now)
+                       f"{_KIND_LABEL[p.document.kind]} {p.document.number}", None, now)
                       for p, eid in zip(prepared, entry_ids, strict=True)])
     bulk.insert_rows(JournalLine._meta.db_table, ["entry_id", "account_id", "customer_id", "debit", "credit"],
                      [(eid, accounts[ln.role].pk, p.document.customer.pk if ln.role == posting.AR else None,
@@ -373,7 +375,8 @@ def _persist(company, prepared: list[_Prepared], touched: list[_Debit], who: str
                       for p, eid in zip(prepared, entry_ids, strict=True) for ln in p.lines])
     items = [p.item for p in prepared]
     for p, pk in zip(prepared, bulk.reserve_ids(OpenItem._meta.db_table, len(items)), strict=True):
-        p.item.pk, p.item.document = pk, p.document
+        p.item.pk = pk
+        bulk.link(p.item, "document", p.document)
     bulk.insert_instances(OpenItem, items)
     rows = [(p.item.pk, target.pk, amount, max(p.document.date, target.date), p.document.number, number)
             for p in prepared for target, number, amount in p.allocations]
