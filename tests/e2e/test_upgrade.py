@@ -33,6 +33,10 @@ def previous_release_source(tmp_path: Path) -> Path:
         if os.environ.get("CI") == "true":
             pytest.fail("the upgrade test needs git and the repository's history")
         pytest.skip("not a git checkout: the previous release's code cannot be read")
+    known = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{PREVIOUS_RELEASE}^{{commit}}"],
+                           capture_output=True)
+    if known.returncode != 0:  # a shallow clone: the release is not in it (git fetch --unshallow brings it)
+        pytest.skip(f"the previous release {PREVIOUS_RELEASE[:7]} is not in this clone's history (shallow clone?)")
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", PREVIOUS_RELEASE, "src"],
                              capture_output=True, check=True).stdout
     target = tmp_path / "previous"
