@@ -117,6 +117,19 @@ def _bomb() -> bytes:
     return out.getvalue()
 
 
+def _xlsx_xxe() -> bytes:
+    """A workbook whose sheet declares an external entity (openpyxl reads parts through defusedxml)."""
+    good = _xlsx([["number", "customer", "date", "amount"], ["INV-10", "C001", "2026-04-01", 100]])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            payload = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                payload = b'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + payload
+            dst.writestr(item, payload)
+    return out.getvalue()
+
+
 def tabular_cases() -> list[Case]:
     cases: list[Case] = []
     for key, (cell, why) in BAD_AMOUNTS.items():
@@ -239,6 +252,7 @@ def tabular_cases() -> list[Case]:
         Case("xlsx-truncated", "invoices", x, _xlsx([head])[:600], (x, "not a readable .xlsx workbook")),
         Case("xlsx-zip-without-workbook", "invoices", x, _zip({"hello.txt": b"hi"}), (x, "not a readable .xlsx workbook")),
         Case("xlsx-zip-bomb", "invoices", x, _bomb(), (x, "refused: part xl/worksheets/sheet9.xml expands")),
+        Case("xlsx-xxe-in-sheet", "invoices", x, _xlsx_xxe(), (x, "not a readable .xlsx workbook")),
         Case("xlsx-formula-amount", "invoices", x, _xlsx([head, ["INV-10", "C001", "2026-04-01", "=100*2"]]),
              (at(x, 2, "amount"), "is required")),  # a formula with no value saved
         Case("xlsx-float-noise-amount", "invoices", x, _xlsx([head, ["INV-10", "C001", "2026-04-01", 10.555]]),
