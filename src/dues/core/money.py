@@ -84,7 +84,8 @@ class Money:
 #: Digits an amount may have before the decimal point: what the ledger's columns hold (20 digits, 4 decimals).
 MAX_WHOLE_DIGITS = 16
 
-_AMOUNT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})+,\d{3}|\d+)(\.\d+)?$")
+# ASCII digits only: Python's \d and Decimal would also read "١٠٠" or "１００" as 100
+_AMOUNT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d{1,2}(,\d{2})+,\d{3}|\d+)(\.\d+)?$", re.ASCII)
 
 
 def _check_size(value: Decimal, text: object, currency: str | None) -> Decimal:

@@ -53,6 +53,7 @@ def _check_workbook(data: bytes, source: str) -> None:
 class Row:
     number: int
     values: dict[str, object]
+    extra: tuple = ()  # non-empty cells to the right of the last header column (an unquoted comma, a shifted row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class Table:
     source: str
     columns: list[str]
     rows: list[Row]
+    header_row: int = 1
 
 
 def _cell(value: object) -> object:
@@ -78,6 +80,7 @@ def _cell(value: object) -> object:
 
 def _table(source: str, raw_rows: Iterator[tuple[int, list[object]]]) -> Table:
     header: list[str] | None = None
+    header_row = 1
     rows: list[Row] = []
     max_rows = _limits()[0]
     for number, cells in raw_rows:
@@ -89,13 +92,15 @@ def _table(source: str, raw_rows: Iterator[tuple[int, list[object]]]) -> Table:
             if not any(v not in ("", None) for v in values):
                 continue
             header = [str(v).strip().lower().replace(" ", "_") for v in values]
+            header_row = number
             continue
         if not any(v not in ("", None) for v in values):
             continue
-        rows.append(Row(number, {col: (values[i] if i < len(values) else "") for i, col in enumerate(header) if col}))
+        rows.append(Row(number, {col: (values[i] if i < len(values) else "") for i, col in enumerate(header) if col},
+                        tuple(v for v in values[len(header):] if v not in ("", None))))
     if header is None:
         raise DuesError(f"{source}: the file is empty (no header row)")
-    return Table(source, [c for c in header if c], rows)
+    return Table(source, [c for c in header if c], rows, header_row)
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -109,6 +114,16 @@ def _decode(data: bytes, source: str) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise DuesError(f"{source}: cannot read the text encoding (save it as UTF-8 CSV)") from exc
+
+
+def refuse_nul(text: str, source: str) -> None:
+    """A NUL character is in no text file a person saves (it is binary, or UTF-16 without its byte-order mark),
+    and PostgreSQL cannot store one: refused, naming the line."""
+    at = text.find("\x00")
+    if at >= 0:
+        line = text.count("\n", 0, at) + 1
+        raise ValidationFailed([Problem("contains a NUL byte: not a text file (a binary file, or UTF-16 saved "
+                                        "without its byte-order mark?); save it as UTF-8 CSV", "", line, source)])
 
 
 def _numbered(reader, source: str) -> Iterator[tuple[int, list[str]]]:
@@ -166,6 +181,7 @@ def read_table(path: str | Path, data: bytes | None = None) -> Table:
             wb.close()
     if suffix in (".csv", ".txt", ""):
         text = _decode(data, source)
+        refuse_nul(text, source)
         sample = text[:4096]
         try:
             dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
@@ -186,6 +202,7 @@ def read_import_table(path: str | Path, data: bytes | None, required, mapping=No
     if raw is None:
         raise ValidationFailed([Problem("no such file", source=str(path))])
     table = read_table(path, raw)
+    _check_shape(table)
     if mapping:
         from .mapping import apply_mapping
 
@@ -194,4 +211,26 @@ def read_import_table(path: str | Path, data: bytes | None, required, mapping=No
     if missing:
         raise ValidationFailed([Problem(f"missing column(s) {', '.join(missing)}; found {', '.join(table.columns)}",
                                         source=table.source, row=1)])
+    if not table.rows:
+        raise ValidationFailed([Problem("no data rows under the header: nothing to import", source=table.source,
+                                        row=table.header_row)])
     return table, raw
+
+
+def _check_shape(table: Table) -> None:
+    """An import's columns are named once, and no row has more cells than the header: a second ``amount``
+    column, or ``1,00,000`` unquoted in a CSV (three cells, the first read as 1), is refused, never guessed at."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for name in table.columns:
+        if name in seen:
+            problems.append(Problem("the column appears twice in the header; keep one", name, table.header_row,
+                                    table.source))
+        seen.add(name)
+    for row in table.rows:
+        if row.extra:
+            cells = ", ".join(repr(str(v)) for v in row.extra[:3])
+            problems.append(Problem(f"this row has more cells than the header has columns ({cells} left over): "
+                                    "is a comma in an amount or a name not quoted?", "", row.number, table.source))
+    if problems:
+        raise ValidationFailed(problems)

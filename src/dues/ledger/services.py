@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -37,6 +37,10 @@ from dues.formats import format_day
 from dues.users.permissions import require, require_post
 
 from .models import Allocation, Document, DocumentLine, JournalEntry, JournalLine, OpenItem
+
+#: A document dated outside these is a typo in the year (1-4-206, 2062 for 2026), refused rather than booked.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_AHEAD = timedelta(days=366)
 
 D = Document
 _KIND_LABEL = {kind: label.capitalize() for kind, label in D.KINDS}  # journal narrations: "Invoice INV-1"
@@ -120,6 +124,10 @@ def _prepare(company: Company, draft: DocumentDraft, who: str, problems: list[Pr
         bad("number", "is required (at most 40 characters)")
     if company.lock_date and draft.date <= company.lock_date:
         bad("date", f"{format_day(draft.date)} is on or before the lock date {format_day(company.lock_date)}")
+    if draft.date < EARLIEST_DATE:
+        bad("date", f"{draft.date.isoformat()} is before 1900: check the year")
+    elif draft.date > clock.today() + LATEST_AHEAD:
+        bad("date", f"{draft.date.isoformat()} is more than a year after today: check the year")
     amount = quantize(draft.amount, cur)
     tds, charges, discount = (quantize(x, cur) for x in (draft.tds, draft.charges, draft.discount))
     if amount < 0 or (amount == 0 and draft.kind != D.RECEIPT and not draft.lines):

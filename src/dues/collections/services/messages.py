@@ -26,20 +26,51 @@ from ..selectors import TEMPLATE_DIR
 #: The most characters one rendered message may hold, and one value a template may build with * or +:
 #: a message is read by a person; ``'a' * 50000000`` in a company's template is refused, not rendered.
 MAX_MESSAGE_CHARS = 100_000
+#: The most loop steps one rendering may take, all ``{% for %}`` loops together: two nested loops over
+#: ``range(99999)`` print nothing yet would run ten billion steps; no message needs more than a row per character.
+MAX_LOOP_STEPS = MAX_MESSAGE_CHARS
 
 
 @lru_cache(maxsize=1)
 def template_environment():
-    from jinja2 import FileSystemLoader, StrictUndefined
+    from contextvars import ContextVar
+
+    from jinja2 import FileSystemLoader, StrictUndefined, Template, nodes
     from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
     from dues.formats import format_day, format_money
 
+    steps_left: ContextVar[list[int] | None] = ContextVar("steps_left", default=None)
+
+    class BoundedTemplate(Template):
+        def render(self, *args, **kwargs):
+            token = steps_left.set([MAX_LOOP_STEPS])  # one budget per rendering, shared by every loop in it
+            try:
+                return super().render(*args, **kwargs)
+            finally:
+                steps_left.reset(token)
+
+    def loop_budget(iterable):
+        budget = steps_left.get() or [MAX_LOOP_STEPS]
+        for item in iterable:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise SecurityError(f"a message template may not loop more than {MAX_LOOP_STEPS:,} times")
+            yield item
+
     class BoundedSandbox(SandboxedEnvironment):
         """Jinja's sandbox (no attribute walks to internals, no unsafe calls) that also bounds the work a
-        template does: no power operator, and no * or + that builds a value beyond MAX_MESSAGE_CHARS."""
+        template does: no power operator, no * or + that builds a value beyond MAX_MESSAGE_CHARS, and no more
+        than MAX_LOOP_STEPS loop steps in one rendering (every ``for`` iterates through ``loop_budget``)."""
 
         intercepted_binops = frozenset(["*", "**", "+"])
+        template_class = BoundedTemplate
+
+        def _parse(self, source, name, filename):
+            tree = super()._parse(source, name, filename)
+            for loop in tree.find_all(nodes.For):
+                loop.iter = nodes.Filter(loop.iter, "loop_budget", [], [], None, None, lineno=loop.lineno)
+            return tree
 
         def call_binop(self, context, operator, left, right):
             if operator == "**":
@@ -62,6 +93,7 @@ def template_environment():
     env.filters["money"] = format_money
     env.filters["amount"] = lambda v: format_money(v, symbol=False)
     env.filters["day"] = format_day
+    env.filters["loop_budget"] = loop_budget
     return env
 
 

@@ -18,7 +18,7 @@ from defusedxml.ElementTree import fromstring
 
 from dues.core.errors import Problem, ValidationFailed
 
-from .model import CREDIT, DEBIT, Balance, BankTxn, StatementData, check_balances, enrich_from_narration
+from .model import CREDIT, DEBIT, Balance, BankTxn, StatementData, check_balances, checked_amount, enrich_from_narration
 
 CONTAINERS = {"BkToCstmrStmt": ("Stmt", "camt053"), "BkToCstmrAcctRpt": ("Rpt", "camt052"),
               "BkToCstmrDbtCdtNtfctn": ("Ntfctn", "camt054")}
@@ -62,6 +62,10 @@ def _amount(el: Element | None, where: str) -> tuple[Decimal, str]:
         value = Decimal(el.text.strip())
     except InvalidOperation as exc:
         raise ValueError(f"{where}: not an amount: {el.text.strip()!r}") from exc
+    try:
+        checked_amount(value, el.text.strip())
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
     if value < 0:
         raise ValueError(f"{where}: negative amount {value} (the sign belongs in CdtDbtInd)")
     return value, el.get("Ccy", "")
@@ -74,10 +78,14 @@ def _account(el: Element | None) -> str:
 def parse(data: bytes, source: str, check: bool = True) -> list[StatementData]:
     """Every statement / report / notification in the message; ``check=False`` skips the balance check."""
     try:
-        root = fromstring(data)
+        # no DTD, no entities (internal or external), no network: a bank statement declares none of them
+        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
         namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
         root = _strip(root)
-    except (ParseError, DefusedXmlException) as exc:
+    except DefusedXmlException as exc:
+        raise ValidationFailed([Problem(f"refused: {exc} (a bank statement declares no DTD or entities)", "", None,
+                                        source)]) from None
+    except ParseError as exc:
         raise ValidationFailed([Problem(f"not well-formed XML: {exc}", "", None, source)]) from exc
     if namespace and "camt.05" not in namespace:
         raise ValidationFailed([Problem(f"unsupported XML namespace {namespace!r} (expected an ISO 20022 "

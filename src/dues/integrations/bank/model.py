@@ -121,7 +121,7 @@ def fail(source: str, message: str, fld: str = "", row: int | None = None) -> Va
     return ValidationFailed([Problem(message, fld, row, source)])
 
 
-_NUMBER = re.compile(r"^[+-]?(\d[\d,]*)?(\.\d+)?$")
+_NUMBER = re.compile(r"^[+-]?(\d[\d,]*)?(\.\d+)?$", re.ASCII)
 
 
 def decimal_text(text: str) -> Decimal:
@@ -130,9 +130,24 @@ def decimal_text(text: str) -> Decimal:
     if not s or not _NUMBER.match(s) or s in ("+", "-", "."):
         raise ValueError(f"not an amount: {text!r}")
     try:
-        return Decimal(s.replace(",", ""))
+        value = Decimal(s.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex guards this
         raise ValueError(f"not an amount: {text!r}") from exc
+    return checked_amount(value, text)
+
+
+#: No bank line is larger than the ledger holds (``dues.core.money.MAX_WHOLE_DIGITS`` digits before the point).
+MAX_WHOLE_DIGITS = 16
+
+
+def checked_amount(value: Decimal, text: object) -> Decimal:
+    """``value`` when it is a finite amount of at most MAX_WHOLE_DIGITS whole digits; ValueError otherwise."""
+    if not value.is_finite():
+        raise ValueError(f"not an amount: {str(text)[:40]!r}")
+    if value and value.adjusted() + 1 > MAX_WHOLE_DIGITS:
+        raise ValueError(f"{str(text)[:40]} is too large: an amount has at most {MAX_WHOLE_DIGITS} digits before "
+                         "the decimal point")
+    return value
 
 
 # ---- Indian narrations: NEFT / RTGS / IMPS / UPI / cheque -------------------------------------------------

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from dues.core.errors import Problem, ValidationFailed
 
-from .model import CREDIT, DEBIT, Balance, BankTxn, StatementData, check_balances, enrich_from_narration
+from .model import CREDIT, DEBIT, Balance, BankTxn, StatementData, check_balances, checked_amount, enrich_from_narration
 
 _TAG = re.compile(r"^:(\d{2}[A-Z]?|NS):(.*)$")  # NS: German non-SWIFT field
 _TAGLIKE = re.compile(r"^:[0-9A-Z]{1,6}:")
@@ -33,10 +33,10 @@ _ING_KEYS = ("EREF", "CNTP", "REMI", "PREF", "RTRN", "MARF", "CSID", "ORDP", "BE
 
 
 def _amount(text: str) -> Decimal:
-    if not re.fullmatch(r"\d[\d,]*", text) or text.count(",") > 1:
+    if not re.fullmatch(r"\d[\d,]*", text, re.ASCII) or text.count(",") > 1:
         raise ValueError(f"not an MT940 amount: {text!r}")
     whole, _, frac = text.partition(",")
-    return Decimal(f"{whole}.{frac or '0'}")
+    return checked_amount(Decimal(f"{whole}.{frac or '0'}"), text)
 
 
 def _date(yymmdd: str, warnings: list[str], where: str) -> date:

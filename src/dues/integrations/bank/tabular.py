@@ -19,8 +19,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from dues.core.errors import Problem, ValidationFailed
+from dues.integrations.tabular import refuse_nul
 
-from .model import CREDIT, DEBIT, Balance, BankTxn, StatementData, decimal_text, enrich_from_narration
+from .model import CREDIT, DEBIT, Balance, BankTxn, StatementData, checked_amount, decimal_text, enrich_from_narration
 
 FIELDS = ("date", "value_date", "narration", "reference", "debit", "credit", "amount", "drcr", "balance")
 
@@ -89,9 +90,9 @@ def parse_date(value: object) -> date:
 def parse_money(value: object) -> tuple[Decimal | None, str]:
     """'1,23,456.00' -> (123456.00, ''); '5,000.00 Cr' -> (5000.00, 'C'); '' / '-' -> (None, '')."""
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return Decimal(value), ""
-    if isinstance(value, float):
-        return Decimal(repr(value)), ""  # openpyxl numbers: repr is the shortest exact decimal text
+        return checked_amount(Decimal(value), value), ""
+    if isinstance(value, float):  # openpyxl numbers: repr is the shortest exact decimal text
+        return checked_amount(Decimal(repr(value)), value), ""
     s = str(value).strip().replace("\u00a0", " ")
     flag = ""
     if m := re.search(r"\s*\(?(cr|dr)\)?\.?$", s, re.I):
@@ -110,6 +111,13 @@ def _rows(data: bytes, source: str, kind: str) -> list[tuple[int, list[object]]]
     if kind == "xlsx":
         from openpyxl import load_workbook
 
+        from dues.core.errors import DuesError
+        from dues.integrations.tabular import _check_workbook
+
+        try:
+            _check_workbook(data, source)  # a zip bomb is refused before openpyxl unpacks it
+        except DuesError as exc:
+            raise ValidationFailed([Problem(str(exc).removeprefix(f"{source}: "), "", None, source)]) from None
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -120,12 +128,17 @@ def _rows(data: bytes, source: str, kind: str) -> list[tuple[int, list[object]]]
         finally:
             wb.close()
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        text = data.decode("utf-16")
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ValidationFailed([Problem("cannot read the text encoding (save it as UTF-8 CSV)", "", None,
+                                            source)]) from None
     else:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("cp1252", errors="replace")
+    refuse_nul(text, source)
     lines = text.splitlines()
     delimiter = max((",", "\t", ";", "|"), key=lambda d: sum(line.count(d) for line in lines[:60]))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -136,6 +149,8 @@ def _rows(data: bytes, source: str, kind: str) -> list[tuple[int, list[object]]]
             row = next(reader)
         except StopIteration:
             return out
+        except csv.Error as exc:
+            raise ValidationFailed([Problem(f"cannot read this line: {exc}", "", start, source)]) from None
         out.append((start, row))
 
 
@@ -195,8 +210,10 @@ def parse(data: bytes, source: str, kind: str = "csv", preset: str = "generic",
         if all(str(c).strip() in ("", "-") for c in cells):
             continue
         raw_date = cell("date")
-        if raw_date in ("", None) or (isinstance(raw_date, str) and not re.match(r"^\d", raw_date)):
-            # footer lines ("Statement Summary", "Opening Balance ...", "** end of statement **")
+        if (raw_date in ("", None) or (isinstance(raw_date, str) and not re.match(r"^\d", raw_date))) and not any(
+                str(cell(f)).strip() not in ("", "-") for f in ("debit", "credit", "amount") if f in cols):
+            # footer lines ("Statement Summary", "Opening Balance ...", "** end of statement **"); a line with
+            # an amount but no date is reported, never skipped
             continue
         try:
             txn = _line(cell, cols, number, source)

@@ -593,8 +593,10 @@ def import_tally(*, paths: Iterable[str | Path], company: Company, actor=None, d
     except TallyFormatError as exc:
         raise TallyImportError(f"{exc}; nothing was imported") from None
     except ValidationFailed as exc:
-        raise TallyImportError("; ".join(f"{p.source}: {p.field}: {p.message}" if p.source else str(p)
-                                         for p in exc.problems) + "; nothing was imported") from None
+        # a problem names its voucher or ledger; the file(s) it came from lead, as every import error's do
+        files = ", ".join(result.files)
+        raise TallyImportError(f"{files}: " + "; ".join(f"{p.source}: {p.field}: {p.message}" if p.source else str(p)
+                                                        for p in exc.problems) + "; nothing was imported") from None
     except TallyImportError as exc:
         raise TallyImportError(f"{exc}; nothing was imported") from None
     return result

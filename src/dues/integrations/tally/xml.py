@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from dues.core.errors import DuesError
@@ -232,21 +232,27 @@ def tally_date(text: str) -> date:
     text = text.strip()
     if not re.fullmatch(r"\d{8}", text):
         raise ValueError(f"not a Tally date (YYYYMMDD): {text!r}")
-    return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        raise ValueError(f"no such date: {text!r}") from None
 
 
 def tally_amount(text: str) -> Decimal:
     """A native Tally amount as written (negative = debit); ``1,200.00``, a currency symbol or a lost
     rupee sign (``?``) and an exchange suffix (``@ 82/$``) are tolerated."""
-    s = text.strip()
-    s = s.split("@")[0]
-    s = re.sub(r"[^\d.\-+]", "", s)
-    if not s or s in ("-", "+", "."):
+    s = re.sub(r"[^\w.,+\-]", "", text.split("@")[0], flags=re.ASCII)  # spaces, ₹, $, a lost sign (?)
+    s = re.sub(r"(?i)^([-+]?)(rs\.?|[a-z]{3})(?=[-+\d.])", r"\1", s)  # Rs, INR, USD before the digits
+    s = re.sub(r"(?i)(dr|cr)$", "", s).replace(",", "")
+    if s in ("", "-", "+", "."):
         return ZERO
-    try:
-        return Decimal(s)
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {text!r}") from None
+    # anything else with letters in it (NaN, Infinity, 1e400, "lots") is not an amount, never read as zero
+    if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)", s, flags=re.ASCII):
+        raise ValueError(f"not an amount: {text.strip()[:40]!r}")
+    value = Decimal(s)
+    if value and value.adjusted() + 1 > 16:
+        raise ValueError(f"{text.strip()[:40]} is too large: an amount has at most 16 digits before the decimal point")
+    return value
 
 
 def _debit_positive(el) -> Decimal:
@@ -427,7 +433,10 @@ def read_tally(path: str | Path, *, data: bytes | None = None,
                             yield record
                         elif (el.tag == "VOUCHER" and voucher_dates and re.fullmatch(r"\d{8}", _t(el, "DATE"))
                               and not (_yes(el, "ISCANCELLED") or _yes(el, "ISOPTIONAL"))):
-                            yield tally_date(_t(el, "DATE"))
+                            try:
+                                yield tally_date(_t(el, "DATE"))
+                            except ValueError:
+                                yield _voucher(el, source).date  # raises TallyFormatError naming the voucher
                         if stack:
                             stack[-1].remove(el)
                         el.clear()
