@@ -17,7 +17,7 @@ from .common import desk_view
 from .documents import _document, _render_document
 
 
-@desk_view(capability="attachments.add")
+@desk_view
 def proof_upload(request: HttpRequest, company: Company, kind: str, number: str) -> HttpResponse:
     """POST a file (``file``) and its kind (``kind``) to the invoice; refused files re-show the page, 400."""
     if request.method != "POST":  # a GET here is a document whose number ends in /proofs, or a wrong turn

@@ -77,7 +77,7 @@ def _back(request: HttpRequest) -> str:
     return reverse("web:cash")
 
 
-@desk_view(capability="receipts.post")
+@desk_view
 def workbench(request: HttpRequest, company: Company) -> HttpResponse:
     f, errors, account = _filters(request, company)
     proposals = _proposals(company, request.user, account)
@@ -174,7 +174,7 @@ def _confirm(request: HttpRequest, company: Company, line: BankLine) -> tuple[st
 
 
 @require_POST
-@desk_view(capability="allocations.change")
+@desk_view
 def accept(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     line = get_object_or_404(BankLine, pk=pk, company=company, direction=BankLine.CREDIT)
     message, error = _confirm(request, company, line)
@@ -191,7 +191,7 @@ def _refused(request: HttpRequest, error: str) -> HttpResponse:
     return response
 
 
-@desk_view(capability="allocations.change")
+@desk_view
 def change(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     """Pick another customer and / or edit the invoice amounts, then confirm."""
     line = get_object_or_404(BankLine.objects.select_related("bank_account"), pk=pk, company=company,
@@ -236,7 +236,7 @@ def change(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
 
 
 @require_POST
-@desk_view(capability="receipts.post")
+@desk_view
 def ignore(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     line = get_object_or_404(BankLine, pk=pk, company=company)
     try:
@@ -251,7 +251,7 @@ def ignore(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
 
 
 @require_POST
-@desk_view(capability="receipts.post")
+@desk_view
 def unignore(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     line = get_object_or_404(BankLine, pk=pk, company=company)
     try:
@@ -266,7 +266,7 @@ def unignore(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
 
 
 @require_POST
-@desk_view(capability="receipts.post")
+@desk_view
 def run(request: HttpRequest, company: Company) -> HttpResponse:
     """``preview``: the engine's proposals, nothing written; ``bulk``: accept every proposal at or above N%;
     ``auto``: returns undone and ``cash_apply(auto=True)`` (AR manager and admin)."""
@@ -322,7 +322,7 @@ def run(request: HttpRequest, company: Company) -> HttpResponse:
 
 
 @require_POST
-@desk_view(capability="receipts.post")
+@desk_view
 def upload(request: HttpRequest, company: Company) -> HttpResponse:
     """A bank statement file into a bank account (the import the CLI runs), then back to the workbench."""
     upload = request.FILES.get("file")
