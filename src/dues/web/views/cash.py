@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dues import clock
+from dues.attachments.services import size_text
 from dues.banking.models import BankAccount, BankLine
 from dues.banking.returns import bank_line_ignore, bank_line_unignore, bank_returns_apply
 from dues.banking.selectors import WORKBENCH_STATUSES, bank_accounts, workbench_counts, workbench_lines
@@ -328,6 +330,9 @@ def upload(request: HttpRequest, company: Company) -> HttpResponse:
     upload = request.FILES.get("file")
     if upload is None:
         return _refused(request, "Choose a statement file to import.")
+    if upload.size > settings.IMPORT_MAX_BYTES:  # refused by its size: not read, nothing written
+        return _refused(request, f"{upload.name} was not imported: larger than "
+                                 f"{size_text(settings.IMPORT_MAX_BYTES)} (DUES_IMPORT_MAX_BYTES).")
     try:
         result = bank_statement_import(company=company, path=upload.name, data=upload.read(),
                                        account=request.POST.get("account", "").strip() or None,
