@@ -271,7 +271,8 @@ def _api_user(request: HttpRequest):
 
 
 def check(request: HttpRequest, view_name: str) -> HttpResponse | None:
-    """None when the request may go on to its view; otherwise the refusal (405, 302 to login, 401, 403)."""
+    """None when the request may go on to its view; otherwise the refusal (405, 302 to login, 403).
+    A request to the API without a valid token goes on: the API answers it 401 with its own body."""
     rule = rule_for(view_name)
     if rule is None:
         return _forbidden(request, f"This address ({view_name or request.path}) has no access rule, so it is "
