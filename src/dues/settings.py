@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dues.web.access.AccessMiddleware",  # who may call which route: the table in dues/web/access.py
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -143,6 +144,10 @@ WHITENOISE_USE_FINDERS = True
 # a message, never read until memory runs out. See docs/imports.md.
 IMPORT_MAX_ROWS = int(os.environ.get("DUES_IMPORT_MAX_ROWS", "100000"))
 IMPORT_MAX_BYTES = int(os.environ.get("DUES_IMPORT_MAX_BYTES", str(64 * 1024 * 1024)))
+# An uploaded file over 1 MB is streamed to a temporary file as it arrives, never held in memory; the
+# upload views refuse one over its limit (IMPORT_MAX_BYTES, ATTACHMENT_MAX_BYTES) by its size, unread.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # a request body without its files: forms, JSON
 
 REDIS_URL = os.environ.get("DUES_REDIS_URL", "")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,

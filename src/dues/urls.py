@@ -15,7 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls()),
     path("api/whatsapp/webhook", whatsapp_webhook, name="whatsapp_webhook"),
-    re_path(r"^api/", not_found),
+    re_path(r"^api/", not_found, name="api_not_found"),
     path("portal/", include("dues.portal.urls")),
     path("", include("dues.web.urls")),
 ]

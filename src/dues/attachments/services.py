@@ -93,7 +93,7 @@ def read_checked(source: BinaryIO | bytes, *, filename: str, max_bytes: int | No
     limit = settings.ATTACHMENT_MAX_BYTES if max_bytes is None else max_bytes
     data = source if isinstance(source, bytes) else source.read(limit + 1)
     if len(data) > limit:
-        raise DuesError(f"{filename}: too large: more than {_size_text(limit)} (the limit, DUES_ATTACHMENT_MAX_MB)")
+        raise DuesError(f"{filename}: too large: more than {size_text(limit)} (the limit, DUES_ATTACHMENT_MAX_MB)")
     if not data:
         raise DuesError(f"{filename}: the file is empty")
     media_type = sniff(data[:16])
@@ -103,7 +103,7 @@ def read_checked(source: BinaryIO | bytes, *, filename: str, max_bytes: int | No
     return data, media_type
 
 
-def _size_text(n: int) -> str:
+def size_text(n: int) -> str:
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):g} MB"
     return f"{n / 1024:g} KB" if n >= 1024 else f"{n} bytes"

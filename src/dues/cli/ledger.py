@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import click
 
 from dues import clock
@@ -34,8 +36,11 @@ def trial_balance_cmd(obj, as_of, fmt, output):
     if fmt == "json":
         print_json(tb.as_json(), output)
     elif fmt == "csv":
-        rows = [[r.code, r.name, f"{r.debit:.2f}", f"{r.credit:.2f}"] for r in tb.rows]
-        rows.append(["", "Total", f"{tb.debit:.2f}", f"{tb.credit:.2f}"])
+        def two(x):  # a number with two decimals; text would be escaped as a formula when negative
+            return Decimal(f"{x:.2f}")
+
+        rows = [[r.code, r.name, two(r.debit), two(r.credit)] for r in tb.rows]
+        rows.append(["", "Total", two(tb.debit), two(tb.credit)])
         write_csv(["code", "name", "debit", "credit"], rows, output)
     else:
         loc = company.locale

@@ -108,7 +108,9 @@ def outstanding(obj, customer_code, as_of, fmt):
         return
     header = ["number", "kind", "date", "due date", "amount", "residual", "days overdue"]
     if fmt == "csv":
-        write_csv(header, [list(r.values()) for r in rows], None)
+        # amounts as numbers (Decimal), so a negative residual stays a number and only text is escaped
+        write_csv(header, [[i.number, i.kind, i.date.isoformat(), i.due_date.isoformat(), i.amount,
+                            i.residual if i.side == "D" else -i.residual, i.days_overdue] for i in items], None)
         return
     from decimal import Decimal
 

@@ -230,6 +230,8 @@ def render_xlsx(pack: Pack) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from dues.core.exports import neutralise_row
+
     wb = Workbook()
     money = "#,##0.00"
 
@@ -239,7 +241,7 @@ def render_xlsx(pack: Pack) -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(list(row))
+            ws.append(neutralise_row(row))  # customer names and reasons are text the customer chose
             for col in money_cols:
                 ws.cell(ws.max_row, col + 1).number_format = money
         for i, _ in enumerate(header):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from dues.core import reconcile as rc
+from dues.core.exports import neutralise_row
 from dues.reporting.exports import number_format, safe_cell
 
 from .selectors import CustomerReconciliation
@@ -29,7 +30,7 @@ def write_xlsx(rec: CustomerReconciliation, target: str | Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "Statement"
-    ws.append([f"Ledger reconciliation: {rec.customer.code} {rec.customer.name}"])
+    ws.append(neutralise_row([f"Ledger reconciliation: {rec.customer.code} {rec.customer.name}"]))
     ws.append(["As of", r.as_of])
     ws.append(["Their file", safe_cell(rec.source)])
     ws.append([])
@@ -46,7 +47,8 @@ def write_xlsx(rec: CustomerReconciliation, target: str | Path) -> None:
     d = wb.create_sheet("Differences")
     d.append(["kind", "ours", "theirs", "amount", "explanation"])
     for diff in r.differences:
-        d.append([diff.kind, diff.ours or "", diff.theirs or "", _q(rec, diff.amount), safe_cell(diff.explanation)])
+        # their document numbers and narrations come from their file: text, never a formula
+        d.append(neutralise_row([diff.kind, diff.ours or "", diff.theirs or "", _q(rec, diff.amount), diff.explanation]))
         d.cell(d.max_row, 4).number_format = fmt
     for col, width in zip("ABCDE", (18, 18, 18, 16, 100), strict=True):
         d.column_dimensions[col].width = width
@@ -54,8 +56,8 @@ def write_xlsx(rec: CustomerReconciliation, target: str | Path) -> None:
     m = wb.create_sheet("Matched")
     m.append(["ours", "theirs", "amount", "how", "why"])
     for match in r.matched:
-        m.append([", ".join(match.ours), ", ".join(match.theirs), _q(rec, match.amount), match.how,
-                  safe_cell(match.note)])
+        m.append(neutralise_row([", ".join(match.ours), ", ".join(match.theirs), _q(rec, match.amount), match.how,
+                                 match.note]))
         m.cell(m.max_row, 3).number_format = fmt
     m.column_dimensions["E"].width = 100
     for sheet in (d, m):

@@ -5,8 +5,8 @@ One writer for the CLI (``dues ageing --format csv|xlsx``) and the web (``?expor
 - CSV keeps machine-friendly headers (``not_due``, ``1-30``) and plain amounts (``1234.50``), ISO dates;
 - XLSX has amounts as numbers with a number format (Indian lakh grouping for an Indian locale), dates
   as dates shown dd-mm-yyyy, a bold frozen header row and a bold totals row;
-- both guard against spreadsheet formula injection: a text cell starting with ``= + - @`` is never run
-  as a formula (CSV: prefixed with an apostrophe; XLSX: stored as text with Excel's quote prefix).
+- both guard against spreadsheet formula injection (``dues.core.exports``): a text cell starting with
+  ``= + - @``, tab or CR is prefixed with an apostrophe (XLSX: and stored as text); numbers stay numbers.
 
 ``target`` is a path or a binary stream (a web response, a ``BytesIO``).
 """
@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from dues.core.ageing import NOT_DUE
+from dues.core.exports import FORMULA_START, neutralise
 from dues.core.money import quantize
 from dues.formats import format_day
 
 if TYPE_CHECKING:  # the CLI imports this module before Django is set up
     from .selectors import AgeingItems, AgeingReport
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Excel has no lakh grouping flag; sections by size give 1,23,45,678.00 in Excel and LibreOffice alike
 INDIAN_NUMBER_FORMAT = '[>=10000000]##\\,##\\,##\\,##0.00;[>=100000]##\\,##\\,##0.00;##,##0.00'
 WESTERN_NUMBER_FORMAT = "#,##0.00"
@@ -38,14 +38,8 @@ Target = str | Path | BinaryIO
 
 
 def safe_cell(value: object) -> object:
-    """Neutralise text a spreadsheet would run as a formula (=, +, -, @ at the start) in CSV."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        try:
-            Decimal(value)
-            return value
-        except Exception:
-            return "'" + value
-    return value
+    """The shared rule of ``dues.core.exports``: text a spreadsheet would run gets a leading apostrophe."""
+    return neutralise(value)
 
 
 def number_format(locale: str = "en_IN") -> str:
@@ -123,10 +117,9 @@ def write_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[object
         is_formula = isinstance(value, str) and value.startswith(FORMULA_START)
         if not (strong or is_formula or c in money or c in dates):
             return value
-        out = WriteOnlyCell(ws, value=value)
+        out = WriteOnlyCell(ws, value=neutralise(value))
         if is_formula:
             out.data_type = "s"  # text, never a formula
-            out.quotePrefix = True
         if c in money:
             out.number_format = amount_format
         elif c in dates:
@@ -145,7 +138,7 @@ def write_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[object
         info.column_dimensions["A"].width = 16
         info.column_dimensions["B"].width = 40
         for label, value in about:
-            second = value
+            second = neutralise(value)
             if isinstance(value, date):
                 second = WriteOnlyCell(info, value=value)
                 second.number_format = day_format

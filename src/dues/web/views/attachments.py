@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from dues.attachments.selectors import attachment_get
-from dues.attachments.services import attach, attachment_open, target_get
+from dues.attachments.services import attach, attachment_open, size_text, target_get
 from dues.companies.models import Company
 from dues.core.errors import DuesError, PermissionDenied
 from dues.ledger.models import Document
@@ -17,7 +18,7 @@ from .common import desk_view
 from .documents import _document, _render_document
 
 
-@desk_view(capability="attachments.add")
+@desk_view
 def proof_upload(request: HttpRequest, company: Company, kind: str, number: str) -> HttpResponse:
     """POST a file (``file``) and its kind (``kind``) to the invoice; refused files re-show the page, 400."""
     if request.method != "POST":  # a GET here is a document whose number ends in /proofs, or a wrong turn
@@ -31,6 +32,9 @@ def proof_upload(request: HttpRequest, company: Company, kind: str, number: str)
     error = ""
     if upload is None:
         error = "Choose a file to attach."
+    elif upload.size > settings.ATTACHMENT_MAX_BYTES:  # refused by its size: not read, nothing stored
+        error = (f"{upload.name}: too large: more than {size_text(settings.ATTACHMENT_MAX_BYTES)} "
+                 "(the limit, DUES_ATTACHMENT_MAX_MB)")
     else:
         try:
             target = target_get(company=company, invoice=document.number)

@@ -38,7 +38,7 @@ def _filters(request: HttpRequest) -> tuple[dict[str, str], dict, dict[str, str]
     return raw, kwargs, errors
 
 
-@desk_view(capability="audit.view")
+@desk_view
 def audit_log(request: HttpRequest, company: Company) -> HttpResponse:
     raw, kwargs, errors = _filters(request)
     context = base_context(company, clock.today(), "", "audit")

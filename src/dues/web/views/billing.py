@@ -29,7 +29,7 @@ def _visible(request: HttpRequest, company: Company):
     return customers_visible(request.user, Customer.objects.filter(company=company))
 
 
-@desk_view(capability="billing.run")
+@desk_view
 def billing_queue(request: HttpRequest, company: Company) -> HttpResponse:
     today = clock.today()
     settings = billing_settings(company)
@@ -93,7 +93,7 @@ def _decide(request: HttpRequest, label: str, *, reject, approve, rejected: str,
     return redirect("web:billing")
 
 
-@desk_view(capability="billing.approve")
+@desk_view
 def billing_decide(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     """POST: approve (``action=approve``, with ``override`` and a ``reason`` on a credit hold) or reject."""
     if request.method != "POST":
@@ -107,7 +107,7 @@ def billing_decide(request: HttpRequest, company: Company, pk: int) -> HttpRespo
                    approved=lambda done: f"tax invoice {done.number}")
 
 
-@desk_view(capability="billing.run")
+@desk_view
 def billing_pdf(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     from dues.documents.tax_invoice import render_tax_invoice
 
@@ -127,7 +127,7 @@ def _problems_text(exc: DuesError) -> str:
     return str(exc)
 
 
-@desk_view(capability="billing.run")
+@desk_view
 def billing_note_raise(request: HttpRequest, company: Company) -> HttpResponse:
     """POST: a draft credit or debit note against an approved invoice; lines ``ITEM:QTY[:RATE]``, one a line."""
     if request.method != "POST":
@@ -156,7 +156,7 @@ def _note(company: Company, pk: int) -> Note:
     return note
 
 
-@desk_view(capability="billing.approve")
+@desk_view
 def billing_note_decide(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     """POST: approve a draft note (``override`` + ``reason`` for a debit note held on credit) or reject it."""
     if request.method != "POST":
@@ -170,7 +170,7 @@ def billing_note_decide(request: HttpRequest, company: Company, pk: int) -> Http
                    approved=lambda done: f"{done.title.lower()} {done.number} against {done.bill.number}")
 
 
-@desk_view(capability="billing.run")
+@desk_view
 def billing_note_pdf(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     from dues.documents.tax_invoice import render_tax_invoice
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dues import clock
+from dues.attachments.services import size_text
 from dues.banking.models import BankAccount, BankLine
 from dues.banking.returns import bank_line_ignore, bank_line_unignore, bank_returns_apply
 from dues.banking.selectors import WORKBENCH_STATUSES, bank_accounts, workbench_counts, workbench_lines
@@ -77,7 +79,7 @@ def _back(request: HttpRequest) -> str:
     return reverse("web:cash")
 
 
-@desk_view(capability="receipts.post")
+@desk_view
 def workbench(request: HttpRequest, company: Company) -> HttpResponse:
     f, errors, account = _filters(request, company)
     proposals = _proposals(company, request.user, account)
@@ -174,7 +176,7 @@ def _confirm(request: HttpRequest, company: Company, line: BankLine) -> tuple[st
 
 
 @require_POST
-@desk_view(capability="allocations.change")
+@desk_view
 def accept(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     line = get_object_or_404(BankLine, pk=pk, company=company, direction=BankLine.CREDIT)
     message, error = _confirm(request, company, line)
@@ -191,7 +193,7 @@ def _refused(request: HttpRequest, error: str) -> HttpResponse:
     return response
 
 
-@desk_view(capability="allocations.change")
+@desk_view
 def change(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     """Pick another customer and / or edit the invoice amounts, then confirm."""
     line = get_object_or_404(BankLine.objects.select_related("bank_account"), pk=pk, company=company,
@@ -236,7 +238,7 @@ def change(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
 
 
 @require_POST
-@desk_view(capability="receipts.post")
+@desk_view
 def ignore(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     line = get_object_or_404(BankLine, pk=pk, company=company)
     try:
@@ -251,7 +253,7 @@ def ignore(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
 
 
 @require_POST
-@desk_view(capability="receipts.post")
+@desk_view
 def unignore(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     line = get_object_or_404(BankLine, pk=pk, company=company)
     try:
@@ -266,7 +268,7 @@ def unignore(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
 
 
 @require_POST
-@desk_view(capability="receipts.post")
+@desk_view
 def run(request: HttpRequest, company: Company) -> HttpResponse:
     """``preview``: the engine's proposals, nothing written; ``bulk``: accept every proposal at or above N%;
     ``auto``: returns undone and ``cash_apply(auto=True)`` (AR manager and admin)."""
@@ -322,12 +324,15 @@ def run(request: HttpRequest, company: Company) -> HttpResponse:
 
 
 @require_POST
-@desk_view(capability="receipts.post")
+@desk_view
 def upload(request: HttpRequest, company: Company) -> HttpResponse:
     """A bank statement file into a bank account (the import the CLI runs), then back to the workbench."""
     upload = request.FILES.get("file")
     if upload is None:
         return _refused(request, "Choose a statement file to import.")
+    if upload.size > settings.IMPORT_MAX_BYTES:  # refused by its size: not read, nothing written
+        return _refused(request, f"{upload.name} was not imported: larger than "
+                                 f"{size_text(settings.IMPORT_MAX_BYTES)} (DUES_IMPORT_MAX_BYTES).")
     try:
         result = bank_statement_import(company=company, path=upload.name, data=upload.read(),
                                        account=request.POST.get("account", "").strip() or None,

@@ -88,7 +88,7 @@ def _rows(company: Company, entries, on: date) -> list[dict]:
     return [{"entry": e, "f": e.facts, "promise": promised.get(e.facts.customer_id)} for e in entries]
 
 
-@desk_view(capability=ACT)
+@desk_view
 def worklist(request: HttpRequest, company: Company) -> HttpResponse:
     errors: dict[str, str] = {}
     on = _date_param(request, "on", clock.today(), errors)
@@ -114,7 +114,7 @@ def worklist(request: HttpRequest, company: Company) -> HttpResponse:
     return render(request, "web/collections/worklist.html", context)
 
 
-@desk_view(capability=ACT)
+@desk_view
 def worklist_log(request: HttpRequest, company: Company, code: str) -> HttpResponse:
     """Log a contact from a worklist row (with a promise when the outcome is "promised"); the row comes back."""
     customer = get_object_or_404(Customer, company=company, code=code)
@@ -293,7 +293,7 @@ def dispute_attachment(request: HttpRequest, company: Company, pk: int) -> HttpR
     return response
 
 
-@desk_view(capability=ACT)
+@desk_view
 def dispute_new(request: HttpRequest, company: Company) -> HttpResponse:
     if request.method != "POST":
         return redirect("web:disputes")
@@ -319,7 +319,7 @@ def dispute_new(request: HttpRequest, company: Company) -> HttpResponse:
     return redirect("web:disputes")
 
 
-@desk_view(capability=ACT)
+@desk_view
 def dispute_resolve_view(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     dispute = get_object_or_404(Dispute, company=company, pk=pk)
     if request.method != "POST":
@@ -346,7 +346,7 @@ def dispute_resolve_view(request: HttpRequest, company: Company, pk: int) -> Htt
 # --- dunning preview --------------------------------------------------------------------------------------------
 
 
-@desk_view(capability=ACT)
+@desk_view
 def dunning_preview(request: HttpRequest, company: Company) -> HttpResponse:
     errors: dict[str, str] = {}
     on = _date_param(request, "on", clock.today() + timedelta(days=1), errors)

@@ -17,45 +17,38 @@ from dues.companies.selectors import company_get
 from dues.core.dates import parse_date
 from dues.core.errors import DuesError, PermissionDenied
 from dues.formats import use_company
-from dues.users.permissions import can, role_of
+from dues.users.permissions import can
+
+from ..access import refusal_text
 
 PAGE_SIZE = 50
 
 
-def desk_view(view: Callable[..., HttpResponse] | None = None, *, capability: str = "desk.view"):
-    """Login required and ``capability`` held; the company is read once and formats the page.
+def desk_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; the company is read once and formats the page.
 
-    ``PermissionDenied`` raised anywhere below (a service or selector refusing) becomes a 403 page.
-    Use as ``@desk_view`` or ``@desk_view(capability="receipts.post")``.
+    Who may call the page with which method is not declared here but in ``dues.web.access.RULES``, which
+    ``AccessMiddleware`` applies before the view runs. ``PermissionDenied`` raised anywhere below (a
+    service or selector refusing a finer rule) becomes the same 403 page.
     """
 
-    def decorate(fn: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @login_required
-        @wraps(fn)
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            company = company_get()
+        except DuesError as exc:
+            return render(request, "web/no_company.html", {"message": str(exc)}, status=503)
+        with use_company(company):
             try:
-                company = company_get()
-            except DuesError as exc:
-                return render(request, "web/no_company.html", {"message": str(exc)}, status=503)
-            with use_company(company):
-                try:
-                    if not can(request.user, capability):
-                        raise PermissionDenied(_refusal(request.user, capability))
-                    return fn(request, company, *args, **kwargs)
-                except PermissionDenied as exc:
-                    return render(request, "web/forbidden.html", {"company": company, "message": str(exc)},
-                                  status=403)
+                if not can(request.user, "desk.view"):
+                    raise PermissionDenied(refusal_text(request.user))
+                return view(request, company, *args, **kwargs)
+            except PermissionDenied as exc:
+                return render(request, "web/forbidden.html", {"company": company, "message": str(exc)},
+                              status=403)
 
-        return wrapper
-
-    return decorate(view) if view is not None else decorate
-
-
-def _refusal(user, capability: str) -> str:
-    role = role_of(user)
-    if role is None:
-        return "Your login has no role at the desk yet; ask an administrator to give you one."
-    return f"Your role ({role.replace('_', ' ')}) does not allow this page."
+    return wrapper
 
 
 def as_of_param(request: HttpRequest) -> tuple[date, str]:

@@ -46,7 +46,7 @@ def customer_credit_hold(request: HttpRequest, company: Company, code: str) -> H
     return redirect(back)
 
 
-@desk_view(capability="credit.override")
+@desk_view
 def credit_review(request: HttpRequest, company: Company) -> HttpResponse:
     """Customers using 80 % or more of their limit; approve (the limit changes) or reject a suggestion."""
     if request.method == "POST":

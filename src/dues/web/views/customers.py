@@ -216,12 +216,12 @@ def _customer_form(request: HttpRequest, company: Company, customer: Customer | 
     return render(request, "web/customer_form.html", context, status=400 if failed else 200)
 
 
-@desk_view(capability="customers.change")
+@desk_view
 def customer_new(request: HttpRequest, company: Company) -> HttpResponse:
     return _customer_form(request, company, None)
 
 
-@desk_view(capability="customers.change")
+@desk_view
 def customer_edit(request: HttpRequest, company: Company, code: str) -> HttpResponse:
     customer = get_object_or_404(Customer, company=company, code=code)
     require_customer(request.user, customer)
@@ -254,7 +254,7 @@ def customer_note(request: HttpRequest, company: Company, code: str) -> HttpResp
     return redirect(reverse("web:customer", args=[customer.code]) + "#notes")
 
 
-@desk_view(capability="collections.act")
+@desk_view
 def customer_portal_link(request: HttpRequest, company: Company, code: str) -> HttpResponse:
     """Issue a 30-day customer portal link (POST); the link is shown once, in the page's message."""
     from dues.portal.links import link_create, portal_url

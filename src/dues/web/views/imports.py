@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from dues import clock
+from dues.attachments.services import size_text
 from dues.companies.models import Company
 from dues.core.errors import DuesError, PermissionDenied, ValidationFailed
 from dues.integrations.importers import FIELDS, KINDS, REQUIRED, ImportResult, import_file
@@ -33,7 +34,6 @@ from dues.users.roles import IMPORT_CAPABILITY
 
 from .common import base_context, desk_view, paginate
 
-MAX_BYTES = 25 * 1024 * 1024
 SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 SESSION_KEY = "dues_imports"
 KEEP_SECONDS = 24 * 3600
@@ -152,8 +152,9 @@ def _preview(request: HttpRequest, company: Company, kinds: list[str]) -> HttpRe
         errors["file"] = "Choose a CSV or Excel (.xlsx) file."
     elif Path(upload.name).suffix.lower() not in SUFFIXES:
         errors["file"] = f"“{upload.name}” is not a .csv or .xlsx file."
-    elif upload.size > MAX_BYTES:
-        errors["file"] = f"“{upload.name}” is larger than {MAX_BYTES // (1024 * 1024)} MB; split it."
+    elif upload.size > settings.IMPORT_MAX_BYTES:  # refused by its size: not read, nothing kept
+        errors["file"] = (f"“{upload.name}” is larger than {size_text(settings.IMPORT_MAX_BYTES)} "
+                          "(DUES_IMPORT_MAX_BYTES); split it.")
     if errors:
         return render(request, "web/imports/imports.html",
                       _context(request, company, kinds, kind if kind in kinds else kinds[0], errors=errors),

@@ -37,7 +37,7 @@ def _parse_params(text: str) -> dict:
     return out
 
 
-@desk_view(capability="reports.view")
+@desk_view
 def jobs_page(request: HttpRequest, company: Company) -> HttpResponse:
     editor = can(request.user, EDIT)
     if request.method == "POST":

@@ -41,7 +41,7 @@ def _context(company: Company, section: str = "templates") -> dict:
     return base_context(company, clock.today(), "", section)
 
 
-@desk_view(capability=ACT)
+@desk_view
 def templates(request: HttpRequest, company: Company) -> HttpResponse:
     rows = cs.message_templates_in_use(company)
     for row in rows:
@@ -64,7 +64,7 @@ def _channel(company: Company, name: str) -> str:
     return found or "email"
 
 
-@desk_view(capability=ACT)
+@desk_view
 def template_edit(request: HttpRequest, company: Company, name: str, lang: str) -> HttpResponse:
     _known(name, lang)
     override = MessageTemplate.objects.filter(company=company, name=name, language=lang).first()

@@ -95,7 +95,7 @@ def _rows(company: Company, entries, invoices: bool = False) -> list[dict]:
              "invoices": found.get(e.facts.customer_id, [])} for e in entries]
 
 
-@desk_view(capability=ACT)
+@desk_view
 def my_day(request: HttpRequest, company: Company) -> HttpResponse:
     today = clock.today()
     who = request.user.get_username()
@@ -163,7 +163,7 @@ def _values(request: HttpRequest, *names: str) -> dict[str, str]:
     return {n: request.POST.get(n, "").strip() for n in names}
 
 
-@desk_view(capability=ACT)
+@desk_view
 def day_row(request: HttpRequest, company: Company, code: str) -> HttpResponse:
     """The row with one action's form open (``?action=call``): in the row over htmx, else a page of its own.
 
@@ -173,7 +173,7 @@ def day_row(request: HttpRequest, company: Company, code: str) -> HttpResponse:
     return _row_response(request, company, customer, open_action=action if action in ACTION_NAMES else "", page=True)
 
 
-@desk_view(capability=ACT)
+@desk_view
 def day_call(request: HttpRequest, company: Company, code: str) -> HttpResponse:
     """Log a call (or visit, meeting...) with its outcome, the day it happened (today or before) and a follow-up."""
     customer = _customer(request, company, code)
@@ -201,7 +201,7 @@ def day_call(request: HttpRequest, company: Company, code: str) -> HttpResponse:
                          values={"promise_kind": kind, "taken_on": day.isoformat()})
 
 
-@desk_view(capability=ACT)
+@desk_view
 def day_promise(request: HttpRequest, company: Company, code: str) -> HttpResponse:
     """Take a promise to pay: amount (Indian grouping welcome), date, invoices (blank: on account)."""
     customer = _customer(request, company, code)
@@ -234,7 +234,7 @@ def day_promise(request: HttpRequest, company: Company, code: str) -> HttpRespon
     return _row_response(request, company, customer, done=done, next_action="send")
 
 
-@desk_view(capability=ACT)
+@desk_view
 def day_dispute(request: HttpRequest, company: Company, code: str) -> HttpResponse:
     """Raise a dispute on one of the customer's open invoices (it leaves dunning until resolved)."""
     customer = _customer(request, company, code)
@@ -266,7 +266,7 @@ def day_dispute(request: HttpRequest, company: Company, code: str) -> HttpRespon
     return _row_response(request, company, customer, done=done, next_action="follow_up")
 
 
-@desk_view(capability=ACT)
+@desk_view
 def day_follow_up(request: HttpRequest, company: Company, code: str) -> HttpResponse:
     customer = _customer(request, company, code)
     if request.method != "POST":
@@ -286,7 +286,7 @@ def day_follow_up(request: HttpRequest, company: Company, code: str) -> HttpResp
     return _row_response(request, company, customer, done=f"Next follow-up set for {format_day(on)}.")
 
 
-@desk_view(capability=ACT)
+@desk_view
 def day_send(request: HttpRequest, company: Company, code: str) -> HttpResponse:
     """GET: the preview of a template for the customer (in the row over htmx, else a page); POST: send it."""
     customer = _customer(request, company, code)

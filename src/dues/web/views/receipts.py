@@ -65,7 +65,7 @@ def _row_for_message(rows: AllocationRows, message: str) -> int | None:
 
 # ---- a new receipt -------------------------------------------------------------------------------
 
-@desk_view(capability="receipts.post")
+@desk_view
 def receipt_new(request: HttpRequest, company: Company) -> HttpResponse:
     today = clock.today()
     post_url = reverse("web:receipt_new")
@@ -137,7 +137,7 @@ def _document_url(document: Document) -> str:
         return ""
 
 
-@desk_view(capability="receipts.post")
+@desk_view
 def customer_options(request: HttpRequest, company: Company) -> HttpResponse:
     """``<option>``s for the customer field's datalist (HTMX, as the person types)."""
     text = request.GET.get("customer", "") or request.GET.get("q", "")
@@ -186,7 +186,7 @@ def _allocate_page(request: HttpRequest, company: Company, document: Document, i
     return render(request, "web/receipts/allocate.html", context, status=status)
 
 
-@desk_view(capability="allocations.change")
+@desk_view
 def allocate(request: HttpRequest, company: Company, kind: str, number: str) -> HttpResponse:
     document, item = _credit(company, request.user, kind, number)
     live = bool(item and document.status == Document.POSTED and item.residual > 0)
@@ -241,7 +241,7 @@ def allocate(request: HttpRequest, company: Company, kind: str, number: str) -> 
 
 
 @require_POST
-@desk_view(capability="allocations.change")
+@desk_view
 def allocation_undo(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     allocation = get_object_or_404(Allocation.objects.select_related("credit_item__document__customer"),
                                    pk=pk, company=company)

@@ -135,7 +135,7 @@ def _page(request: HttpRequest, company: Company, form: _Form, errors: dict, rec
     return render(request, "web/reconcile/reconcile.html", context, status=status)
 
 
-@desk_view(capability=VIEW)
+@desk_view
 def reconcile_page(request: HttpRequest, company: Company) -> HttpResponse:
     today = clock.today()
     if request.method == "POST":
@@ -161,7 +161,7 @@ def reconcile_page(request: HttpRequest, company: Company) -> HttpResponse:
     return _page(request, company, form, errors, rec, status=200 if rec or not form.token else 400)
 
 
-@desk_view(capability=VIEW)
+@desk_view
 def reconcile_export(request: HttpRequest, company: Company) -> HttpResponse:
     from dues.reconciliation import exports
 
@@ -185,7 +185,7 @@ def reconcile_export(request: HttpRequest, company: Company) -> HttpResponse:
     return response
 
 
-@desk_view(capability=VIEW)
+@desk_view
 def reconcile_followups(request: HttpRequest, company: Company) -> HttpResponse:
     from dues.reconciliation.services import reconciliation_followups
 
@@ -250,7 +250,7 @@ def _tracker(request: HttpRequest, company: Company, send_values=None, send_erro
     return render(request, "web/reconcile/confirmations.html", context, status=status_code)
 
 
-@desk_view(capability=VIEW)
+@desk_view
 def confirmations(request: HttpRequest, company: Company) -> HttpResponse:
     return _tracker(request, company)
 
@@ -263,7 +263,7 @@ def _problems(exc: ValidationFailed) -> dict[str, str]:
     return found
 
 
-@desk_view(capability=ACT)
+@desk_view
 def confirmation_send(request: HttpRequest, company: Company) -> HttpResponse:
     from dues.reconciliation.services import confirmation_request
 
@@ -298,7 +298,7 @@ def confirmation_send(request: HttpRequest, company: Company) -> HttpResponse:
     return redirect("web:confirmations")
 
 
-@desk_view(capability=ACT)
+@desk_view
 def confirmation_reply_view(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     from dues.reconciliation.services import confirmation_reply
 
@@ -327,7 +327,7 @@ def confirmation_reply_view(request: HttpRequest, company: Company, pk: int) -> 
     return redirect(f"{reverse('web:confirmation', args=[pk])}")
 
 
-@desk_view(capability=VIEW)
+@desk_view
 def confirmation_detail(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     req = get_object_or_404(ConfirmationRequest.objects.select_related("customer").defer("reply_file"),
                             company=company, pk=pk)
@@ -337,7 +337,7 @@ def confirmation_detail(request: HttpRequest, company: Company, pk: int) -> Http
     return render(request, "web/reconcile/confirmation.html", context)
 
 
-@desk_view(capability=VIEW)
+@desk_view
 def confirmation_letter(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     req = get_object_or_404(ConfirmationRequest.objects.select_related("customer").defer("reply_file"),
                             company=company, pk=pk)
@@ -348,7 +348,7 @@ def confirmation_letter(request: HttpRequest, company: Company, pk: int) -> Http
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/pdf")
 
 
-@desk_view(capability=ACT)
+@desk_view
 def confirmation_remind_view(request: HttpRequest, company: Company) -> HttpResponse:
     from dues.reconciliation.services import confirmation_remind
 

@@ -33,7 +33,7 @@ def _suggestion(request: HttpRequest, company: Company, pk: int) -> ReplySuggest
     return found
 
 
-@desk_view(capability="collections.act")
+@desk_view
 def reply_accept(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     suggestion = _suggestion(request, company, pk)
     if request.method != "POST":
@@ -53,7 +53,7 @@ def reply_accept(request: HttpRequest, company: Company, pk: int) -> HttpRespons
     return _back(request, suggestion)
 
 
-@desk_view(capability="collections.act")
+@desk_view
 def reply_dismiss(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
     suggestion = _suggestion(request, company, pk)
     if request.method == "POST":

@@ -139,7 +139,7 @@ def _grouped(company: Company, opts: Options, salesperson: str | None):
 AGEING_CACHE_SECONDS = 6 * 3600
 
 
-@desk_view(capability="reports.view")
+@desk_view
 def ageing_report(request: HttpRequest, company: Company) -> HttpResponse:
     opts = _options(request)
     salesperson = salesperson_scope(request.user)
@@ -192,7 +192,7 @@ def _document_url(kind: str, number: str) -> str:
         return f"/documents/{quote(kind)}/{quote(number)}/"
 
 
-@desk_view(capability="reports.view")
+@desk_view
 def ageing_items_view(request: HttpRequest, company: Company) -> HttpResponse:
     opts = _options(request)
     key = request.GET.get("key") or None

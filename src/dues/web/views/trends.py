@@ -18,7 +18,7 @@ from dues.users.permissions import can
 from .common import as_of_param, base_context, desk_view
 
 
-@desk_view(capability="customers.view_all")
+@desk_view
 def trends(request: HttpRequest, company: Company) -> HttpResponse:
     editor = can(request.user, "collections.policies")  # admin and AR manager set collection targets
     if request.method == "POST":
