@@ -158,6 +158,9 @@ RULES: dict[str, dict[str, Need]] = {
     "portal:pay": _both(PORTAL_TOKEN),
     "portal:pay_qr": _both(PORTAL_TOKEN),
     "portal:pay_gateway": _both(PORTAL_TOKEN),
+    # --- probes of the load balancer and the container (docs/deployment.md): no login, nothing private
+    "healthz": _read(PUBLIC),
+    "readyz": _read(PUBLIC),
     # --- webhooks and the API's catch-all
     "whatsapp_webhook": _both(PUBLIC),  # GET: Meta's verification handshake; POST: signed events
     "api_not_found": {m: PUBLIC for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
