@@ -8,8 +8,9 @@ its work, as the database shows it (or the SMTP server, for the dunning run):
 
 - ``first-write``: the run's transaction holds its first write (PostgreSQL: the backend has a transaction
   id; SQLite: the database's write lock is taken) or the first line/message is committed/delivered;
-- ``mid``: about half of what an uninterrupted run writes is written (bytes written by the open transaction:
-  PostgreSQL's database size, SQLite's WAL; or half the lines applied, half the messages delivered);
+- ``mid``: about half of what an uninterrupted run does is done: on PostgreSQL half the bytes its open
+  transaction writes (the database's size); on SQLite half the time its open transaction holds the write lock
+  before its rows become visible; half the bank lines applied, half the messages delivered;
 - ``in-flight`` (dunning only): inside the SMTP conversation of a message, after the server has the message
   and before the client heard "250 accepted": the one window where a message can go twice.
 
