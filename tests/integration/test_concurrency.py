@@ -217,3 +217,34 @@ def test_a_posting_never_lands_in_a_period_locked_at_the_same_moment(company, ma
     assert not Document.objects.filter(date__lte=date(2026, 10, 1) + timedelta(days=ROUNDS - 1),
                                        number__endswith="-late").exists()
     _books_balance()
+
+
+def test_two_month_closes_at_once_never_move_the_lock_back(company):
+    """Closing October and November at the same moment (or October from a page read before November was
+    locked) leaves the lock at the end of November: an earlier month's close never reopens a later one."""
+    from dues.companies.models import Company
+    from dues.companies.services import company_lock_period
+    from dues.reconciliation.close import close_month, close_month_lock
+
+    stale = Company.objects.get(pk=company.pk)
+    results = {m: close_month(company=stale, month=m) for m in ("2026-08", "2026-09", "2026-10", "2026-11")}
+    assert all(r.ok for r in results.values()), [c.message for r in results.values() for c in r.checks if not c.ok]
+    # read before November was locked, acted on after it
+    close_month_lock(company=Company.objects.get(pk=company.pk), result=results["2026-11"], actor="manager")
+    locked, moved = close_month_lock(company=stale, result=results["2026-10"], actor="manager")
+    assert not moved and locked.lock_date == date(2026, 11, 30)
+    assert Company.objects.get(pk=company.pk).lock_date == date(2026, 11, 30)
+    for r in range(ROUNDS):
+        company_lock_period(company=company, lock_date=None, actor="manager")  # reopened for the round
+        stale = Company.objects.get(pk=company.pk)
+        months = ("2026-08", "2026-09") if r % 2 else ("2026-09", "2026-08")
+        outcome = _at_once(*(lambda m=m, c=stale: close_month_lock(company=c, result=results[m], actor="manager")
+                             for m in months))
+        if not POSTGRES:  # one may have lost SQLite's write lock: it is done again, as a person would
+            for m, o in zip(months, outcome, strict=True):
+                if o != "ok":
+                    assert _refused(o), o
+                    close_month_lock(company=stale, result=results[m], actor="manager")
+        else:
+            assert outcome == ["ok", "ok"], outcome
+        assert Company.objects.get(pk=company.pk).lock_date == date(2026, 9, 30), (r, outcome)
