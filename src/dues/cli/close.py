@@ -49,9 +49,9 @@ def month(obj, month, lock, fmt, output):
                 if len(c.items) > 50:
                     click.echo(f"... and {len(c.items) - 50} more (the full list: --format json, xlsx or pdf)")
     if lock:
-        _, moved = closing.close_month_lock(company=company, result=result, actor=obj.user)
+        locked, moved = closing.close_month_lock(company=company, result=result, actor=obj.user)
         click.echo(f"locked through {result.end:%d-%m-%Y}" if moved else
-                   f"already locked through {company.lock_date:%d-%m-%Y}", err=fmt == "json" and not output)
+                   f"already locked through {locked.lock_date:%d-%m-%Y}", err=fmt == "json" and not output)
     if not result.ok:  # exit 1 so that a scheduled close alerts
         from .errors import err
 

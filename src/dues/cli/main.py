@@ -53,6 +53,7 @@ def main() -> None:
     from dues.cli import (  # noqa: F401  (register commands)
         api,
         attachments,
+        backup,
         bench,
         billing,
         books,

@@ -14,6 +14,7 @@ from dues import clock
 from dues.core.errors import DuesError
 
 from .models import (
+    BACKUP,
     BANK_PICKUP,
     CREDIT_HOLDS,
     DAILY_REPORT,
@@ -204,11 +205,38 @@ def recurring_billing(ctx) -> str:
     return f"{result.count} recurring period(s) made unbilled deliveries"
 
 
+def backup(ctx) -> str:
+    """``dues backup`` on a schedule: params ``folder`` (default var/backups) and ``keep`` (how many of the
+    newest archives stay there, default 14; older ``dues-backup-*.tar.gz`` are removed). A retry writes a
+    new archive: harmless, and the older ones are pruned."""
+    from dues.backup import backup_create
+
+    folder = Path(ctx.params.get("folder") or Path(_default_backup_folder()))
+    keep = int(ctx.params.get("keep") or 14)
+    if keep < 1:
+        raise DuesError("keep must be at least 1")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%S")
+    result = backup_create(folder / f"dues-backup-{stamp}.tar.gz")
+    archives = sorted(folder.glob("dues-backup-*.tar.gz"))
+    for old in archives[:-keep]:
+        old.unlink()
+    m = result.manifest
+    return (f"wrote {result.path.name} ({result.path.stat().st_size} bytes, {sum(m['row_counts'].values())} rows, "
+            f"proofs: {m['proofs']}, anchor {m['audit_head']['seq']}:{m['audit_head']['hash'][:16]}); "
+            f"{min(len(archives), keep)} archive(s) kept" + "".join(f"; {n}" for n in result.notes))
+
+
+def _default_backup_folder() -> Path:
+    from django.conf import settings
+
+    return Path(settings.DEFAULT_DB_PATH).parent / "backups"
+
+
 JOB_FUNCTIONS: dict[str, Callable] = {
     DUNNING: dunning, PROMISES: promises, DAILY_REPORT: daily_report, WEEKLY_REPORT: weekly_report,
     BANK_PICKUP: bank_pickup, MONTH_END: month_end, TALLY_SYNC: tally_sync, CREDIT_HOLDS: credit_holds,
     RISK: risk, FORECAST: forecast,
-    RECURRING_BILLING: recurring_billing,
+    RECURRING_BILLING: recurring_billing, BACKUP: backup,
 }
 
 

@@ -15,6 +15,7 @@ from dues import clock
 DUNNING, PROMISES, DAILY_REPORT, WEEKLY_REPORT, BANK_PICKUP, MONTH_END, TALLY_SYNC, CREDIT_HOLDS = (
     "dunning", "promises", "daily_report", "weekly_report", "bank_pickup", "month_end", "tally_sync", "credit_holds")
 RISK, FORECAST, RECURRING_BILLING = "risk", "forecast", "recurring_billing"
+BACKUP = "backup"
 # The registry of job kinds: (kind, label). A new kind is one line here and its function in
 # ``jobs.JOB_FUNCTIONS`` (or ``jobs.register`` from another app's ``ready()``) — no migration: the ``job``
 # fields take their choices from ``job_choices`` at run time, not from a list frozen in a migration.
@@ -30,6 +31,7 @@ JOBS = [
     (RISK, "risk grades recomputed"),
     (FORECAST, "13-week cash forecast recomputed"),
     (RECURRING_BILLING, "recurring charges to unbilled deliveries"),
+    (BACKUP, "backup of the database and proofs"),
 ]
 JOB_MAX_LENGTH = 40
 

@@ -192,9 +192,15 @@ def close_month_lock(*, company, result: MonthClose, actor=None):
     if not result.ok:
         raise DuesError(f"not locking {result.month}: check(s) failed: " + ", ".join(
             f"{c.name} ({c.message})" for c in result.checks if not c.ok))
-    if company.lock_date and company.lock_date >= result.end:
-        return company, False
-    return company_lock_period(company=company, lock_date=result.end, actor=actor), True
+    from django.db import transaction
+
+    from dues.companies.models import Company
+
+    with transaction.atomic():  # the lock date as it is now: another close may have moved it since ``company`` was read
+        current = Company.objects.select_for_update().get(pk=company.pk)
+        if current.lock_date and current.lock_date >= result.end:
+            return current, False  # never moved back: a close of an earlier month does not reopen a later one
+        return company_lock_period(company=current, lock_date=result.end, actor=actor), True
 
 
 # --- the close pack -------------------------------------------------------------------------------
