@@ -5,7 +5,7 @@ DUES_DATABASE_URL   sqlite:///path/to/dues.sqlite3 (default: ./var/dues.sqlite3)
 DUES_SECRET_KEY     signing key for sessions (a development key is used when unset)
 DUES_DEBUG          1 to run Django in debug mode
 DUES_ALLOWED_HOSTS  comma-separated host names the web app answers to
-DUES_REDIS_URL      redis://host:6379/0 to share the cache (login rate limits) between server processes
+DUES_REDIS_URL      redis://host:6379/0 to share the cache (portal rate limits) between server processes
 DUES_PUBLIC_URL     the address customers reach the web app at, for portal links (default http://127.0.0.1:8000)
 DUES_PORTAL_IN_MESSAGES  1 to put a customer portal link into reminders and e-mailed statements
 DUES_PORTAL_RATE    portal requests allowed per minute per link and per address (default 60)
@@ -115,12 +115,47 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+# --- Signing in (see docs/security.md) -----------------------------------------------------------------------
+# Failed sign-ins are counted in the database by django-axes, per user name and per address (each locks on its
+# own); the admin's sign-in is the desk's form, so guesses at either door count together. Admins and AR
+# managers may have a TOTP second factor (django-otp; `dues user totp enroll`), required when
+# DUES_REQUIRE_TOTP=1. Sessions end DUES_SESSION_HOURS after sign-in or DUES_SESSION_IDLE_MINUTES after the last
+# request (dues.users.middleware). The Django admin is served at DUES_ADMIN_PATH, off unless set, and only to
+# administrators.
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+                  "dues.users.middleware.SessionLimitsMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("DUES_PASSWORD_MIN_LENGTH", "12"))}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("DUES_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("DUES_LOGIN_COOLOFF_MINUTES", "15")) / 60  # hours, as django-axes reads a number
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the cool-off runs from the lock, as the message says
+AXES_LOCKOUT_CALLABLE = "dues.web.views.auth.locked_out"
+OTP_TOTP_ISSUER = "dues"
+OTP_TOTP_THROTTLE_FACTOR = 0  # wrong codes are counted by django-axes with the wrong passwords instead
+DUES_REQUIRE_TOTP = os.environ.get("DUES_REQUIRE_TOTP", "") == "1"
+DUES_TOTP_ROLES = ("admin", "ar_manager")
+SESSION_COOKIE_AGE = int(float(os.environ.get("DUES_SESSION_HOURS", "8")) * 3600)
+DUES_SESSION_IDLE_SECONDS = int(float(os.environ.get("DUES_SESSION_IDLE_MINUTES", "30")) * 60)
+DUES_ADMIN_PATH = os.environ.get("DUES_ADMIN_PATH", "").strip().strip("/")
+DUES_ADMIN_PATH = "" if DUES_ADMIN_PATH.lower() in ("", "off") else DUES_ADMIN_PATH + "/"
+# --- end of signing in ---------------------------------------------------------------------------------------
 
 LANGUAGE_CODE = "en-in"
 FORMAT_MODULE_PATH = ["dues.formats"]
@@ -138,8 +173,6 @@ STATIC_ROOT = Path(os.environ.get("DUES_STATIC_ROOT", DEFAULT_DB_PATH.parent / "
 # whitenoise serves the apps' static files straight from the package: no collectstatic step needed
 WHITENOISE_USE_FINDERS = True
 
-# Django's cache holds the login rate-limit counters: per process by default, shared through Redis
-# when several server processes run (DUES_REDIS_URL=redis://127.0.0.1:6379/0).
 # What one import may read (rows after the header; bytes of the file): over either it is refused at once with
 # a message, never read until memory runs out. See docs/imports.md.
 IMPORT_MAX_ROWS = int(os.environ.get("DUES_IMPORT_MAX_ROWS", "100000"))

@@ -41,13 +41,15 @@ WEB_METHODS = ("GET", "POST", "PUT")  # PUT: no desk page takes it, so it stands
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 MISSING = 999_999  # an object id no fixture made: the view answers 404 *after* the gate let the request in
 NOW = "2026-12-06T10:00:00+05:30"
+# the project's routes with the Django admin switched on (it is off unless DUES_ADMIN_PATH is set)
+ADMIN_URLCONF = "tests.integration.urls_admin"
 NEEDS_QUERY = {"web:reconcile_export"}  # answers 404 without ?format= and a reconciliation to export
 
 
 def _routes(patterns=None, prefix: str = "", namespace: str = "") -> list[tuple[str, str, dict]]:
     """(view name, regex of the full path, converters by name) of every route, admin included."""
     found = []
-    for p in get_resolver().url_patterns if patterns is None else patterns:
+    for p in get_resolver(ADMIN_URLCONF).url_patterns if patterns is None else patterns:
         if isinstance(p, URLResolver):
             ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
             found += _routes(p.url_patterns, prefix + p.pattern.regex.pattern.lstrip("^"), ns)
@@ -297,9 +299,10 @@ def test_webhooks_and_catch_alls_are_public_by_rule(book, name):
 
 
 @pytest.mark.parametrize("role", [ANONYMOUS, *ROLES])
-def test_the_admin_site_keeps_its_own_staff_login(book, role):
+def test_the_admin_site_keeps_its_own_staff_login(book, role, settings):
     from django.urls import reverse
 
+    settings.ROOT_URLCONF = ADMIN_URLCONF
     response = _client(book, role).get(reverse("admin:index"))
     if role == "admin":  # a Django superuser? no: the admin *role*; the admin site still wants is_staff
         user = book["users"][role]

@@ -178,7 +178,7 @@ def test_a_failed_run_alerts_the_managers_and_its_retry_sends_only_what_was_not_
     from dues.jobs.services import execute, retry, schedule_set, tick
     from dues.users.services import user_add
 
-    user_add(username="manager", role="ar_manager", password="x-pass-2026", email="manager@example.com", actor="test")
+    user_add(username="manager", role="ar_manager", password="x-pass-word-2026", email="manager@example.com", actor="test")
     smtp.refuse = {"gone@example.com"}
     schedule_set(name="weekly-pack", actor="test", job="weekly_report", every="weekly", weekday=0, hour=0, minute=0,
                  recipients="md@example.com, gone@example.com, @ar_manager")
@@ -229,7 +229,7 @@ def test_schedule_edits_are_audited_and_need_an_admin_or_ar_manager(company):
     schedule_set(name="daily-report", actor="test", hour=7, minute=45, params={"region": "West"})
     record = AuditRecord.objects.filter(object_type="schedule", object_id="daily-report").order_by("-seq").first()
     assert record.action == "update" and '"hour":7' in record.after_json.replace(" ", "")
-    collector = user_add(username="pooja", role="collector", password="x-pass-2026", actor="test")[0]
+    collector = user_add(username="pooja", role="collector", password="x-pass-word-2026", actor="test")[0]
     with pytest.raises(PermissionDenied):
         schedule_set(name="daily-report", actor=collector, hour=6)
     with pytest.raises(DuesError, match="hour must be between"):
@@ -267,7 +267,7 @@ def test_jobs_page_lists_schedules_and_retries_a_failed_run(company, client):
     schedules_seed("test")
     run = JobRun.objects.create(job="daily_report", run_key="daily-report@2026-01-01", status=FAILED,
                                 error="boom: the SMTP server refused")
-    manager = user_add(username="manager", role="ar_manager", password="x-pass-2026", actor="test")[0]
+    manager = user_add(username="manager", role="ar_manager", password="x-pass-word-2026", actor="test")[0]
     client.force_login(manager)
     page = client.get("/jobs/")
     assert page.status_code == 200
@@ -282,7 +282,7 @@ def test_jobs_page_lists_schedules_and_retries_a_failed_run(company, client):
 
     s = Schedule.objects.get(name="daily-report")
     assert (s.hour, s.minute, s.params) == (6, 5, {"region": "West", "target_daily": "250000"})
-    collector = user_add(username="pooja", role="collector", password="x-pass-2026", actor="test")[0]
+    collector = user_add(username="pooja", role="collector", password="x-pass-word-2026", actor="test")[0]
     client.force_login(collector)
     client.post("/jobs/", {"action": "run-now", "schedule": "daily-report"})
     assert not JobRun.objects.filter(run_key__contains="@now-").exists()

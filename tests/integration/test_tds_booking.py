@@ -49,7 +49,7 @@ def books(company, make_customer, post):
 def user(username, role):
     from dues.users.services import user_add
 
-    u, _ = user_add(username=username, role=role, password="x-pass-2026", actor="test")
+    u, _ = user_add(username=username, role=role, password="x-pass-word-2026", actor="test")
     return u
 
 

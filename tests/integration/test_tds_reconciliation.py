@@ -106,11 +106,11 @@ def test_follow_ups_are_activities_once_and_need_the_right_role(books, form):
     from dues.users.services import user_add
 
     report = tds_reconciliation(company=books, path=form, fy="2025-26")
-    auditor, _ = user_add(username="audit1", role="auditor", password="x-pass-2026", actor="test")
+    auditor, _ = user_add(username="audit1", role="auditor", password="x-pass-word-2026", actor="test")
     with pytest.raises(PermissionDenied):
         tds_follow_up(report=report, actor=auditor, on=date(2026, 11, 29))
     assert Activity.objects.count() == 0
-    collector, _ = user_add(username="coll1", role="collector", password="x-pass-2026", actor="test")
+    collector, _ = user_add(username="coll1", role="collector", password="x-pass-word-2026", actor="test")
     assert tds_follow_up(report=report, actor=collector, on=date(2026, 11, 29)) == {
         "created": 1, "existing": 0, "customers": ["C001"]}
     act = Activity.objects.get()

@@ -39,6 +39,12 @@ def staff(db):
 
 
 @pytest.fixture
+def admin_on(settings):
+    """The Django admin at /admin/ (DUES_ADMIN_PATH=admin/; it is off unless set)."""
+    settings.ROOT_URLCONF = "tests.integration.urls_admin"
+
+
+@pytest.fixture
 def desk(client, user):
     client.force_login(user)
     return client
@@ -184,7 +190,7 @@ def test_customer_before_its_first_invoice_and_unknown_customer(desk, ledger):
     assert desk.get("/customers/NOPE/").status_code == 404
 
 
-def test_nav_has_no_admin_link_but_the_admin_stays_for_superusers(client, user, staff, company):
+def test_nav_has_no_admin_link_but_the_admin_stays_for_superusers(client, user, staff, company, admin_on):
     """The Django admin is not part of the product for desk users: no link to it, even for staff."""
     client.force_login(user)
     assert 'href="/admin/"' not in text(client.get("/"))
@@ -194,7 +200,7 @@ def test_nav_has_no_admin_link_but_the_admin_stays_for_superusers(client, user, 
     assert client.get("/admin/").status_code == 200
 
 
-def test_admin_refuses_to_change_a_posted_document(client, staff, ledger):
+def test_admin_refuses_to_change_a_posted_document(client, staff, ledger, admin_on):
     client.force_login(staff)
     doc = Document.objects.get(number="INV-1")
     listing = client.get("/admin/ledger/document/")
@@ -229,7 +235,7 @@ def _customer_form(customer, **changes) -> dict:
     return data
 
 
-def test_admin_edits_customers_validated_and_audited(client, staff, ledger):
+def test_admin_edits_customers_validated_and_audited(client, staff, ledger, admin_on):
     client.force_login(staff)
     url = f"/admin/customers/customer/{ledger.acme.pk}/change/"
     bad = client.post(url, _customer_form(ledger.acme, gstin="27AAPFU0939F1ZX"))

@@ -294,7 +294,8 @@ def test_service_refuses_two_primaries_and_keeps_one_primary(company, make_custo
         ["accounts_payable", "owner", "purchase", "accounts_payable", "other"]
 
 
-def test_admin_link_is_gone_from_the_desk_but_admin_stays(client, company):
+def test_admin_link_is_gone_from_the_desk_but_admin_stays(client, company, settings):
+    settings.ROOT_URLCONF = "tests.integration.urls_admin"  # the admin is off unless DUES_ADMIN_PATH is set
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "root-pass-2026")
     client.force_login(admin)
     page = text(client.get("/customers/"))

@@ -61,3 +61,57 @@ def user_list(fmt):
     for r in rows:
         table.add_row(r["user"], r["role"], r["person"], "yes" if r["active"] else "no", r["last_login"][:16])
     out.print(table)
+
+
+@user.group("totp")
+def user_totp() -> None:
+    """The authenticator-app second factor (TOTP) of administrators and AR managers."""
+
+
+@user_totp.command("enroll")
+@click.argument("name")
+@click.option("--replace", is_flag=True, help="issue a new secret to a user who already has one (the old one stops working)")
+@click.pass_obj
+def user_totp_enroll(obj, name, replace):
+    """Give user NAME a TOTP secret: prints the otpauth:// address (and the secret) for their authenticator app.
+
+    From then on signing in asks for the app's six-digit code after the password."""
+    from dues.cli.books import migrate
+    from dues.users.totp import totp_enroll
+
+    migrate()
+    _device, uri, secret = totp_enroll(username=name, replace=replace, actor=obj.user)
+    out.print(f"authenticator enrolled for [bold]{name}[/bold]: add it to the app from this address (or type the "
+              "secret); it is shown only now. Their next sign-in asks for the code.")
+    out.print(f"secret: {secret}")
+    click.echo(uri)
+
+
+@user_totp.command("remove")
+@click.argument("name")
+@click.pass_obj
+def user_totp_remove(obj, name):
+    """Remove user NAME's authenticator (a lost phone): they sign in with the password alone until enrolled again."""
+    from dues.cli.books import migrate
+    from dues.users.totp import totp_remove
+
+    migrate()
+    removed = totp_remove(username=name, actor=obj.user)
+    out.print(f"removed the authenticator of {name}" if removed else f"{name} had no authenticator")
+
+
+@user.command("unlock")
+@click.argument("name", required=False)
+@click.option("--address", default="", help="clear the failed sign-ins counted for this IP address instead")
+def user_unlock(name, address):
+    """Clear the failed sign-ins counted against user NAME (or an --address), ending a lock-out before its time."""
+    from axes.utils import reset
+
+    from dues.cli.books import migrate
+    from dues.core.errors import DuesError
+
+    if bool(name) == bool(address):
+        raise DuesError("give a user NAME or --address IP (one of them)")
+    migrate()
+    cleared = reset(username=name) if name else reset(ip=address)
+    out.print(f"cleared {cleared} failed sign-in record(s) for {name or address}")

@@ -59,6 +59,7 @@ def _both(get: Need, post: Need | None = None) -> dict[str, Need]:
 RULES: dict[str, dict[str, Need]] = {
     # --- desk: sign-in and the pages everyone with a role reads
     "web:login": _both(PUBLIC),
+    "web:login_code": _both(PUBLIC),  # the second step acts only on the session's pending sign-in
     "web:logout": _post(PUBLIC),
     "web:dashboard": _read(DESK),
     "web:search": _read(DESK),

@@ -31,6 +31,8 @@ app_name = "web"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("login/", auth.LoginView.as_view(), name="login"),
+    # public: the second step of signing in (the authenticator code), acting only on the session's pending sign-in
+    path("login/code/", auth.login_code, name="login_code"),
     path("logout/", LogoutView.as_view(), name="logout"),  # POST only (Django's LogoutView)
     path("search/", search.search_view, name="search"),
     # saved filters and bulk actions of the customer list and the worklist
