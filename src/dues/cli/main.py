@@ -21,8 +21,9 @@ def _setup_django(db: str | None) -> None:
     django.setup()
 
 
-# The commands that set up a machine write the secret-key file when there is no key yet (see dues.keyfile).
-KEY_WRITERS = ("init", "demo")
+# The commands that make a database (init, the demo, the benchmarks' scratch books) write the secret-key file
+# when there is no key yet (see dues.keyfile).
+KEY_WRITERS = ("init", "demo", "bench")
 
 
 def _ensure_secret_key() -> None:
