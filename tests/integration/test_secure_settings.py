@@ -60,7 +60,7 @@ def test_the_command_without_a_key_says_so_without_a_traceback_and_its_help_stil
     proc = dues(env, "ageing")
     assert proc.returncode == 1
     assert "no secret key" in proc.stderr and "Traceback" not in proc.stderr
-    for args in (["--help"], ["--version"], ["ageing", "--help"]):
+    for args in (["--help"], ["--version"], ["ageing", "--help"], ["init", "--help"]):
         proc = dues(env, *args)
         assert proc.returncode == 0, (args, proc.stderr)
     assert not (tmp_path / "var" / "secret.key").exists()  # only init and demo write one

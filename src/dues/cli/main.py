@@ -63,7 +63,7 @@ def cli(ctx: click.Context, db: str | None, user: str | None) -> None:
         from pathlib import Path
 
         db = f"sqlite:///{Path(os.environ.get('DUES_HOME', 'var')).resolve() / 'demo.sqlite3'}"
-    if ctx.invoked_subcommand in KEY_WRITERS:
+    if ctx.invoked_subcommand in KEY_WRITERS and not _asks_for_help():
         _ensure_secret_key()
     try:
         _setup_django(db)
