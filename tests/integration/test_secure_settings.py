@@ -32,7 +32,7 @@ def env_without_key(tmp_path, db_url: str | None = None, **extra) -> dict:
 
 
 def python(env, code: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
 def dues(env, *args: str) -> subprocess.CompletedProcess:
@@ -101,12 +101,12 @@ DEPLOY_CHECK = [sys.executable, "-m", "django", "check", "--deploy", "--fail-lev
 def test_the_deployment_check_passes_with_https_a_key_and_hosts(tmp_path):
     env = env_without_key(tmp_path, DUES_SECRET_KEY=secrets.token_urlsafe(50), DUES_HTTPS="1",
                           DUES_ALLOWED_HOSTS="dues.example.com")
-    proc = subprocess.run(DEPLOY_CHECK, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(DEPLOY_CHECK, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "System check identified no issues" in proc.stdout
     # without DUES_HTTPS (plain HTTP) the same check lists what TLS would add: it is not a check that cannot fail
     del env["DUES_HTTPS"]
-    proc = subprocess.run(DEPLOY_CHECK, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(DEPLOY_CHECK, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert "security.W004" in proc.stderr and "security.W012" in proc.stderr  # HSTS, secure session cookie
 
