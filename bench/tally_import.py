@@ -19,6 +19,7 @@ import json
 import os
 import random
 import resource
+import secrets
 import sys
 import tempfile
 import time
@@ -101,6 +102,8 @@ def main() -> int:
     ap.add_argument("--keep", metavar="FILE", help="write the Day Book here and keep it")
     args = ap.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dues.settings")
+    # a throwaway database: a key of its own for this one process when none is given (nothing signed outlives it)
+    os.environ.setdefault("DUES_SECRET_KEY", secrets.token_urlsafe(50))
     import django
 
     django.setup()

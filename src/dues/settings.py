@@ -2,9 +2,13 @@
 
 DUES_DATABASE_URL   sqlite:///path/to/dues.sqlite3 (default: ./var/dues.sqlite3) or
                     postgresql://user@host:5432/name
-DUES_SECRET_KEY     signing key for sessions (a development key is used when unset)
-DUES_DEBUG          1 to run Django in debug mode
-DUES_ALLOWED_HOSTS  comma-separated host names the web app answers to
+DUES_SECRET_KEY     signing key for sessions; else the file $DUES_HOME/secret.key (`dues init` writes it);
+                    with neither the settings refuse to load (see dues.keyfile)
+DUES_DEBUG          1 to run Django in debug mode (never in production)
+DUES_ALLOWED_HOSTS  comma-separated host names the web app answers to (default: loopback only; required
+                    with DUES_HTTPS=1)
+DUES_HTTPS          1 when the app is served over TLS (directly or behind a proxy that sets X-Forwarded-Proto):
+                    secure cookies, HSTS and the redirect from http:// (see docs/configuration.md, "Security")
 DUES_REDIS_URL      redis://host:6379/0 to share the cache (portal rate limits) between server processes
 DUES_PUBLIC_URL     the address customers reach the web app at, for portal links (default http://127.0.0.1:8000)
 DUES_PORTAL_IN_MESSAGES  1 to put a customer portal link into reminders and e-mailed statements
@@ -20,15 +24,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from dues import keyfile
 
 BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_DB_PATH = Path(os.environ.get("DUES_HOME", "var")).resolve() / "dues.sqlite3"
 
-SECRET_KEY = os.environ.get("DUES_SECRET_KEY", "dues-development-key-change-me-in-production-0123456789")
+try:
+    SECRET_KEY = keyfile.secret_key(os.environ)  # no built-in fallback key
+except keyfile.MissingSecretKey as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 DEBUG = os.environ.get("DUES_DEBUG", "") == "1"
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DUES_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")]
+HTTPS = os.environ.get("DUES_HTTPS", "") == "1"
+if HTTPS and not os.environ.get("DUES_ALLOWED_HOSTS", "").strip():
+    raise ImproperlyConfigured("DUES_HTTPS=1 needs DUES_ALLOWED_HOSTS: the host names the app is served at "
+                               "(comma-separated, e.g. dues.example.com)")
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DUES_ALLOWED_HOSTS", "").split(",") if h.strip()] or [
+    "127.0.0.1", "localhost", "[::1]", "testserver"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,6 +73,7 @@ INSTALLED_APPS = [
     "dues.api",
     "dues.portal",
     "ninja",  # the API docs page's Swagger UI from its own static files, not a CDN
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +87,7 @@ MIDDLEWARE = [
     "dues.web.access.AccessMiddleware",  # who may call which route: the table in dues/web/access.py
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "dues.urls"
@@ -164,6 +182,38 @@ USE_I18N = True
 USE_TZ = True
 
 DUES_PUBLIC_URL = os.environ.get("DUES_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Secure by default, on plain HTTP too: cookies out of reach of scripts and of other sites' requests, no
+# framing, no referrer to other sites (portal links carry their token in the address), no MIME sniffing, and
+# a Content-Security-Policy without inline script (every script is a static file; see docs/configuration.md).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages carry the token in the form / the hx-headers attribute, not read from the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+}}
+if HTTPS:  # served over TLS (DUES_HTTPS=1): secure cookies, HSTS, and http:// redirected to https://
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # a form posted from the public address is trusted even when the proxy passes another Host
+    _public = urlsplit(DUES_PUBLIC_URL)
+    CSRF_TRUSTED_ORIGINS = [f"https://{_public.netloc}"] if _public.scheme == "https" and _public.netloc else []
 DUES_PORTAL_IN_MESSAGES = os.environ.get("DUES_PORTAL_IN_MESSAGES", "") == "1"
 DUES_PORTAL_RATE = int(os.environ.get("DUES_PORTAL_RATE", "60"))
 DUES_PAYMENT_GATEWAY = os.environ.get("DUES_PAYMENT_GATEWAY", "")
@@ -238,9 +288,6 @@ LOGGING = {
     "loggers": {"dues.request": {"level": "INFO" if LOG_FORMAT == "json" else
                                  os.environ.get("DUES_LOG_LEVEL", "WARNING")}},
 }
-# Behind a TLS-terminating reverse proxy (deploy/Caddyfile) set DUES_BEHIND_PROXY=1: the proxy's
-# X-Forwarded-Proto tells Django the request came over HTTPS (CSRF origin checks, secure redirects). The
-# health endpoints are never redirected to HTTPS (a container's health check calls them over plain HTTP).
-if os.environ.get("DUES_BEHIND_PROXY", "") == "1":
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The health endpoints are never redirected to https (with DUES_HTTPS=1): a container's health check
+# calls them over plain HTTP (docs/deployment.md).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

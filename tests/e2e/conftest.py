@@ -118,19 +118,31 @@ def ledger(company, make_customer, post):
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """new_page(): a fresh browser context (own cookies) and page on the live server."""
+    """new_page(): a fresh browser context (own cookies) and page on the live server.
+
+    Every page is watched for what the Content-Security-Policy refused (an inline script, style or event
+    handler, an eval): Chromium reports each on the console, and any makes the test fail at its end.
+    """
     contexts = []
+    refused = []
+
+    def watch(message):
+        if "Content Security Policy" in message.text:
+            refused.append(f"{message.location.get('url', '')}: {message.text}")
 
     def _new():
         context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-IN",
                                       accept_downloads=True)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch)
+        return page
 
     yield _new
     for context in contexts:
         context.close()
+    assert not refused, "the Content-Security-Policy refused:\n" + "\n".join(refused)
 
 
 def sign_in(page, username: str, password: str = PASSWORD) -> None:

@@ -105,7 +105,7 @@ def test_dashboard_totals_in_indian_grouping(desk, ledger):
     assert "15-06-2025" in html
     assert 'href="/customers/C001/?as_of=2025-06-15"' in html
     assert "Zenith" not in html                               # nothing of C002's is overdue
-    assert re.search(r'class="bar__fill tone-2" style="width: 91\.\d\d%"', html)
+    assert re.search(r'class="bar__fill tone-2" data-width="91\.\d\d%"', html)
 
 
 def test_dashboard_defaults_to_today_and_reports_a_bad_date(desk, ledger):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import click
@@ -10,6 +11,47 @@ from dues import clock
 
 from .main import cli
 from .output import money_text, out
+
+
+def is_loopback(host: str) -> bool:
+    """Whether an address to bind to is reachable from this machine only."""
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it resolves to whatever the network says
+        return False
+
+
+def plain_http_warning(host: str) -> str | None:
+    """The one warning `dues serve` gives when other machines can reach it over plain HTTP (no DUES_HTTPS=1).
+
+    Binding to loopback, or with DUES_HTTPS=1 (a TLS proxy in front), there is nothing to say. Otherwise the
+    warning says the traffic is unencrypted, and names DUES_ALLOWED_HOSTS when the host names the app
+    answers to would turn away the clients (Django answers 400 Bad Request to a Host it does not know).
+    """
+    from django.conf import settings
+
+    if is_loopback(host) or settings.HTTPS:
+        return None
+    lines = [f"warning: serving plain HTTP on {host}, reachable from other machines: passwords and session "
+             "cookies cross the network unencrypted. Serve it through a TLS proxy and set DUES_HTTPS=1 "
+             "(docs/configuration.md, \"Security\")."]
+    named = host not in ("0.0.0.0", "::", "[::]")
+    if not os.environ.get("DUES_ALLOWED_HOSTS", "").strip():
+        lines.append("  DUES_ALLOWED_HOSTS is not set: the app answers to 127.0.0.1 and localhost only; set it to "
+                     "the names or addresses clients use" + (f" (e.g. DUES_ALLOWED_HOSTS={host})" if named else ""))
+    elif named and not _host_allowed(host, settings.ALLOWED_HOSTS):
+        lines.append(f"  {host} is not in DUES_ALLOWED_HOSTS: requests to http://{host}/ are refused (400)")
+    return "\n".join(lines)
+
+
+def _host_allowed(host: str, allowed: list[str]) -> bool:
+    from django.utils.http import is_same_domain
+
+    return any(pattern == "*" or is_same_domain(host.lower(), pattern.lower()) for pattern in allowed)
 
 
 def run_server(host: str, port: int, threads: int = 8) -> None:
@@ -21,6 +63,9 @@ def run_server(host: str, port: int, threads: int = 8) -> None:
     from dues.wsgi import application
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    warning = plain_http_warning(host)
+    if warning:
+        click.echo(warning, err=True)
     out.print(f"dues web app on http://{host}:{port}/  (Ctrl+C to stop)")
     waitress_serve(application, host=host, port=port, threads=threads)
 

@@ -9,7 +9,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def run(group: click.Group) -> int:
+    from django.core.exceptions import ImproperlyConfigured
     from django.db.utils import OperationalError, ProgrammingError
+    from rich.markup import escape
 
     from dues.core.errors import DuesError, ValidationFailed
 
@@ -28,6 +30,9 @@ def run(group: click.Group) -> int:
         return 1
     except (DuesError, ValueError) as exc:  # ValueError: a date or amount that is not one
         err.print(f"[red]error[/red] {exc}")
+        return 1
+    except ImproperlyConfigured as exc:  # the settings refused to load: no secret key, hosts missing, ...
+        err.print(f"[red]error[/red] {escape(str(exc))}")
         return 1
     except (OperationalError, ProgrammingError) as exc:
         if "no such table" in str(exc) or "does not exist" in str(exc):

@@ -7,6 +7,7 @@ import os
 import sys
 
 import click
+from django.core.exceptions import ImproperlyConfigured
 
 from dues import __version__
 
@@ -18,6 +19,24 @@ def _setup_django(db: str | None) -> None:
     import django
 
     django.setup()
+
+
+# The commands that make a database (init, the demo, the benchmarks' scratch books) write the secret-key file
+# when there is no key yet (see dues.keyfile).
+KEY_WRITERS = ("init", "demo", "bench")
+
+
+def _ensure_secret_key() -> None:
+    from dues import keyfile
+
+    path, created = keyfile.ensure_key_file()
+    if created:
+        click.echo(f"wrote a new secret key to {path} (keep it private; DUES_SECRET_KEY overrides it)", err=True)
+
+
+def _asks_for_help() -> bool:
+    # click has taken the subcommand's arguments off the context by the time the group's callback runs
+    return any(arg in ("--help", "-h") for arg in sys.argv[1:])
 
 
 class Context:
@@ -44,7 +63,14 @@ def cli(ctx: click.Context, db: str | None, user: str | None) -> None:
         from pathlib import Path
 
         db = f"sqlite:///{Path(os.environ.get('DUES_HOME', 'var')).resolve() / 'demo.sqlite3'}"
-    _setup_django(db)
+    if ctx.invoked_subcommand in KEY_WRITERS and not _asks_for_help():
+        _ensure_secret_key()
+    try:
+        _setup_django(db)
+    except ImproperlyConfigured:
+        if not _asks_for_help():
+            raise
+        # `dues COMMAND --help` works on a fresh machine: the help needs no settings
     who = user or os.environ.get("DUES_USER") or f"cli:{getpass.getuser()}"
     ctx.obj = Context(who)
 

@@ -12,6 +12,11 @@
       attribute; give swapped targets an id (hx-target="#line-42") or use hx-target="closest tr".
    3. The loading indicator: base.html's body carries hx-indicator="#busy", so every htmx request shows the
       top bar's indicator; CSS shows it only after 200 ms, so quick requests never flicker.
+   4. Bar widths: a bar's width is its data-width (e.g. "37.50%"), set here through the DOM because the
+      Content-Security-Policy allows no style attributes in the page; on load and in every htmx swap.
+   5. Forms that answer 400 with the form and its errors: an element marked data-swap-errors lets htmx swap
+      such an answer in (htmx leaves error answers out by default; hx-on would need eval, which the policy
+      forbids).
 */
 (function () {
   "use strict";
@@ -60,6 +65,22 @@
     focusAfterSwap(target);
   });
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupMenu);
-  else setupMenu();
+  function applyWidths(root) {
+    var els = Array.prototype.slice.call(root.querySelectorAll("[data-width]"));
+    if (root.matches && root.matches("[data-width]")) els.push(root);
+    els.forEach(function (el) { el.style.width = el.getAttribute("data-width"); });
+  }
+  document.addEventListener("htmx:load", function (e) { if (e.detail && e.detail.elt) applyWidths(e.detail.elt); });
+
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var elt = e.target;  // the element that made the request
+    if (e.detail.xhr.status === 400 && elt && elt.closest && elt.closest("[data-swap-errors]")) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
+
+  function ready() { setupMenu(); applyWidths(document); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
 })();
