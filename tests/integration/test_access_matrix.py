@@ -206,7 +206,7 @@ def test_a_route_without_a_rule_is_closed(rf, monkeypatch):
 def test_every_state_changing_desk_route_needs_more_than_a_login():
     """A POST that anyone with a role may send is a deliberate, short list (reading-only or the user's own)."""
     open_posts = sorted(n for n in WEB if RULES[n].get("POST") in ("desk.view", PUBLIC))
-    assert open_posts == ["web:login", "web:logout", "web:saved_filter_delete", "web:saved_filter_save"]
+    assert open_posts == ["web:login", "web:login_code", "web:logout", "web:saved_filter_delete", "web:saved_filter_save"]
 
 
 # --- the desk ------------------------------------------------------------------------------------------------
