@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -53,8 +54,9 @@ def runner(tmp_path: Path, db_url: str, pythonpath: Path | None):
     else:
         env.pop("PYTHONPATH", None)
 
-    def run(*args: str, module: str = "dues.cli.main") -> str:
-        proc = subprocess.run([sys.executable, "-m", module, *args], env={**env, "DJANGO_SETTINGS_MODULE": "dues.settings"},
+    def run(*args: str, module: str = "dues.cli.main", **extra_env: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", module, *args],
+                              env={**env, "DJANGO_SETTINGS_MODULE": "dues.settings", **extra_env},
                               capture_output=True, text=True, cwd=tmp_path, timeout=600)
         assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
         return proc.stdout
@@ -63,7 +65,10 @@ def runner(tmp_path: Path, db_url: str, pythonpath: Path | None):
 
 
 def unapplied(run) -> int:
-    return sum(1 for line in run("showmigrations", "--plan", module="django").splitlines() if line.startswith("[ ]"))
+    # a throwaway key: before `dues init` the previous release's home has no key file (that release had a
+    # built-in fallback key), and listing migrations signs nothing
+    listing = run("showmigrations", "--plan", module="django", DUES_SECRET_KEY=secrets.token_urlsafe(50))
+    return sum(1 for line in listing.splitlines() if line.startswith("[ ]"))
 
 
 def test_dues_init_upgrades_the_previous_releases_database(tmp_path, scratch_db):
@@ -82,8 +87,11 @@ def test_dues_init_upgrades_the_previous_releases_database(tmp_path, scratch_db)
     assert "audit log OK" in old("audit", "verify")
     assert unapplied(new) > 0  # this release has migrations the previous one did not
 
-    out = new("init", "--company", "Ignored On Upgrade")
+    key_file = tmp_path / "home" / "secret.key"
+    assert not key_file.exists()  # the previous release ran on its built-in key
+    out = new("init", "--company", "Ignored On Upgrade")  # no key in the environment: init writes the file
     assert "database is up to date" in out and "already exists" in out
+    assert key_file.stat().st_mode & 0o777 == 0o600
     assert unapplied(new) == 0
 
     assert json.loads(new("ageing", "--as-of", AS_OF, "--format", "json")) == before_ageing

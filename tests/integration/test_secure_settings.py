@@ -24,7 +24,9 @@ PASSWORD = "secure-pass-2026"
 
 def env_without_key(tmp_path, db_url: str | None = None, **extra) -> dict:
     env = dues_env(tmp_path, db_url)
-    for name in ("DUES_SECRET_KEY", "DUES_HTTPS", "DUES_ALLOWED_HOSTS", "DUES_DEBUG"):
+    # DJANGO_ALLOW_ASYNC_UNSAFE: the browser tests' conftest sets it for their live server (same worker
+    # process); a deployment never has it, and check --deploy rightly reports it
+    for name in ("DUES_SECRET_KEY", "DUES_HTTPS", "DUES_ALLOWED_HOSTS", "DUES_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(name, None)
     env["DJANGO_SETTINGS_MODULE"] = "dues.settings"
     env.update(extra)
