@@ -29,7 +29,8 @@ def test_ageing_bench_agrees_with_duckdb(tmp_path):
     assert result["open_items"] == 500 and result["database"] == "sqlite"
     assert result["customers"] == 10 and result["customers_compared"] == 10
     assert result["settled_items"] == 1000 and result["allocations"] > 1000
-    for key in ("seconds", "duckdb_seconds", "ratio", "past_as_of_seconds", "load_seconds"):
+    for key in ("seconds", "duckdb_seconds", "ratio", "past_as_of_seconds", "load_seconds", "duckdb_stored_seconds",
+                "fastest_ratio", "past_as_of_duckdb_stored_seconds", "past_as_of_fastest_ratio"):
         assert result[key] > 0, key
     assert float(result["outstanding"]) > 0 and float(result["past_outstanding"]) > 0
 
