@@ -76,3 +76,51 @@ def test_collect_bench_sends_a_statement_pdf_to_every_customer(tmp_path):
     for key in ("seconds", "customers_per_second", "pdfs_per_second", "pdf_render_only_per_second"):
         assert result[key] > 0, key
     assert result["target_pdfs_per_second"] == 50 and isinstance(result["target_met"], bool)
+
+
+def test_bench_all_runs_every_benchmark_on_its_own_database_and_writes_one_json(tmp_path):
+    results, table = tmp_path / "results.json", tmp_path / "figures.md"
+    proc = dues(tmp_path, "bench", "all", "--only", "sqlite", "--quiet", "-o", results, "--markdown", table,
+                "--open-items", "200", "--small-open-items", "50", "--documents", "40", "--customers", "15",
+                "--web-runs", "1", "--cash-lines", "20", "--cash-open-items", "100")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    result = json.loads(results.read_text())
+    assert result["databases"] == ["sqlite"] and result["failed"] == []
+    ran = {(r["bench"], r["database"]) for r in result["results"]}
+    assert ran == {("ageing", "sqlite"), ("ageing-small", "sqlite"), ("posting", "sqlite"), ("web", "sqlite"),
+                   ("cash-apply", "sqlite")}
+    by_bench = {r["bench"]: r for r in result["results"]}
+    assert by_bench["ageing"]["figures"]["open_items"] == 200 and by_bench["ageing"]["figures"]["totals_agree"]
+    assert by_bench["ageing-small"]["figures"]["open_items"] == 50
+    assert by_bench["posting"]["figures"]["documents"] == 40 and by_bench["web"]["figures"]["customers"] == 15
+    # every target is judged from the figure in the same file (whether met depends on the machine)
+    ageing_targets = {t["figure"]: t for t in by_bench["ageing"]["targets"]}
+    figures = by_bench["ageing"]["figures"]
+    assert ageing_targets["fastest_ratio"]["value"] == figures["fastest_ratio"]
+    assert ageing_targets["fastest_ratio"]["met"] == (figures["fastest_ratio"] <= 3)
+    assert figures["duckdb_fastest_seconds"] == min(figures["duckdb_seconds"], figures["duckdb_stored_seconds"])
+    markdown = table.read_text()
+    assert "| ageing (`dues bench ageing --open-items 200`) | sqlite | `fastest_ratio` |" in markdown
+    assert markdown in proc.stdout and f"figures written to {results}" in proc.stdout
+    assert not list(tmp_path.glob("bench-*.sqlite3"))  # the scratch databases are gone
+
+
+def test_bench_all_fails_when_a_benchmark_fails_and_skips_an_unreachable_postgresql(tmp_path, monkeypatch):
+    from dues.bench import suite
+
+    # a benchmark that exits non-zero (its command refuses the size) among one that works
+    monkeypatch.setattr(suite, "plan", lambda sizes: [("ageing", ["ageing", "--open-items", "0"], True),
+                                                      ("ageing-small", ["ageing", "--open-items", "50"], True)])
+    monkeypatch.setenv("DUES_HOME", str(tmp_path))
+    said = []
+    result = suite.run(sizes=suite.Sizes(), databases=["sqlite", "postgresql"], quiet=True, say=said.append,
+                       pg_server="postgresql://postgres@127.0.0.1:1")
+    assert result["databases"] == ["sqlite"]
+    assert result["skipped"] == ["postgresql: not reachable at postgresql://postgres@127.0.0.1:1"]
+    assert result["failed"] == ["ageing on sqlite"]
+    broken, small = result["results"]
+    assert broken["exit_code"] == 2 and broken["figures"] == {} and not broken["targets"][0]["met"]
+    assert small["exit_code"] == 0 and small["figures"]["totals_agree"] is True
+    assert "| ageing (`dues bench ageing --open-items 0`) | sqlite | exit code 2 | failed | |" in suite.markdown(result)
+    assert said == ["== ageing on sqlite: dues bench ageing --open-items 0",
+                    "== ageing-small on sqlite: dues bench ageing --open-items 50"]

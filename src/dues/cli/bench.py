@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from .main import cli
@@ -245,3 +247,55 @@ def bench_demo_web(obj, runs, roles, fmt, quiet):
         err.print(f"slowest p95 {result['slowest_p95_ms']} ms; "
                   + (f"over target: {', '.join(result['failed'])}" if result["failed"] else "every page within target"))
     return 1 if result["failed"] else 0
+
+
+@bench.command("all")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="bench-results.json",
+              show_default=True, help="the JSON file every figure is written to")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, writable=True),
+              help="also write the figures as a Markdown table (what docs/performance.md shows)")
+@click.option("--only", type=click.Choice(["sqlite", "postgresql"]), help="run on one kind of database only")
+@click.option("--pg", "pg_server", default="postgresql://postgres@127.0.0.1:5432", show_default=True,
+              help="PostgreSQL server (no database name): a scratch database is made and dropped for each benchmark")
+@click.option("--open-items", "open_items", type=click.IntRange(min=1), default=1_000_000, show_default=True)
+@click.option("--small-open-items", "small_open_items", type=click.IntRange(min=1), default=2_500,
+              show_default=True, help="the small book's open items (it has twice as many settled invoices)")
+@click.option("--documents", type=click.IntRange(min=10), default=20_000, show_default=True)
+@click.option("--customers", type=click.IntRange(min=1), default=100_000, show_default=True)
+@click.option("--web-runs", "web_runs", type=click.IntRange(min=1), default=20, show_default=True,
+              help="timed fetches per page in the web benchmark")
+@click.option("--cash-lines", "cash_lines", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--cash-open-items", "cash_open_items", type=click.IntRange(min=10), default=1_000_000,
+              show_default=True)
+@click.option("--quiet", is_flag=True, help="no progress messages on stderr")
+def bench_all(output, markdown_path, only, pg_server, open_items, small_open_items, documents, customers, cash_lines,
+              cash_open_items, web_runs, quiet):
+    """Every benchmark, each on a new scratch database, on SQLite and PostgreSQL; one JSON file of the figures.
+
+    Prints each figure beside its baseline (DuckDB on the same rows, measured in the same run) and its target.
+    Exits 1 if a benchmark failed or a cross-check disagreed; a missed speed target is reported, not failed on.
+    """
+    from pathlib import Path
+
+    from dues.bench import suite
+
+    from .errors import err
+    from .output import out
+
+    sizes = suite.Sizes(open_items=open_items, small_open_items=small_open_items, documents=documents,
+                        customers=customers, cash_lines=cash_lines, cash_open_items=cash_open_items, web_runs=web_runs)
+    databases = [only] if only else ["sqlite", "postgresql"]
+    result = suite.run(sizes=sizes, databases=databases, pg_server=pg_server, quiet=quiet,
+                       say=lambda message: None if quiet else err.print(f"[bold]{message}[/bold]"))
+    Path(output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    table_text = suite.markdown(result)
+    if markdown_path:
+        Path(markdown_path).write_text(table_text, encoding="utf-8")
+    out.print(table_text, markup=False, highlight=False)
+    for note in result["skipped"]:
+        err.print(f"[yellow]skipped[/yellow] {note}")
+    out.print(f"figures written to {output} ({result['seconds']:,.0f} s in all)", markup=False, highlight=False)
+    if result["failed"]:
+        err.print("[red]error[/red] failed: " + "; ".join(result["failed"]))
+        return 1
+    return 0
