@@ -11,6 +11,10 @@ a partial index keeps "residual > 0" items apart (the SQL spells it ``residual >
 uses a partial index only for a query that repeats its predicate term for term). Money is summed as integers of 1/10,000 of a unit
 so SQLite (which stores decimals as doubles) adds exactly, like PostgreSQL's numeric.
 
+The ageing report itself never needs an item's residual, only sums by bucket, so it sums the two terms
+apart (``_ageing_sums``): today's residuals straight from a covering index, grouped as it is read, plus the
+later allocations; the item-by-item form (``_residuals_cte``) serves the lists of items.
+
 **Disputed** (``AgeingRow.disputed``): of the outstanding, how much is under dispute on ``as_of``. It
 is a breakdown, not a deduction: the buckets still add up to the total, and ``disputed`` says how
 much of it a customer contests. Per open debit item it is the sum of the disputes on its document
@@ -97,6 +101,9 @@ def _residuals_cte(as_of: str, company_id: int, customer_ids: Sequence[int] | No
         ids = list(customer_ids) or [0]
         cust = f" AND customer_id IN ({', '.join(['%s'] * len(ids))})"
         cust_args = ids
+    # every customer on SQLite: the covering index of open items, which its planner passes over for the narrower
+    # search index on residual (and then reads the table row by row); see _ageing_sums
+    items_index = " INDEXED BY open_item_open_cover" if connection.vendor == "sqlite" and customer_ids is None else ""
     sql = f"""
     later AS (
         SELECT item_id, SUM(CAST(ROUND(amount * {SCALE}) AS BIGINT)) AS back FROM (
@@ -110,7 +117,7 @@ def _residuals_cte(as_of: str, company_id: int, customer_ids: Sequence[int] | No
     open_then AS (
         SELECT oi.id, oi.customer_id, oi.side, oi.date, oi.due_date,
                CAST(ROUND(oi.residual * {SCALE}) AS BIGINT) + COALESCE(l.back, 0) AS residual
-          FROM ledger_openitem oi LEFT JOIN later l ON l.item_id = oi.id
+          FROM ledger_openitem oi{items_index} LEFT JOIN later l ON l.item_id = oi.id
          WHERE oi.company_id = %s AND oi.residual > '0' AND oi.date <= %s{cust.replace('customer_id', 'oi.customer_id')}
         UNION ALL
         SELECT oi.id, oi.customer_id, oi.side, oi.date, oi.due_date, l.back AS residual
@@ -119,6 +126,69 @@ def _residuals_cte(as_of: str, company_id: int, customer_ids: Sequence[int] | No
     )"""
     args = [company_id, as_of, company_id, as_of, company_id, as_of, *cust_args, as_of, *cust_args]
     return sql, args
+
+
+def _bucket_sums(as_of: date, cutoffs: Sequence[int], basis: str) -> tuple[str, list]:
+    """SQL of one sum per bucket (``b0``...) and the unapplied credits (``bu``) over rows of (side, reference date
+    as ``ref``, scaled residual as ``r``): a debit counts in the bucket whose bounds hold its reference date."""
+    ranges = bucket_ranges(as_of, cutoffs, basis)
+    sums, args = [], []
+    for i, rng in enumerate(ranges):
+        bounds = []
+        if rng.earliest is not None:
+            bounds.append("ref >= %s")
+            args.append(rng.earliest.isoformat())
+        if i > 0:  # the bucket before begins where this one ends (each range's lower bound, newest first)
+            bounds.append("ref < %s")
+            args.append(ranges[i - 1].earliest.isoformat())
+        sums.append(f"SUM(CASE WHEN side = 'D' AND {' AND '.join(bounds)} THEN r ELSE 0 END) AS b{i}")
+    sums.append("SUM(CASE WHEN side = 'C' THEN r ELSE 0 END) AS bu")
+    return ", ".join(sums), args
+
+
+def _ageing_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | None, cutoffs: Sequence[int],
+                 basis: str) -> tuple[str, list, int]:
+    """SQL of (customer_id, b0..bn, bu): each customer's residuals on ``as_of`` summed by bucket (scaled to integers),
+    and the number of bucket columns.
+
+    The same arithmetic as ``_residuals_cte`` (today's residual plus the allocations effective after ``as_of``),
+    summed rather than item by item: an item's residual on ``as_of`` is the sum of its residual today and of its
+    later allocations, so the two parts are summed apart and added, and no item is joined to its allocations.
+    Today's part reads the covering index of open items in its own order (company, side, customer), so SQLite
+    groups it as it scans, without sorting (the planner is told the index when every customer is aged: left to
+    itself it takes the narrower search index on residual and reads the table row by row); the later
+    allocations' part reads their covering index. Rows are per side, so a customer may come twice; sum them.
+    """
+    ref = "due_date" if basis == DUE else "date"
+    sums, sum_args = _bucket_sums(as_of, cutoffs, basis)
+    cust, cust_args = "", []
+    if customer_ids is not None:
+        ids = list(customer_ids) or [0]
+        cust = f" AND oi.customer_id IN ({', '.join(['%s'] * len(ids))})"
+        cust_args = ids
+    sqlite = connection.vendor == "sqlite"
+    items_index = " INDEXED BY open_item_open_cover" if sqlite and customer_ids is None else ""
+    allocations_index = " INDEXED BY allocation_effective_cover" if sqlite else ""
+    iso = as_of.isoformat()
+    sql = f"""
+        SELECT customer_id, {sums} FROM (
+            SELECT oi.side, oi.customer_id, oi.{ref} AS ref, CAST(ROUND(oi.residual * {SCALE}) AS BIGINT) AS r
+              FROM ledger_openitem oi{items_index}
+             WHERE oi.company_id = %s AND oi.residual > '0' AND oi.date <= %s{cust}
+        ) today GROUP BY side, customer_id
+        UNION ALL
+        SELECT customer_id, {sums} FROM (
+            SELECT oi.side, oi.customer_id, oi.{ref} AS ref, CAST(ROUND(a.amount * {SCALE}) AS BIGINT) AS r
+              FROM ledger_allocation a{allocations_index} JOIN ledger_openitem oi ON oi.id = a.debit_item_id
+             WHERE a.company_id = %s AND a.effective_date > %s AND oi.date <= %s{cust}
+            UNION ALL
+            SELECT oi.side, oi.customer_id, oi.{ref} AS ref, CAST(ROUND(a.amount * {SCALE}) AS BIGINT) AS r
+              FROM ledger_allocation a{allocations_index} JOIN ledger_openitem oi ON oi.id = a.credit_item_id
+             WHERE a.company_id = %s AND a.effective_date > %s AND oi.date <= %s{cust}
+        ) later GROUP BY side, customer_id"""
+    args = [*sum_args, company_id, iso, *cust_args,
+            *sum_args, company_id, iso, iso, *cust_args, company_id, iso, iso, *cust_args]
+    return sql, args, len(bucket_ranges(as_of, cutoffs, basis))
 
 
 def _any_disputed(cursor, company_id: int, as_of: str) -> bool:
@@ -174,30 +244,30 @@ def ageing(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence
     if by not in GROUPS:
         raise DuesError(f"cannot group ageing by {by!r} (one of {', '.join(GROUPS)})")
     ids = [customer.pk] if customer else customer_ids
-    cte, cte_args = _residuals_cte(as_of.isoformat(), company.pk, ids)
-    case, case_args = _bucket_case(as_of, cutoffs, basis)
+    parts, parts_args, buckets = _ageing_sums(as_of, company.pk, ids, cutoffs, basis)
     key = GROUPS[by]
     name = "MIN(c.name)" if by == "customer" else "''"
-    who, who_args = ("", []) if salesperson is None else (" AND LOWER(c.salesperson) = LOWER(%s)", [salesperson])
-    sql = f"""WITH {cte}
-        SELECT {key} AS k, {name} AS n, {case} AS bucket, SUM(o.residual)
-          FROM open_then o JOIN customers_customer c ON c.id = o.customer_id
-         WHERE o.residual <> 0{who}
-         GROUP BY {key}, bucket"""
+    who, who_args = ("", []) if salesperson is None else (" WHERE LOWER(c.salesperson) = LOWER(%s)", [salesperson])
+    totals = ", ".join([*(f"SUM(p.b{i})" for i in range(buckets)), "SUM(p.bu)"])
+    sql = f"""SELECT {key} AS k, {name} AS n, {totals}
+          FROM ({parts}) p JOIN customers_customer c ON c.id = p.customer_id{who}
+         GROUP BY {key}"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*cte_args, *case_args, *who_args])
+        cursor.execute(sql, [*parts_args, *who_args])
         result = cursor.fetchall()
     columns = bucket_labels(cutoffs, basis)
     rows: dict[str, AgeingRow] = {}
-    for k, n, bucket, scaled in result:
+    for k, n, *scaled in result:
+        if not any(scaled):  # only allocations and their reversals after as_of: nothing open then
+            continue
         k = k or "(none)"
         row = rows.setdefault(k, AgeingRow(k, n or "", {c: ZERO for c in columns}))
-        amount = Decimal(int(scaled)) / SCALE
-        if bucket == "unapplied":
-            row.unapplied -= amount
-        else:
-            row.buckets[bucket] += amount
+        for column, amount in zip(columns, scaled, strict=False):
+            row.buckets[column] += Decimal(int(amount or 0)) / SCALE
+        row.unapplied -= Decimal(int(scaled[-1] or 0)) / SCALE
     if disputed and rows:
+        cte, cte_args = _residuals_cte(as_of.isoformat(), company.pk, ids)
+        who = "" if salesperson is None else " AND LOWER(c.salesperson) = LOWER(%s)"
         with connection.cursor() as cursor:
             if _any_disputed(cursor, company.pk, as_of.isoformat()):
                 dsql, dargs = _disputed_sql(cte, key, as_of.isoformat(), company.pk, who)
