@@ -128,22 +128,28 @@ def _residuals_cte(as_of: str, company_id: int, customer_ids: Sequence[int] | No
     return sql, args
 
 
-def _bucket_sums(as_of: date, cutoffs: Sequence[int], basis: str) -> tuple[str, list]:
-    """SQL of one sum per bucket (``b0``...) and the unapplied credits (``bu``) over rows of (side, reference date
-    as ``ref``, scaled residual as ``r``): a debit counts in the bucket whose bounds hold its reference date."""
+def _bucket_sums(as_of: date, cutoffs: Sequence[int], basis: str, side: str | None = None) -> tuple[str, list]:
+    """SQL of one sum per bucket (``b0``...) and the unapplied credits (``bu``) over rows of (``side``, reference
+    date ``ref``, scaled residual ``r``): a debit counts in the bucket whose bounds hold its reference date.
+
+    ``side`` "D" or "C" when the rows are all of that side (the side's test is left out, the other side's sums
+    are 0). FILTER rather than CASE: a row is added to the one sum it belongs to, not to every sum as a 0.
+    """
     ranges = bucket_ranges(as_of, cutoffs, basis)
     sums, args = [], []
     for i, rng in enumerate(ranges):
-        bounds = []
+        bounds = [] if side == "D" else ["side = 'D'"]
         if rng.earliest is not None:
             bounds.append("ref >= %s")
             args.append(rng.earliest.isoformat())
         if i > 0:  # the bucket before begins where this one ends (each range's lower bound, newest first)
             bounds.append("ref < %s")
             args.append(ranges[i - 1].earliest.isoformat())
-        sums.append(f"SUM(CASE WHEN side = 'D' AND {' AND '.join(bounds)} THEN r ELSE 0 END) AS b{i}")
-    sums.append("SUM(CASE WHEN side = 'C' THEN r ELSE 0 END) AS bu")
-    return ", ".join(sums), args
+        sums.append("0" if side == "C" else f"SUM(r) FILTER (WHERE {' AND '.join(bounds)})")
+    sums.append("0" if side == "D" else "SUM(r)" if side == "C" else "SUM(r) FILTER (WHERE side = 'C')")
+    names = [*(f"b{i}" for i in range(len(ranges))), "bu"]
+    return ", ".join(f"{expression} AS {name}" for expression, name in zip(sums, names, strict=True)), \
+        ([] if side == "C" else args)
 
 
 def _ageing_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | None, cutoffs: Sequence[int],
@@ -154,13 +160,15 @@ def _ageing_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | Non
     The same arithmetic as ``_residuals_cte`` (today's residual plus the allocations effective after ``as_of``),
     summed rather than item by item: an item's residual on ``as_of`` is the sum of its residual today and of its
     later allocations, so the two parts are summed apart and added, and no item is joined to its allocations.
-    Today's part reads the covering index of open items in its own order (company, side, customer), so SQLite
-    groups it as it scans, without sorting (the planner is told the index when every customer is aged: left to
-    itself it takes the narrower search index on residual and reads the table row by row); the later
-    allocations' part reads their covering index. Rows are per side, so a customer may come twice; sum them.
+    Today's part reads the covering index of open items in its own order (company, side, customer), one side at
+    a time, so SQLite groups it as it scans, without sorting (the planner is told the index when every customer
+    is aged: left to itself it takes the narrower search index on residual and reads the table row by row); the
+    later allocations' part reads their covering index. A customer may come in several rows; sum them.
     """
     ref = "due_date" if basis == DUE else "date"
-    sums, sum_args = _bucket_sums(as_of, cutoffs, basis)
+    debits, debit_args = _bucket_sums(as_of, cutoffs, basis, "D")
+    credits, credit_args = _bucket_sums(as_of, cutoffs, basis, "C")
+    both, both_args = _bucket_sums(as_of, cutoffs, basis)
     cust, cust_args = "", []
     if customer_ids is not None:
         ids = list(customer_ids) or [0]
@@ -170,14 +178,16 @@ def _ageing_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | Non
     items_index = " INDEXED BY open_item_open_cover" if sqlite and customer_ids is None else ""
     allocations_index = " INDEXED BY allocation_effective_cover" if sqlite else ""
     iso = as_of.isoformat()
-    sql = f"""
-        SELECT customer_id, {sums} FROM (
-            SELECT oi.side, oi.customer_id, oi.{ref} AS ref, CAST(ROUND(oi.residual * {SCALE}) AS BIGINT) AS r
+    today = f"""
+            SELECT oi.customer_id, oi.{ref} AS ref, CAST(ROUND(oi.residual * {SCALE}) AS BIGINT) AS r
               FROM ledger_openitem oi{items_index}
-             WHERE oi.company_id = %s AND oi.residual > '0' AND oi.date <= %s{cust}
-        ) today GROUP BY side, customer_id
+             WHERE oi.company_id = %s AND oi.side = %s AND oi.residual > '0' AND oi.date <= %s{cust}"""
+    sql = f"""
+        SELECT customer_id, {debits} FROM ({today}) debits GROUP BY customer_id
         UNION ALL
-        SELECT customer_id, {sums} FROM (
+        SELECT customer_id, {credits} FROM ({today}) credits GROUP BY customer_id
+        UNION ALL
+        SELECT customer_id, {both} FROM (
             SELECT oi.side, oi.customer_id, oi.{ref} AS ref, CAST(ROUND(a.amount * {SCALE}) AS BIGINT) AS r
               FROM ledger_allocation a{allocations_index} JOIN ledger_openitem oi ON oi.id = a.debit_item_id
              WHERE a.company_id = %s AND a.effective_date > %s AND oi.date <= %s{cust}
@@ -186,8 +196,9 @@ def _ageing_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | Non
               FROM ledger_allocation a{allocations_index} JOIN ledger_openitem oi ON oi.id = a.credit_item_id
              WHERE a.company_id = %s AND a.effective_date > %s AND oi.date <= %s{cust}
         ) later GROUP BY side, customer_id"""
-    args = [*sum_args, company_id, iso, *cust_args,
-            *sum_args, company_id, iso, iso, *cust_args, company_id, iso, iso, *cust_args]
+    args = [*debit_args, company_id, "D", iso, *cust_args,
+            *credit_args, company_id, "C", iso, *cust_args,
+            *both_args, company_id, iso, iso, *cust_args, company_id, iso, iso, *cust_args]
     return sql, args, len(bucket_ranges(as_of, cutoffs, basis))
 
 
