@@ -91,19 +91,27 @@ class AgeingReport:
         }
 
 
+def _customers_in(column: str, customer_ids: Sequence[int] | None) -> tuple[str, list]:
+    """SQL (`` AND column IN (...)``) and arguments restricting a query to ``customer_ids``; nothing for None."""
+    if customer_ids is None:
+        return "", []
+    ids = list(customer_ids) or [0]
+    return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def _open_items_index(customer_ids: Sequence[int] | None) -> str:
+    """On SQLite, when every customer is read, the covering index of open items: its planner passes it over for
+    the narrower search index on residual and then reads the table row by row."""
+    return " INDEXED BY open_item_open_cover" if connection.vendor == "sqlite" and customer_ids is None else ""
+
+
 def _residuals_cte(as_of: str, company_id: int, customer_ids: Sequence[int] | None) -> tuple[str, list]:
     """SQL of (item id, customer, side, date, due_date, residual on as_of scaled to integers).
 
     ``customer_ids`` restricts it to those customers (a page of a list, one customer page).
     """
-    cust, cust_args = "", []
-    if customer_ids is not None:
-        ids = list(customer_ids) or [0]
-        cust = f" AND customer_id IN ({', '.join(['%s'] * len(ids))})"
-        cust_args = ids
-    # every customer on SQLite: the covering index of open items, which its planner passes over for the narrower
-    # search index on residual (and then reads the table row by row); see _ageing_sums
-    items_index = " INDEXED BY open_item_open_cover" if connection.vendor == "sqlite" and customer_ids is None else ""
+    cust, cust_args = _customers_in("oi.customer_id", customer_ids)
+    items_index = _open_items_index(customer_ids)
     sql = f"""
     later AS (
         SELECT item_id, SUM(CAST(ROUND(amount * {SCALE}) AS BIGINT)) AS back FROM (
@@ -118,11 +126,11 @@ def _residuals_cte(as_of: str, company_id: int, customer_ids: Sequence[int] | No
         SELECT oi.id, oi.customer_id, oi.side, oi.date, oi.due_date,
                CAST(ROUND(oi.residual * {SCALE}) AS BIGINT) + COALESCE(l.back, 0) AS residual
           FROM ledger_openitem oi{items_index} LEFT JOIN later l ON l.item_id = oi.id
-         WHERE oi.company_id = %s AND oi.residual > '0' AND oi.date <= %s{cust.replace('customer_id', 'oi.customer_id')}
+         WHERE oi.company_id = %s AND oi.residual > '0' AND oi.date <= %s{cust}
         UNION ALL
         SELECT oi.id, oi.customer_id, oi.side, oi.date, oi.due_date, l.back AS residual
           FROM later l JOIN ledger_openitem oi ON oi.id = l.item_id
-         WHERE oi.residual = 0 AND oi.date <= %s{cust.replace('customer_id', 'oi.customer_id')}
+         WHERE oi.residual = 0 AND oi.date <= %s{cust}
     )"""
     args = [company_id, as_of, company_id, as_of, company_id, as_of, *cust_args, as_of, *cust_args]
     return sql, args
@@ -169,36 +177,30 @@ def _ageing_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | Non
     debits, debit_args = _bucket_sums(as_of, cutoffs, basis, "D")
     credits, credit_args = _bucket_sums(as_of, cutoffs, basis, "C")
     both, both_args = _bucket_sums(as_of, cutoffs, basis)
-    cust, cust_args = "", []
-    if customer_ids is not None:
-        ids = list(customer_ids) or [0]
-        cust = f" AND oi.customer_id IN ({', '.join(['%s'] * len(ids))})"
-        cust_args = ids
-    sqlite = connection.vendor == "sqlite"
-    items_index = " INDEXED BY open_item_open_cover" if sqlite and customer_ids is None else ""
-    allocations_index = " INDEXED BY allocation_effective_cover" if sqlite else ""
+    cust, cust_args = _customers_in("oi.customer_id", customer_ids)
+    items_index = _open_items_index(customer_ids)
+    allocations_index = " INDEXED BY allocation_effective_cover" if connection.vendor == "sqlite" else ""
     iso = as_of.isoformat()
     today = f"""
             SELECT oi.customer_id, oi.{ref} AS ref, CAST(ROUND(oi.residual * {SCALE}) AS BIGINT) AS r
               FROM ledger_openitem oi{items_index}
              WHERE oi.company_id = %s AND oi.side = %s AND oi.residual > '0' AND oi.date <= %s{cust}"""
+    # the allocations effective after as_of, each on both of its items (the debit's and the credit's)
+    items = ("debit_item_id", "credit_item_id")
+    later = f"""
+            SELECT oi.side, oi.customer_id, oi.{ref} AS ref, CAST(ROUND(a.amount * {SCALE}) AS BIGINT) AS r
+              FROM ledger_allocation a{allocations_index} JOIN ledger_openitem oi ON oi.id = a.ITEM
+             WHERE a.company_id = %s AND a.effective_date > %s AND oi.date <= %s{cust}"""
     sql = f"""
         SELECT customer_id, {debits} FROM ({today}) debits GROUP BY customer_id
         UNION ALL
         SELECT customer_id, {credits} FROM ({today}) credits GROUP BY customer_id
         UNION ALL
-        SELECT customer_id, {both} FROM (
-            SELECT oi.side, oi.customer_id, oi.{ref} AS ref, CAST(ROUND(a.amount * {SCALE}) AS BIGINT) AS r
-              FROM ledger_allocation a{allocations_index} JOIN ledger_openitem oi ON oi.id = a.debit_item_id
-             WHERE a.company_id = %s AND a.effective_date > %s AND oi.date <= %s{cust}
-            UNION ALL
-            SELECT oi.side, oi.customer_id, oi.{ref} AS ref, CAST(ROUND(a.amount * {SCALE}) AS BIGINT) AS r
-              FROM ledger_allocation a{allocations_index} JOIN ledger_openitem oi ON oi.id = a.credit_item_id
-             WHERE a.company_id = %s AND a.effective_date > %s AND oi.date <= %s{cust}
-        ) later GROUP BY side, customer_id"""
+        SELECT customer_id, {both} FROM ({" UNION ALL ".join(later.replace("a.ITEM", f"a.{item}") for item in items)}) later
+         GROUP BY side, customer_id"""
     args = [*debit_args, company_id, "D", iso, *cust_args,
             *credit_args, company_id, "C", iso, *cust_args,
-            *both_args, company_id, iso, iso, *cust_args, company_id, iso, iso, *cust_args]
+            *both_args, *([company_id, iso, iso, *cust_args] * len(items))]
     return sql, args, len(bucket_ranges(as_of, cutoffs, basis))
 
 
@@ -278,10 +280,10 @@ def ageing(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence
         row.unapplied -= Decimal(int(scaled[-1] or 0)) / SCALE
     if disputed and rows:
         cte, cte_args = _residuals_cte(as_of.isoformat(), company.pk, ids)
-        who = "" if salesperson is None else " AND LOWER(c.salesperson) = LOWER(%s)"
+        and_who = "" if salesperson is None else " AND LOWER(c.salesperson) = LOWER(%s)"
         with connection.cursor() as cursor:
             if _any_disputed(cursor, company.pk, as_of.isoformat()):
-                dsql, dargs = _disputed_sql(cte, key, as_of.isoformat(), company.pk, who)
+                dsql, dargs = _disputed_sql(cte, key, as_of.isoformat(), company.pk, and_who)
                 cursor.execute(dsql, [*cte_args, *dargs, *who_args])
                 for k, scaled in cursor.fetchall():
                     row = rows.get(k or "(none)")
