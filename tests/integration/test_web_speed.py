@@ -12,7 +12,8 @@ from django.contrib.auth import get_user_model
 
 from dues.audit.models import AuditRecord
 from dues.audit.selectors import audit_choices
-from dues.reporting.selectors import ageing, ageing_summary
+from dues.reporting.selectors import ageing, ageing_overview, ageing_summary
+from dues.web.selectors import balance_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
 
@@ -58,6 +59,35 @@ def test_ageing_summary_is_the_full_reports_order_and_totals(company, book):
     ravi = ageing_summary(company=company, as_of=AS_OF, salesperson="Ravi")
     assert len(ravi.customer_ids) == (N + 1) // 2
     assert ravi.totals.total == ageing(company=company, as_of=AS_OF, salesperson="Ravi").totals.total
+
+
+@pytest.mark.parametrize("as_of", [AS_OF, date(2025, 6, 1), date(2025, 6, 10)])
+@pytest.mark.parametrize("salesperson", [None, "Ravi"])
+def test_ageing_overview_is_the_full_reports_totals_counts_and_most_overdue(company, book, as_of, salesperson):
+    # today, and back-dated past some receipts (the later allocations add back to the invoices)
+    full = ageing(company=company, as_of=as_of, salesperson=salesperson)
+    overview = ageing_overview(company=company, as_of=as_of, salesperson=salesperson, top=7)
+    balances = [balance_of(r) for r in full.rows]
+    worst = sorted((b for b in balances if b.overdue > 0), key=lambda b: (-b.overdue, b.code))
+    assert overview.columns == full.columns
+    assert overview.totals.buckets == full.totals.buckets and overview.totals.unapplied == full.totals.unapplied
+    assert overview.customers_owing == sum(1 for b in balances if b.open_invoices > 0) > 0
+    assert overview.customers_overdue == len(worst) > 5
+    assert [code for _pk, code in overview.most_overdue] == [b.code for b in worst[:7]]
+    codes = {c.pk: c.code for c in book.values()}
+    assert all(codes[pk] == code for pk, code in overview.most_overdue)
+
+
+def test_dashboard_shows_the_overview(client, company, book):
+    login(client)
+    summary = client.get("/").context["summary"]
+    full = ageing(company=company, as_of=summary.as_of)
+    balances = [balance_of(r) for r in full.rows]
+    assert summary.customers_overdue == sum(1 for b in balances if b.overdue > 0)
+    assert [b.code for b in summary.top_overdue] == [b.code for b in sorted(
+        (b for b in balances if b.overdue > 0), key=lambda b: (-b.overdue, b.code))[:10]]
+    assert summary.top_overdue[0].overdue == max(b.overdue for b in balances)
+    assert sum(b.amount for b in summary.buckets) == full.totals.total - full.totals.unapplied
 
 
 def test_ageing_page_two_has_the_rest_and_the_grand_total(client, company, book):

@@ -17,17 +17,16 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from dues.core.ageing import NOT_DUE
 from dues.core.exports import FORMULA_START, neutralise  # noqa: F401 (FORMULA_START: re-exported for the CLI)
-from dues.core.money import quantize
+from dues.core.money import DOCUMENT_ROUNDING, quantum
 from dues.formats import format_day
 
 if TYPE_CHECKING:  # the CLI imports this module before Django is set up
-    from .selectors import AgeingItems, AgeingReport
+    from .selectors import AgeingItems, AgeingReport, AgeingRow
 
 # Excel has no lakh grouping flag; sections by size give 1,23,45,678.00 in Excel and LibreOffice alike
 INDIAN_NUMBER_FORMAT = '[>=10000000]##\\,##\\,##\\,##0.00;[>=100000]##\\,##\\,##0.00;##,##0.00'
@@ -134,22 +133,21 @@ def _sheet_title(title: str) -> str:
 # ---- the ageing report -------------------------------------------------------------------------
 
 
-def _money(report: AgeingReport, value: Decimal) -> Decimal:
-    return quantize(value, report.currency)
-
-
 def ageing_table(report: AgeingReport) -> tuple[list[str], list[list[object]], list[object]]:
     """(header, rows, totals) with Decimal amounts: ``key, name, bucket..., unapplied, total, disputed``.
 
     ``disputed`` is "of which under dispute": part of the total, not added to it.
     """
     header = [report.by, "name", *report.columns, "unapplied", "total", "disputed"]
-    rows = [[r.key, r.name, *[_money(report, r.buckets[c]) for c in report.columns], _money(report, r.unapplied),
-             _money(report, r.total), _money(report, r.disputed)] for r in report.rows]
-    t = report.totals
-    totals = ["TOTAL", "", *[_money(report, t.buckets[c]) for c in report.columns], _money(report, t.unapplied),
-              _money(report, t.total), _money(report, t.disputed)]
-    return header, rows, totals
+    unit, columns = quantum(report.currency), report.columns
+
+    def amounts(row: AgeingRow) -> list[object]:
+        # quantize(..., currency) per amount, with the unit looked up once (100,000 rows x 10 amounts)
+        return [v.quantize(unit, rounding=DOCUMENT_ROUNDING) for v in (
+            *(row.buckets[c] for c in columns), row.unapplied, row.total, row.disputed)]
+
+    rows = [[r.key, r.name, *amounts(r)] for r in report.rows]
+    return header, rows, ["TOTAL", "", *amounts(report.totals)]
 
 
 def _basis_text(basis: str) -> str:

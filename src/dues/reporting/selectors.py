@@ -34,7 +34,7 @@ from decimal import Decimal
 from django.db import connection
 
 from dues.companies.models import Company
-from dues.core.ageing import DEFAULT_CUTOFFS, DUE, bucket_labels, bucket_ranges
+from dues.core.ageing import DEFAULT_CUTOFFS, DUE, NOT_DUE, bucket_labels, bucket_ranges
 from dues.core.errors import DuesError
 from dues.core.money import ZERO, quantize
 from dues.customers.models import Customer
@@ -274,10 +274,14 @@ def ageing(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence
         if not any(scaled):  # only allocations and their reversals after as_of: nothing open then
             continue
         k = k or "(none)"
-        row = rows.setdefault(k, AgeingRow(k, n or "", {c: ZERO for c in columns}))
-        for column, amount in zip(columns, scaled, strict=False):
-            row.buckets[column] += Decimal(int(amount or 0)) / SCALE
-        row.unapplied -= Decimal(int(scaled[-1] or 0)) / SCALE
+        amounts = [Decimal(int(a)) / SCALE if a else ZERO for a in scaled]
+        row = rows.get(k)
+        if row is None:  # grouped by key: each key once, but for the customers without a region, segment, ...
+            rows[k] = AgeingRow(k, n or "", dict(zip(columns, amounts, strict=False)), -amounts[-1])
+            continue
+        for column, amount in zip(columns, amounts, strict=False):
+            row.buckets[column] += amount
+        row.unapplied -= amounts[-1]
     if disputed and rows:
         cte, cte_args = _residuals_cte(as_of.isoformat(), company.pk, ids)
         and_who = "" if salesperson is None else " AND LOWER(c.salesperson) = LOWER(%s)"
@@ -338,6 +342,61 @@ def ageing_summary(*, company: Company, as_of: date, basis: str = DUE, cutoffs: 
         found = cursor.fetchall()
     found.sort(key=lambda row: row[1] or "(none)")  # the order of ``ageing``'s rows (Python's, not a collation's)
     return AgeingSummary(as_of, columns, [row[0] for row in found], totals)
+
+
+@dataclass
+class AgeingOverview:
+    """The dashboard's view of the ageing by customer, summed in the database: the totals (no disputed part),
+    how many customers owe and how many are overdue, and the ids of the ``top`` most overdue."""
+
+    as_of: date
+    columns: list[str]
+    totals: AgeingRow
+    customers_owing: int
+    customers_overdue: int
+    most_overdue: list[tuple[int, str]]  # (id, code)
+
+
+def ageing_overview(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence[int] = DEFAULT_CUTOFFS,
+                    salesperson: str | None = None, top: int = 10) -> AgeingOverview:
+    """What ``ageing(by="customer")`` would give a dashboard, without a row per customer: one query sums each
+    customer's buckets (``_ageing_sums``), then totals and counts them and picks the most overdue (overdue
+    amount descending, then code) in the same statement. "Owing" is a positive sum of open invoices, "overdue"
+    a positive sum of the buckets past due, as in ``dues.web.selectors.balance_of``.
+    """
+    columns = bucket_labels(cutoffs, basis)
+    parts, parts_args, buckets = _ageing_sums(as_of, company.pk, None, cutoffs, basis)
+    who, who_args = ("", []) if salesperson is None else (" WHERE LOWER(c.salesperson) = LOWER(%s)", [salesperson])
+    late = [f"b{i}" for i, label in enumerate(columns) if label != NOT_DUE] or ["0"]
+    sums = ", ".join(f"COALESCE(SUM(p.b{i}), 0) AS b{i}" for i in range(buckets))
+    owing, overdue = " + ".join(f"b{i}" for i in range(buckets)), " + ".join(late)
+    # one row of totals and counts (kind 0), then the most overdue customers (kind 1) in their order
+    sql = f"""WITH per AS MATERIALIZED (
+            SELECT p.customer_id, MIN(c.code) AS code, {sums}, COALESCE(SUM(p.bu), 0) AS bu
+              FROM ({parts}) p JOIN customers_customer c ON c.id = p.customer_id{who}
+             GROUP BY p.customer_id)
+        SELECT 0, NULL, NULL, {", ".join(f"SUM(b{i})" for i in range(buckets))}, SUM(bu),
+               SUM(CASE WHEN {owing} > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN {overdue} > 0 THEN 1 ELSE 0 END)
+          FROM per
+        UNION ALL
+        SELECT * FROM (
+            SELECT 1, customer_id, code, {", ".join(["0"] * buckets)}, 0, 0, 0 FROM per
+             WHERE {overdue} > 0 ORDER BY {overdue} DESC, code LIMIT %s) most"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*parts_args, *who_args, top])
+        result = cursor.fetchall()
+    totals = AgeingRow("", "Total", {c: ZERO for c in columns})
+    owing_count = overdue_count = 0
+    most: list[tuple[int, str]] = []
+    for kind, customer_id, code, *scaled in result:
+        if kind == 1:
+            most.append((customer_id, code))
+            continue
+        for column, amount in zip(columns, scaled, strict=False):
+            totals.buckets[column] = Decimal(int(amount or 0)) / SCALE
+        totals.unapplied = -Decimal(int(scaled[buckets] or 0)) / SCALE
+        owing_count, overdue_count = int(scaled[-2] or 0), int(scaled[-1] or 0)
+    return AgeingOverview(as_of, columns, totals, owing_count, overdue_count, most)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from django.core.cache import cache
 
 from dues.audit.selectors import audit_head_version, audit_records
 from dues.companies.models import Company
-from dues.core.ageing import NOT_DUE
+from dues.core.ageing import DUE, NOT_DUE
 from dues.core.dates import fiscal_year
 from dues.core.money import ZERO, quantize
 from dues.customers.models import Customer
@@ -33,6 +33,7 @@ from dues.reporting.selectors import (
     Statement,
     TrendPoint,
     ageing,
+    ageing_overview,
     customer_ids_by_balance,
     dso_countback,
     outstanding,
@@ -212,14 +213,18 @@ def desk_irn_window(*, company: Company, today: date, version: str) -> dict:
 
 
 def _desk_summary(*, company: Company, as_of: date, top: int, scope: str | None) -> DeskSummary:
-    report = ageing(company=company, as_of=as_of, salesperson=scope)
-    totals = balance_of(report.totals)
-    balances = [balance_of(r) for r in report.rows]
-    worst = sorted((b for b in balances if b.overdue > 0), key=lambda b: (-b.overdue, b.code))
+    """Totals, counts and the most overdue summed in the database (``ageing_overview``); only the ``top``
+    customers are aged row by row, for their names and buckets."""
+    overview = ageing_overview(company=company, as_of=as_of, salesperson=scope, top=top)
+    totals = balance_of(overview.totals)
+    report = AgeingReport(as_of, DUE, company.currency, "customer", overview.columns)
+    ids = [pk for pk, _code in overview.most_overdue]
+    rows = {r.key: r for r in ageing(company=company, as_of=as_of, customer_ids=ids, disputed=False).rows} if ids else {}
+    worst = [balance_of(rows[code]) for _pk, code in overview.most_overdue if code in rows]
     return DeskSummary(
         as_of=as_of, open_invoices=totals.open_invoices, overdue=totals.overdue, unapplied=totals.unapplied,
-        buckets=bucket_bars(report), top_overdue=worst[:top],
-        customers_owing=sum(1 for b in balances if b.open_invoices > 0), customers_overdue=len(worst),
+        buckets=bucket_bars(report, overview.totals), top_overdue=worst,  # bars of the totals, not of report's rows
+        customers_owing=overview.customers_owing, customers_overdue=overview.customers_overdue,
         dso=dso_countback(company=company, as_of=as_of, outstanding=totals.outstanding, salesperson=scope),
         trend=outstanding_trend(company=company, as_of=as_of, salesperson=scope),
     )
