@@ -556,26 +556,34 @@ def kill_when(proc: subprocess.Popen, condition, what: str, timeout: float = 300
 
 
 def kill_mid(op: str, proc: subprocess.Popen, args: list[str], book: Book, env: dict, goal: float,
-             start_size: int, fresh_copy) -> tuple[Book, dict]:
-    """Kill a single-transaction run half-way through its writes: when its write lock has been held half as long
-    as the clean run's (SQLite), or it has written half as many bytes (PostgreSQL). The clean run may have been
-    slowed by a busier machine; a run that outpaces it and commits first is tried again on a fresh copy
-    (``fresh_copy()`` -> (book, start size, env)), killed a third as far in, up to three times. Returns the
-    book and environment of the killed run."""
+             start_size: int, full: int, fresh_copy) -> tuple[Book, dict]:
+    """Kill a single-transaction run half-way through its writes, before its rows show: when its write lock has
+    been held half as long as the clean run's (SQLite), or it has written half as many bytes (PostgreSQL).
+
+    The clean run may have been slowed by a busier machine. A run that outpaces it (it ends first, or its rows
+    all show, ``full`` of them as in the clean run, before or at the kill: the kill then fell after the commit,
+    on a later transaction) is tried again on a fresh copy (``fresh_copy()`` -> (book, start size, env)),
+    killed a third as far in, up to three times. A part of the rows showing is left for the test to catch.
+    Returns the book and environment of the killed run."""
+    count = f"SELECT COUNT(*) FROM {TABLE[op]}"
     for attempt in range(4):
-        if book.sqlite:
+        if book.sqlite:  # WriteTime counts only while the rows do not show
             measure = WriteTime(book, TABLE[op])
             condition, what = (lambda m=measure, g=goal: m() >= g), f"the write lock held {goal:.2f}s"
         else:
-            measure = bytes_written(book, start_size)
-            condition = lambda b=book, m=measure, g=goal: writing(b) and m() >= g  # noqa: E731
+            measure, hidden = bytes_written(book, start_size), book.one(count)
+            condition = lambda b=book, m=measure, g=goal, n=hidden: (  # noqa: E731
+                writing(b) and m() >= g and b.one(count) == n)
             what = f"{goal:,.0f} bytes written"
         try:
             kill_when(proc, condition, what)
-            return book, env
+            if book.one(count) != full:
+                return book, env
         except FinishedFirst:
             if attempt == 3:
                 raise
+        if attempt == 3:
+            raise FinishedFirst(f"the run committed before it was killed ({what}), four times")
         goal /= 3
         print(f"\n{op}: the run outpaced the clean one; again on a fresh copy, killed at {goal:,.2f}")
         book, start_size, env = fresh_copy()
@@ -701,7 +709,8 @@ def test_kill_then_rerun(op, point, base, books, smtp, clean):
                 copy = books.new(f"{op}-{point}", base[which])
                 return copy, prepare(copy), env_for(copy, extra)
 
-            book, env = kill_mid(op, proc, args, book, env, reference["peak"] / 2, start_size, fresh_copy)
+            full = reference["book"].one(f"SELECT COUNT(*) FROM {TABLE[op]}")
+            book, env = kill_mid(op, proc, args, book, env, reference["peak"] / 2, start_size, full, fresh_copy)
 
     # after the crash: consistent; a single-transaction run left nothing
     invariants(book)
