@@ -577,6 +577,10 @@ def kill_mid(op: str, proc: subprocess.Popen, args: list[str], book: Book, env: 
             what = f"{goal:,.0f} bytes written"
         try:
             kill_when(proc, condition, what)
+            # a COMMIT the killed client had already sent still completes on the server: wait for its end
+            deadline = time.monotonic() + 60
+            while not book.sqlite and writing(book) and time.monotonic() < deadline:
+                time.sleep(0.01)
             if book.one(count) != full:
                 return book, env
         except FinishedFirst:
