@@ -583,11 +583,11 @@ def kill_mid(op: str, proc: subprocess.Popen, args: list[str], book: Book, env: 
                 time.sleep(0.01)
             if book.one(count) != full:
                 return book, env
-        except FinishedFirst:
-            if attempt == 3:
-                raise
+            missed = FinishedFirst(f"the run committed before it was killed ({what})")
+        except FinishedFirst as error:
+            missed = error
         if attempt == 3:
-            raise FinishedFirst(f"the run committed before it was killed ({what}), four times")
+            raise missed
         goal /= 3
         print(f"\n{op}: the run outpaced the clean one; again on a fresh copy, killed at {goal:,.2f}")
         book, start_size, env = fresh_copy()

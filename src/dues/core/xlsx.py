@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
-from dues.core.exports import FORMULA_START
+from dues.core.exports import neutralise
 
 MAX_ROWS = 1_048_576  # Excel's limit per sheet
 MAX_COLUMNS = 16_384
@@ -212,9 +212,7 @@ class Sheet:
                     number = f"{value:f}"
                 cells.append(f"{head}{r}{tail}><v>{number}</v></c>")
             elif kind is str:
-                if value.startswith(FORMULA_START):
-                    value = "'" + value
-                cells.append(f'{head}{r}{tail} t="inlineStr">{_text(value, self._rows, head)}</c>')
+                cells.append(f'{head}{r}{tail} t="inlineStr">{_text(neutralise(value), self._rows, head)}</c>')
             elif value is None:
                 continue
             elif kind is int:
