@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from random import Random
 
 import pytest
 
@@ -27,6 +28,30 @@ def test_overdue_points_are_logarithmic_and_capped():
     assert overdue_points(Decimal("99000")) == 200
     assert overdue_points(Decimal("16000000")) == 420
     assert overdue_points(Decimal("10") ** 15) == 600
+
+
+def _points_by_logarithm(weighted: Decimal) -> int:
+    """The definition, worked out with a 50-digit logarithm."""
+    with localcontext() as ctx:
+        ctx.prec = 50
+        exact = Decimal(100) * (1 + weighted / 1000).log10()
+        return min(600, int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN)))
+
+
+def test_overdue_points_match_the_logarithm_everywhere_including_either_side_of_each_step():
+    """The thresholds the ranking compares against give the points the formula gives: on random amounts
+    from a paisa to a thousand crore, and a paisa either side of where each point begins."""
+    rnd = Random(7)
+    amounts = [Decimal(rnd.randint(1, 10 ** 13)) / 100 for _ in range(3000)]
+    for k in range(1, 601):
+        with localcontext() as ctx:
+            ctx.prec = 50
+            start = 1000 * (Decimal(10) ** ((Decimal(k) - Decimal("0.5")) / 100) - 1)
+        below, above = start.quantize(Decimal("0.01"), rounding="ROUND_FLOOR"), start.quantize(
+            Decimal("0.01"), rounding="ROUND_CEILING")
+        amounts += [below, above]
+        assert overdue_points(below) == k - 1 and overdue_points(above) == k
+    assert [overdue_points(a) for a in amounts] == [_points_by_logarithm(a) for a in amounts]
 
 
 def test_nothing_to_chase_is_not_on_the_list():

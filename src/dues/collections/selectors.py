@@ -398,7 +398,7 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     """
     from datetime import timedelta
 
-    from django.db.models import Case, Count, DecimalField, F, Max, Min, Q, Sum, Value, When
+    from django.db.models import Case, Count, DecimalField, F, Max, Min, Q, QuerySet, Sum, Value, When
 
     from dues.core import worklist as core
 
@@ -410,8 +410,8 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
         for name in collector_names(company, collector):
             wanted |= Q(collector__iexact=name)
         customers = customers.filter(wanted)
-    if customer_ids is not None:
-        customers = customers.filter(id__in=list(customer_ids))
+    if customer_ids is not None:  # a list, or a query of ids (kept a subquery: no list of 50,000 parameters)
+        customers = customers.filter(id__in=customer_ids if isinstance(customer_ids, QuerySet) else list(customer_ids))
 
     # 1. overdue by customer, weighted by age (today's residuals of items due before ``on``)
     whens = [When(due_date__gte=on - timedelta(days=limit), then=F("residual") * Value(weight))
@@ -446,13 +446,15 @@ def worklist(company: Company, collector: str | None = None, on: date | None = N
     if not facts:
         return []
 
-    # 4. the last contact on or before ``on``, by the day of the contact
-    last = (contacts(company).filter(customer_id__in=list(facts), on__lte=on)
+    # 4. the last contact on or before ``on``, by the day of the contact, and 5. the names: for the same
+    # customers as above (a subquery), not for a list of the ids found, which can be most of the book
+    last = (contacts(company).filter(customer__in=customers, on__lte=on)
             .values("customer_id").annotate(last=Max("on")))
     for r in last:
-        facts[r["customer_id"]]["last_contact"] = r["last"]
-    names = {r[0]: r[1:] for r in Customer.objects.filter(id__in=list(facts)).values_list("id", "code", "name",
-                                                                                          "collector")}
+        if (found := facts.get(r["customer_id"])) is not None:
+            found["last_contact"] = r["last"]
+    names = {r[0]: r[1:] for r in customers.values_list("id", "code", "name", "collector")
+             if r[0] in facts}
     return core.rank([core.Facts(cid, *names[cid], **values) for cid, values in facts.items()], on)
 
 
