@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from dues.core.ageing import NOT_DUE
 from dues.ledger.models import Allocation, Document, OpenItem
 from dues.ledger.services import allocation_create, allocation_reverse, document_cancel
-from dues.reporting.selectors import ageing, dso_countback, outstanding_trend, trend_points
+from dues.reporting.selectors import ageing, balances_at, dso_countback, outstanding_trend, trend_points
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
 
@@ -98,10 +98,11 @@ def test_trend_equals_ageing_at_each_month_end(company, make_customer, post):
     assert trend_points(as_of)[0] == date(2024, 11, 30) and trend_points(as_of)[-2:] == [date(2025, 9, 30), as_of]
     trend = outstanding_trend(company=company, as_of=as_of)
     assert len(trend) == 12
-    for point in trend:
+    for point, book in zip(trend, balances_at(company=company, points=trend_points(as_of)), strict=True):
         totals = ageing(company=company, as_of=point.on).totals
         overdue = sum((v for k, v in totals.buckets.items() if k != NOT_DUE), Decimal(0))
         assert (point.on, point.outstanding, point.overdue) == (point.on, totals.total, overdue)
+        assert (book.debits, book.credits) == (sum(totals.buckets.values(), Decimal(0)), -totals.unapplied)
     assert trend[0].outstanding == Decimal("118000") and trend[-1].outstanding != 0
     ravi = outstanding_trend(company=company, as_of=as_of, salesperson="ravi")
     for point in ravi:

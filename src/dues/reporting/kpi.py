@@ -1,6 +1,7 @@
 """Receivables KPIs by month (definitions in docs/kpi.md): DSO (simple and count-back), best possible DSO,
-ADD, CEI, overdue %, promise-kept rate, dispute cycle time. Set-based: per month one ageing summary (the
-ledger's own exact as-of query) and grouped sums for sales, promises and disputes over the whole range."""
+ADD, CEI, overdue %, promise-kept rate, dispute cycle time. Set-based: the receivables on every month-end in
+one query (``balances_at``, the ledger's own exact as-of arithmetic) and grouped sums for sales, promises and
+disputes over the whole range."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from dues.companies.models import Company
 from dues.core.money import ZERO
 from dues.ledger.models import Document
 
-from .selectors import ageing_summary
+from .selectors import balances_at
 
 RESOLVED = (Dispute.RESOLVED_CREDIT_NOTE, Dispute.REJECTED)
 
@@ -85,13 +86,6 @@ class KpiMonth:
                 "disputes_resolved": self.disputes_resolved, "dispute_cycle_days": r(self.dispute_cycle_days, "0.1")}
 
 
-def _receivables(company: Company, on: date) -> tuple[Decimal, Decimal]:
-    """Gross receivables (open debits) and the part not yet due, exactly as the ledger stood on the date."""
-    s = ageing_summary(company=company, as_of=on)
-    total = sum(s.totals.buckets.values(), ZERO)
-    return total, s.totals.buckets[s.columns[0]]
-
-
 def kpis(*, company: Company, start: date, end: date, history_months: int = 12) -> list[KpiMonth]:
     months = month_starts(start, end)
     first_sales = months[0]
@@ -112,11 +106,12 @@ def kpis(*, company: Company, start: date, end: date, history_months: int = 12) 
         cycles.setdefault(resolved.replace(day=1), []).append((resolved - opened).days)
 
     out = []
-    prev_end = months[0] - timedelta(days=1)
-    ar_begin, _ = _receivables(company, prev_end)
-    for m in months:
-        last = min(month_end(m), end) if m == months[-1] else month_end(m)
-        ar, current = _receivables(company, last)
+    ends = [months[0] - timedelta(days=1), *(month_end(m) for m in months[:-1]), min(month_end(months[-1]), end)]
+    # gross receivables (open debits) and the part not yet due, exactly as the ledger stood on each month-end
+    books = balances_at(company=company, points=ends)
+    ar_begin = books[0].debits
+    for m, last, book in zip(months, ends[1:], books[1:], strict=True):
+        ar, current = book.debits, book.debits - book.overdue
         s = sales.get(m, ZERO) or ZERO
         n_days = Decimal((last - m).days + 1)  # a month cut short by --to counts the days it had
         back, on = [(int(n_days), s)], (m - timedelta(days=1)).replace(day=1)

@@ -792,16 +792,31 @@ def _index_case(column: str, points: Sequence[date], op: str) -> tuple[str, list
     return f"CASE {' '.join(whens)} ELSE 99 END", args
 
 
-def outstanding_trend(*, company: Company, as_of: date, months: int = 12,
-                      salesperson: str | None = None) -> list[TrendPoint]:
-    """Outstanding and overdue (due basis) on each of ``trend_points``, in one query.
+@dataclass(frozen=True, slots=True)
+class Balances:
+    """The book on one date: open debits (gross receivables), open credits, and the debits past their due date."""
+
+    on: date
+    debits: Decimal
+    credits: Decimal
+    overdue: Decimal
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.debits - self.credits
+
+
+def balances_at(*, company: Company, points: Sequence[date], salesperson: str | None = None) -> list[Balances]:
+    """The book's balances on each of ``points`` (ascending), in one query whatever their number.
 
     The same identity as ``ageing``: an item's residual on X is today's residual plus the
     allocations effective after X. Today's open items and the allocations effective after the first
     point are grouped by which points their date, due date and allocation date fall before; each
-    point then sums the groups that count on it (at most a few hundred rows come back).
+    point then sums the groups that count on it (at most a few hundred rows come back). Equal, date by
+    date, to the totals of ``ageing_summary`` (debits: the buckets; overdue: all but "not due").
     """
-    points = trend_points(as_of, months)
+    if list(points) != sorted(points):
+        raise ValueError("balances_at: the points must be in ascending order")
     first, last = _iso(points[0]), _iso(points[-1])
     di, di_args = _index_case("oi.date", points, "<=")
     ui, ui_args = _index_case("oi.due_date", points, "<")
@@ -829,15 +844,26 @@ def outstanding_trend(*, company: Company, as_of: date, months: int = 12,
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         groups = cursor.fetchall()
-    out = [0] * len(points)
+    debits = [0] * len(points)
+    credits = [0] * len(points)
     due = [0] * len(points)
     for side, d_idx, u_idx, e_idx, scaled in groups:
-        sign = 1 if side == "D" else -1
         for k in range(int(d_idx), min(int(e_idx), len(points))):
-            out[k] += sign * int(scaled)
-            if side == "D" and k >= int(u_idx):
-                due[k] += int(scaled)
-    return [TrendPoint(p, Decimal(o) / SCALE, Decimal(v) / SCALE) for p, o, v in zip(points, out, due, strict=True)]
+            if side == "D":
+                debits[k] += int(scaled)
+                if k >= int(u_idx):
+                    due[k] += int(scaled)
+            else:
+                credits[k] += int(scaled)
+    return [Balances(p, Decimal(d) / SCALE, Decimal(c) / SCALE, Decimal(v) / SCALE)
+            for p, d, c, v in zip(points, debits, credits, due, strict=True)]
+
+
+def outstanding_trend(*, company: Company, as_of: date, months: int = 12,
+                      salesperson: str | None = None) -> list[TrendPoint]:
+    """Outstanding (debits less credits) and overdue (due basis) on each of ``trend_points``, in one query."""
+    return [TrendPoint(b.on, b.outstanding, b.overdue)
+            for b in balances_at(company=company, points=trend_points(as_of, months), salesperson=salesperson)]
 
 
 BALANCE_SORTS = ("outstanding", "overdue", "credit_use")
