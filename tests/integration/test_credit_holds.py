@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -272,3 +273,24 @@ def test_web_dashboard_lists_holds_and_the_review_page_changes_a_limit(client, c
     assert client.post("/credit/review/", {"customer": "C001", "decision": "approve", "limit": "1"}).status_code == 403
     client.force_login(people["sales"])  # Ravi Kumar sells to C001 and C002: sees C002's hold
     assert "On credit hold: 1" in _text(client.get("/"))
+
+
+def test_review_page_is_paged_most_used_first_and_details_only_the_rows_shown(client, company, make_customer, post,
+                                                                              people):
+    """53 customers near their limit: 50 on the first page and 3 on the second, in order of use, each
+    with its month-end history; the heading counts all 53 (the CLI's full list agrees)."""
+    from dues.credit.selectors import review
+
+    today = clock.today()
+    for n in range(53):  # use 80.00 % + n × 0.25 %: R052 most used
+        customer = make_customer(f"R{n:03d}", credit_limit="100000")
+        post("invoice", f"RI-{n}", customer, today - timedelta(days=3), Decimal(80000) + n * 250)
+    client.force_login(people["ar_manager"])
+    first, second = _text(client.get("/credit/review/")), _text(client.get("/credit/review/?page=2"))
+    assert "Near or over the limit: 53" in first and "Near or over the limit: 53" in second
+    shown = [re.findall(r'data-customer="(R\d+)"', page) for page in (first, second)]
+    assert shown[0] == [f"R{n:03d}" for n in range(52, 2, -1)] and shown[1] == ["R002", "R001", "R000"]
+    assert "1–50 of 53" in first and "51–53 of 53" in second and "93%" in first and "80%" in second
+    full = review(company, today)
+    assert [r.code for r in full] == shown[0] + shown[1] and all(len(r.trend) == len(full[0].trend) for r in full)
+    assert full[0].suggested == Decimal("120000") and full[-1].peak == Decimal("80000")

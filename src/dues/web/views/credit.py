@@ -14,11 +14,11 @@ from dues.companies.models import Company
 from dues.core.dates import parse_date
 from dues.core.errors import DuesError
 from dues.credit.holds import hold_place, hold_release, limit_review_decide
-from dues.credit.selectors import NEAR, review
+from dues.credit.selectors import NEAR, review_candidates, review_details
 from dues.customers.models import Customer
 from dues.users.permissions import customers_visible, require_customer
 
-from .common import base_context, desk_view
+from .common import base_context, desk_view, paginate
 
 
 @desk_view
@@ -61,8 +61,11 @@ def credit_review(request: HttpRequest, company: Company) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("web:credit_review")
     today = clock.today()
-    rows = review(company, today, customers=customers_visible(request.user, Customer.objects.filter(company=company)))
+    candidates = review_candidates(company, today,
+                                   customers=customers_visible(request.user, Customer.objects.filter(company=company)))
     context = base_context(company, today, "", "customers")
-    context.update({"rows": rows, "near": int(NEAR * 100), "months": [d for d, _ in rows[0].trend] if rows else [],
-                    "hundred": Decimal(100)})
+    context.update(paginate(request, candidates))
+    rows = review_details(company, today, list(context["page"].object_list))
+    context.update({"rows": rows, "total": len(candidates), "near": int(NEAR * 100),
+                    "months": [d for d, _ in rows[0].trend] if rows else [], "hundred": Decimal(100)})
     return render(request, "web/credit_review.html", context)
