@@ -145,3 +145,36 @@ def test_a_remittance_advice_is_shown_and_matched_when_its_line_is_posted(compan
     assert (advice.status, advice.bank_line_id) == (RemittanceAdvice.MATCHED, line.pk)
     with pytest.raises(Exception, match="UTR"):
         remittance_advice_add(customer=bank_book["C003"], utr=" ", amount="1", paid_on=clock.today(), actor="x")
+
+
+def test_the_payer_index_is_reused_until_a_name_alias_or_learned_account_changes(company, bank_book):
+    from dues.banking.services import matcher_for
+
+    first = matcher_for(company)
+    assert matcher_for(company).names is first.names  # nothing changed: the same index, only the invoices reread
+    c2 = bank_book["C002"]
+    c2.name = "Kaveri Pharma"
+    c2.save()
+    renamed = matcher_for(company)
+    assert renamed.names is not first.names and "kaveri pharma" in renamed.names
+    assert "kaveri distributors" not in renamed.names
+    c2.aliases = ["KVR Dist"]
+    c2.save()
+    assert matcher_for(company).names is not renamed.names
+    aliased = matcher_for(company)
+    CustomerBankIdentity.objects.create(company=company, customer=bank_book["C003"], kind="account",
+                                        value="50100012345678")
+    learned = matcher_for(company)
+    assert learned.names is not aliased.names and learned.by_identity[("account", "50100012345678")] == {"C003"}
+
+
+def test_nothing_to_apply_loads_no_engine(company, make_customer, post, monkeypatch):
+    from dues.banking import services
+
+    post("invoice", "INV-1", make_customer("C001"), "2025-04-01", "1180.00")
+
+    def engine(_company):
+        raise AssertionError("the engine was loaded with no bank line to apply")
+
+    monkeypatch.setattr(services, "matcher_for", engine)
+    assert cash_apply(company, auto=True, actor="test").lines == []

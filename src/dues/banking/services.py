@@ -284,9 +284,16 @@ def _credit(line: BankLine):
                       counterparty_ifsc=line.counterparty_ifsc, counterparty_upi=line.counterparty_upi)
 
 
+_PAYER_INDEXES: dict[int, tuple[tuple, object]] = {}  # company id -> (its payers, the index built from them)
+
+
 def matcher_for(company: Company):
-    """The engine loaded with the company's customers, learned identities and open debit items (three queries)."""
-    from dues.core.matching import Matcher, OpenInvoice, Payer
+    """The engine loaded with the company's customers, learned identities and open debit items (three queries).
+
+    The index of the payers is built again only when they differ from the last run's (compared in full,
+    not by a checksum), so the workbench and repeated runs do not re-index 100,000 names each time.
+    """
+    from dues.core.matching import Matcher, OpenInvoice, Payer, PayerIndex
     from dues.customers.models import Customer
     from dues.ledger.models import Document, OpenItem
 
@@ -296,8 +303,16 @@ def matcher_for(company: Company):
     for code, kind, value in CustomerBankIdentity.objects.filter(company=company).values_list(
             "customer__code", "kind", "value"):
         learned.setdefault(code, []).append((kind, value))
-    payers = [Payer(code, name, tuple(a for a in (aliases or []) if isinstance(a, str)), tuple(learned.get(code, ())))
-              for code, name, aliases in Customer.objects.filter(company=company).values_list("code", "name", "aliases")]
+    payers = tuple(Payer(code, name, tuple(a for a in (aliases or []) if isinstance(a, str)),
+                         tuple(learned.get(code, ())))
+                   for code, name, aliases in Customer.objects.filter(company=company)
+                   .order_by("code").values_list("code", "name", "aliases"))
+    cached = _PAYER_INDEXES.get(company.pk)
+    if cached is not None and cached[0] == payers:
+        index = cached[1]
+    else:
+        index = PayerIndex(payers)
+        _PAYER_INDEXES[company.pk] = (payers, index)
     rows = (OpenItem.objects.filter(company=company, side="D", residual__gt=0, reversal_of__isnull=True,
                                     document__status=Document.POSTED)
             .values_list("pk", "customer__code", "document__number", "date", "residual", "amount",
@@ -306,7 +321,7 @@ def matcher_for(company: Company):
                             taxable if kind in (Document.INVOICE, Document.DEBIT_NOTE) and taxable and taxable > 0
                             else None)
                 for pk, code, number, day, residual, amount, taxable, kind in rows]
-    return Matcher(payers, invoices)
+    return Matcher(index, invoices)
 
 
 def _receipt_number(line: BankLine) -> str:
@@ -368,10 +383,12 @@ def cash_apply(company: Company, *, auto: bool = False, threshold: float = AUTO_
 
     require(actor, "receipts.post" if auto else "desk.view", "apply bank credits to invoices")
     lines = list(unapplied_credits(company=company, bank_account=bank_account).filter(status=BankLine.UNAPPLIED))
-    matcher = matcher_for(company)
-    customers = {c.code: c for c in Customer.objects.filter(company=company)}
-    advices = {a.utr.strip().upper(): a for a in advices_open(company)}  # what customers told us they paid
     result = CashApplyResult()
+    if not lines:  # nothing to apply: the engine (every customer's names, every open invoice) is not loaded
+        return result
+    matcher = matcher_for(company)
+    customers: dict[str, Customer] = {}  # those a line is posted to, read as they are needed
+    advices = {a.utr.strip().upper(): a for a in advices_open(company)}  # what customers told us they paid
     for line in lines:
         decision = matcher.match(_credit(line))
         best = decision.best
@@ -385,6 +402,8 @@ def cash_apply(company: Company, *, auto: bool = False, threshold: float = AUTO_
             if best.confidence >= threshold:
                 if auto:
                     try:
+                        if best.customer not in customers:
+                            customers[best.customer] = Customer.objects.get(company=company, code=best.customer)
                         doc = _post_for_line(line.pk, customers[best.customer], best.allocations, tds=best.tds,
                                              charges=best.charges, discount=best.discount, actor=actor,
                                              reasons=best.reasons, confidence=best.confidence, how="cash_apply")
