@@ -576,3 +576,29 @@ def test_a_retry_that_will_not_go_does_not_hold_back_the_new_step(company, make_
     assert [a["reason"] for a in nextday if a["step"] == "reminder-1" and a["status"] == "skipped"] == [
         "paid meanwhile: nothing left to send"]
     assert len(smtp.messages) == 1 and "INV-99" in smtp.messages[0].body
+
+
+def test_a_whole_book_reads_without_id_lists_and_decides_the_same(company, books, post, outbox, monkeypatch):
+    """Past ``ID_LIST_LIMIT`` ids the profiles, disputed amounts and unapplied credits are read for the company
+    and the ids kept in Python (no list of 100,000 parameters): the run decides exactly as with the lists,
+    and other customers' rows do not leak in."""
+    from dues.collections import selectors
+    from dues.collections.models import Dispute
+    from dues.collections.services.disputes import dispute_open
+    from dues.ledger.models import OpenItem
+
+    post("receipt", "RCT-9", books.zen, D - timedelta(days=1), "60000")  # on account: counts against the minimum
+    dispute_open(company=company, invoice="INV-1", amount="18000", reason=Dispute.REASONS[0][0],
+                 owner=Dispute.OWNERS[0][0], actor="test", opened_on=D - timedelta(days=1))
+    with_lists = run(company, dry_run=True)
+    items = [i.id for rows in selectors.open_debit_items(company).values() for i in rows]
+    expected = (selectors.customer_profiles(company, [books.acme.id]), selectors.disputed_amounts(company, items[:1]),
+                selectors.unapplied_credits(company, [books.acme.id]))
+    monkeypatch.setattr(selectors, "ID_LIST_LIMIT", 0)
+    assert run(company, dry_run=True) == with_lists
+    assert (selectors.customer_profiles(company, [books.acme.id]), selectors.disputed_amounts(company, items[:1]),
+            selectors.unapplied_credits(company, [books.acme.id])) == expected
+    assert set(expected[0]) == {books.acme.id} and expected[2] == {}
+    inv1 = OpenItem.objects.get(document__number="INV-1", side="D").id
+    assert selectors.disputed_amounts(company, items) == {inv1: Decimal("18000")}
+    assert selectors.disputed_amounts(company, [i for i in items if i != inv1]) == {}

@@ -48,6 +48,17 @@ class OpenRow:
         return max(self.residual - self.disputed, Decimal(0))
 
 
+# Up to this many ids go into the query as a list; a longer list (a whole book's customers or open items)
+# costs seconds to send and plan, so the query reads the company's rows and the ids are kept in Python.
+ID_LIST_LIMIT = 2000
+
+
+def _ids_or_all(ids) -> set | None:
+    """``ids`` as a set when short enough to put in the query, else None (read all, keep ``ids`` in Python)."""
+    wanted = set(ids)
+    return wanted if len(wanted) <= ID_LIST_LIMIT else None
+
+
 def open_debit_items(company: Company, customer_ids: list[int] | None = None) -> dict[int, list[OpenRow]]:
     """Every customer's open debit items (residual today > 0, document not cancelled), by customer id."""
     qs = (OpenItem.objects.filter(company=company, side="D", residual__gt=0)
@@ -90,12 +101,14 @@ def disputed_amounts(company: Company, item_ids) -> dict[int, Decimal]:
     """
     from django.db.models import Sum
 
-    wanted = list(item_ids)
+    wanted = set(item_ids)
     if not wanted:
         return {}
-    rows = (Dispute.objects.filter(company=company, status__in=Dispute.ACTIVE, document__open_items__id__in=wanted)
-            .values("document__open_items__id").annotate(total=Sum("amount")))
-    return {r["document__open_items__id"]: r["total"] for r in rows}
+    rows = Dispute.objects.filter(company=company, status__in=Dispute.ACTIVE)
+    if _ids_or_all(wanted) is not None:
+        rows = rows.filter(document__open_items__id__in=wanted)
+    rows = rows.values("document__open_items__id").annotate(total=Sum("amount"))
+    return {r["document__open_items__id"]: r["total"] for r in rows if r["document__open_items__id"] in wanted}
 
 
 def covered_pairs(company: Company) -> set[tuple[int, str]]:
@@ -119,10 +132,13 @@ class Profile:
 
 
 def customer_profiles(company: Company, customer_ids) -> dict[int, Profile]:
-    rows = (Customer.objects.filter(company=company, id__in=list(customer_ids))
-            .values_list("id", "code", "name", "email", "phone", "segment", "collector", "collections__policy_id",
-                         "collections__dunning_hold"))
-    return {r[0]: Profile(*r[:7], r[7], bool(r[8])) for r in rows}
+    wanted = set(customer_ids)
+    rows = Customer.objects.filter(company=company)
+    if _ids_or_all(wanted) is not None:
+        rows = rows.filter(id__in=wanted)
+    rows = rows.values_list("id", "code", "name", "email", "phone", "segment", "collector", "collections__policy_id",
+                            "collections__dunning_hold")
+    return {r[0]: Profile(*r[:7], r[7], bool(r[8])) for r in rows if r[0] in wanted}
 
 
 def policy_steps(company: Company) -> dict[int, list[DunningStep]]:
@@ -168,10 +184,11 @@ def unapplied_credits(company: Company, customer_ids=None) -> dict[int, Decimal]
 
     qs = (OpenItem.objects.filter(company=company, side="C", residual__gt=0)
           .exclude(document__status=Document.CANCELLED))
-    if customer_ids is not None:
-        qs = qs.filter(customer_id__in=list(customer_ids))
+    wanted = None if customer_ids is None else set(customer_ids)
+    if wanted is not None and _ids_or_all(wanted) is not None:
+        qs = qs.filter(customer_id__in=wanted)
     return {cid: total for cid, total in qs.values("customer_id").annotate(total=Sum("residual"))
-            .values_list("customer_id", "total") if total}
+            .values_list("customer_id", "total") if total and (wanted is None or cid in wanted)}
 
 
 def contacts_by_customer(customer_ids) -> dict[int, list[Contact]]:

@@ -383,13 +383,16 @@ def _collect_run(company, on: date, dry_run: bool, actor, transports, progress) 
 
     # 1. evaluate every customer with open items
     decisions: list[tuple[int, dunning.Decision, dict[str, DunningStep]]] = []
+    policies: dict[int | None, tuple[dict[str, DunningStep], list[dunning.Step]]] = {}  # built once per policy
     for customer_id, rows in rows_by_customer.items():
         profile = profiles[customer_id]
         policy_id = profile.policy_id or segments.get(profile.segment.strip().lower()) or default_id
-        models_by_key = {s.key: s for s in steps_by_policy.get(policy_id, [])}
-        steps = [dunning.Step(s.key, s.offset_days, s.channel, s.template, s.min_overdue, s.cc)
-                 for s in models_by_key.values()]
-        covered = {(key, r.number) for r in rows for key in covered_keys.get(r.id, ())}
+        if policy_id not in policies:
+            by_key = {s.key: s for s in steps_by_policy.get(policy_id, [])}
+            policies[policy_id] = (by_key, [dunning.Step(s.key, s.offset_days, s.channel, s.template, s.min_overdue,
+                                                         s.cc) for s in by_key.values()])
+        models_by_key, steps = policies[policy_id]
+        covered = {(key, r.number) for r in rows for key in covered_keys.get(r.id, ())} if covered_keys else set()
         items = [dunning.Item(r.number, r.due_date, r.residual, r.disputed, r.id in promised) for r in rows]
         for decision in dunning.plan(profile.code, steps, items, on, hold=profile.hold, covered=covered,
                                      minimum=minimums.get(policy_id, Decimal(0)),
