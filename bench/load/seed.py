@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
     from django.core.management import call_command
 
     from dues.bench.web import load_book
@@ -39,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     from dues.ledger.models import OpenItem
     from dues.users.services import user_add
 
+    try:  # before minutes of loading, not after
+        validate_password(password)
+    except ValidationError as exc:
+        parser.error(f"--password-file {args.password_file}: {' '.join(exc.messages)}")
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
     require_fresh()
