@@ -53,10 +53,10 @@ class OpenRow:
 ID_LIST_LIMIT = 2000
 
 
-def _ids_or_all(ids) -> set | None:
-    """``ids`` as a set when short enough to put in the query, else None (read all, keep ``ids`` in Python)."""
-    wanted = set(ids)
-    return wanted if len(wanted) <= ID_LIST_LIMIT else None
+def _narrowed(qs, field: str, wanted: set):
+    """``qs`` limited to ``field`` in ``wanted`` when that list is short enough to send; otherwise ``qs`` as it
+    is, and the caller keeps only the ids ``wanted`` as it reads the rows."""
+    return qs.filter(**{f"{field}__in": wanted}) if len(wanted) <= ID_LIST_LIMIT else qs
 
 
 def open_debit_items(company: Company, customer_ids: list[int] | None = None) -> dict[int, list[OpenRow]]:
@@ -104,10 +104,8 @@ def disputed_amounts(company: Company, item_ids) -> dict[int, Decimal]:
     wanted = set(item_ids)
     if not wanted:
         return {}
-    rows = Dispute.objects.filter(company=company, status__in=Dispute.ACTIVE)
-    if _ids_or_all(wanted) is not None:
-        rows = rows.filter(document__open_items__id__in=wanted)
-    rows = rows.values("document__open_items__id").annotate(total=Sum("amount"))
+    rows = (_narrowed(Dispute.objects.filter(company=company, status__in=Dispute.ACTIVE), "document__open_items__id",
+                      wanted).values("document__open_items__id").annotate(total=Sum("amount")))
     return {r["document__open_items__id"]: r["total"] for r in rows if r["document__open_items__id"] in wanted}
 
 
@@ -133,11 +131,9 @@ class Profile:
 
 def customer_profiles(company: Company, customer_ids) -> dict[int, Profile]:
     wanted = set(customer_ids)
-    rows = Customer.objects.filter(company=company)
-    if _ids_or_all(wanted) is not None:
-        rows = rows.filter(id__in=wanted)
-    rows = rows.values_list("id", "code", "name", "email", "phone", "segment", "collector", "collections__policy_id",
-                            "collections__dunning_hold")
+    rows = _narrowed(Customer.objects.filter(company=company), "id", wanted).values_list(
+        "id", "code", "name", "email", "phone", "segment", "collector", "collections__policy_id",
+        "collections__dunning_hold")
     return {r[0]: Profile(*r[:7], r[7], bool(r[8])) for r in rows if r[0] in wanted}
 
 
@@ -185,8 +181,8 @@ def unapplied_credits(company: Company, customer_ids=None) -> dict[int, Decimal]
     qs = (OpenItem.objects.filter(company=company, side="C", residual__gt=0)
           .exclude(document__status=Document.CANCELLED))
     wanted = None if customer_ids is None else set(customer_ids)
-    if wanted is not None and _ids_or_all(wanted) is not None:
-        qs = qs.filter(customer_id__in=wanted)
+    if wanted is not None:
+        qs = _narrowed(qs, "customer_id", wanted)
     return {cid: total for cid, total in qs.values("customer_id").annotate(total=Sum("residual"))
             .values_list("customer_id", "total") if total and (wanted is None or cid in wanted)}
 

@@ -74,7 +74,7 @@ class Entry:
 
     @property
     def reasons(self) -> list[str]:
-        return _assess(self.facts, self.on, explain=True)[1]
+        return _assess(self.facts, self.on, explain=True)[1]  # an entry is only made for a customer chased
 
     def as_json(self) -> dict:
         f = self.facts
@@ -121,36 +121,46 @@ def overdue_points(weighted: Decimal) -> int:
     return bisect_right(_overdue_thresholds(), weighted)
 
 
-def _assess(facts: Facts, on: date, explain: bool) -> tuple[int, list[str]]:
-    """The points of ``facts`` on ``on`` and, with ``explain``, the reasons for them.
+def _assess(facts: Facts, on: date, explain: bool) -> tuple[int, list[str]] | None:
+    """The points of ``facts`` on ``on`` and, with ``explain``, the reasons for them; None when there is
+    nothing to chase (no follow-up due, no open broken promise, no promise due, nothing overdue).
 
     Ranking wants only the points of every customer; the reasons (formatted amounts) are built for the
     rows someone reads.
     """
     points = 0
     reasons: list[str] = []
+    chased = False
     if facts.follow_up is not None and facts.follow_up <= on:
+        chased = True
         points += FOLLOW_UP_POINTS
         if explain:
             late = (on - facts.follow_up).days
             when = "today" if late == 0 else f"{facts.follow_up.isoformat()}, {late} day{'s' if late > 1 else ''} ago"
             note = f" ({facts.follow_up_note})" if facts.follow_up_note else ""
             reasons.append(f"follow-up due {when}{note}: +{FOLLOW_UP_POINTS}")
-    if _broken_open(facts, on):
+    if (facts.broken_promises > 0 and facts.last_broken is not None
+            and (on - facts.last_broken).days <= BROKEN_WINDOW_DAYS
+            and (facts.last_contact is None or facts.last_contact <= facts.last_broken)):  # not followed up
+        chased = True
         points += BROKEN_POINTS
         if explain:
             reasons.append(f"broken promise (deadline {facts.last_broken.isoformat()}), not followed up: "
                            f"+{BROKEN_POINTS}")
     if facts.due_today > 0:
+        chased = True
         points += DUE_TODAY_POINTS
         if explain:
             reasons.append(f"promise of {_inr(facts.due_today)} due today: +{DUE_TODAY_POINTS}")
     if facts.overdue > 0:
+        chased = True
         gained = overdue_points(facts.weighted_overdue)
         points += gained
         if explain:
             reasons.append(f"{_inr(facts.overdue)} overdue, oldest {facts.oldest_days} days "
                            f"(age-weighted {_inr(facts.weighted_overdue)}): +{gained}")
+    if not chased:
+        return None
     if facts.last_contact is None:
         points += CONTACT_CAP
         if explain:
@@ -165,24 +175,10 @@ def _assess(facts: Facts, on: date, explain: bool) -> tuple[int, list[str]]:
     return points, reasons
 
 
-def _broken_open(facts: Facts, on: date) -> bool:
-    """A promise broken in the last ``BROKEN_WINDOW_DAYS`` days and nobody has contacted them since its deadline."""
-    return (facts.broken_promises > 0 and facts.last_broken is not None
-            and (on - facts.last_broken).days <= BROKEN_WINDOW_DAYS
-            and (facts.last_contact is None or facts.last_contact <= facts.last_broken))
-
-
-def _chased(facts: Facts, on: date) -> bool:
-    """Whether the customer is on the list at all: a follow-up due, a broken promise open, a promise due, overdue."""
-    return ((facts.follow_up is not None and facts.follow_up <= on) or _broken_open(facts, on)
-            or facts.due_today > 0 or facts.overdue > 0)
-
-
 def score(facts: Facts, on: date) -> Entry | None:
     """The customer's worklist entry on ``on``, or None when there is nothing to chase."""
-    if not _chased(facts, on):
-        return None
-    return Entry(facts, _assess(facts, on, explain=False)[0], on)
+    assessed = _assess(facts, on, explain=False)
+    return None if assessed is None else Entry(facts, assessed[0], on)
 
 
 def rank(all_facts, on: date) -> list[Entry]:

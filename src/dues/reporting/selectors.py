@@ -511,7 +511,8 @@ class AgeingItems:
         if salesperson is not None:
             where.append("LOWER(c.salesperson) = LOWER(%s)")
             where_args.append(salesperson)
-        customers = " JOIN customers_customer c ON c.id = o.customer_id" if len(where) > 1 else ""  # to filter
+        filtered = key is not None or salesperson is not None  # the filters above read the customer (``c``)
+        customers = " JOIN customers_customer c ON c.id = o.customer_id" if filtered else ""
         self._from = f"""WITH {cte}, aged AS (
             SELECT o.id, o.customer_id, o.side, o.date, o.due_date, o.document_id, o.residual, {case} AS bucket
               FROM open_then o{customers}
