@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from dues.core.ageing import NOT_DUE
 from dues.ledger.models import Allocation, Document, OpenItem
 from dues.ledger.services import allocation_create, allocation_reverse, document_cancel
-from dues.reporting.selectors import ageing, balances_at, dso_countback, outstanding_trend, trend_points
+from dues.reporting.selectors import ageing
+from dues.reporting.trends import balances_at, dso_countback, outstanding_trend, trend_points
 
 pytestmark = [pytest.mark.django_db, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
 

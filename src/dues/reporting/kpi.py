@@ -18,7 +18,7 @@ from dues.companies.models import Company
 from dues.core.money import ZERO
 from dues.ledger.models import Document
 
-from .selectors import balances_at
+from .trends import balances_at
 
 RESOLVED = (Dispute.RESOLVED_CREDIT_NOTE, Dispute.REJECTED)
 

@@ -28,18 +28,15 @@ from dues.reporting.selectors import (
     BALANCE_SORTS,
     AgeingReport,
     AgeingRow,
-    Dso,
     OutstandingItem,
     Statement,
-    TrendPoint,
     ageing,
     ageing_overview,
     customer_ids_by_balance,
-    dso_countback,
     outstanding,
-    outstanding_trend,
     statement_of_account,
 )
+from dues.reporting.trends import Dso, TrendPoint, dso_countback, outstanding_trend
 from dues.users.permissions import person_name, role_of
 from dues.users.roles import SALES
 
