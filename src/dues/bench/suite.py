@@ -26,7 +26,9 @@ from dues import __version__, clock
 # What each figure is held to: (figure, target text, test). The baselines measured in the same run (DuckDB on
 # the same rows) are in the figures themselves; the ratios are the comparison.
 TARGETS: dict[str, list[tuple[str, str, Callable[[float], bool]]]] = {
-    "ageing": [("fastest_ratio", "<= 3x DuckDB's fastest", lambda v: v <= 3),
+    "ageing": [("summary_fastest_ratio", "<= 3x DuckDB's fastest", lambda v: v <= 3),
+               ("summary_changed_fastest_ratio", "<= 3x DuckDB's fastest", lambda v: v <= 3),
+               ("fastest_ratio", "<= 3x DuckDB's fastest", lambda v: v <= 3),
                ("past_as_of_fastest_ratio", "<= 3x DuckDB's fastest", lambda v: v <= 3)],
     "ageing-small": [("seconds", "<= 0.010 s", lambda v: v <= 0.010)],
     "posting": [("documents_per_second", ">= 5,000", lambda v: v >= 5000)],
@@ -36,7 +38,9 @@ TARGETS: dict[str, list[tuple[str, str, Callable[[float], bool]]]] = {
 }
 # the figures the summary shows for each benchmark, with the baseline they are read against
 SHOWN: dict[str, list[str]] = {
-    "ageing": ["seconds", "duckdb_stored_seconds", "duckdb_seconds", "fastest_ratio", "past_as_of_seconds",
+    "ageing": ["summary_seconds", "summary_fastest_ratio", "summary_changed_seconds", "summary_changed_fastest_ratio",
+               "summary_build_seconds", "seconds", "duckdb_stored_seconds", "duckdb_seconds", "fastest_ratio",
+               "past_as_of_seconds",
                "past_as_of_duckdb_stored_seconds", "past_as_of_duckdb_seconds", "past_as_of_fastest_ratio",
                "totals_agree"],
     "ageing-small": ["seconds", "duckdb_stored_seconds", "fastest_ratio", "past_as_of_seconds", "totals_agree"],

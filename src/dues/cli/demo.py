@@ -121,6 +121,9 @@ def demo(obj, customers, seed, today, no_serve, reset, host, port):
         company = build_demo(plan, actor=obj.user,
                              advance=lambda n, what: progress.update(task, advance=n, description=what))
         progress.update(task, description="done")
+    from dues.reporting.summary import refresh
+
+    refresh(company, as_of=as_of)  # the whole-book ageing's summary, kept by the worker from here on
     seconds = time.perf_counter() - began
     summary = demo_summary(company, as_of)
     # a SQLite URL is safe to print; another URL may carry a password

@@ -119,3 +119,57 @@ def outstanding(obj, customer_code, as_of, fmt):
           [[r["number"], r["kind"].replace("_", " "), parse_date(r["date"]).strftime("%d-%m-%Y"),
             parse_date(r["due_date"]).strftime("%d-%m-%Y"), money_text(Decimal(r["amount"]), company.locale),
             money_text(Decimal(r["residual"]), company.locale), r["days_overdue"]] for r in rows], right=[4, 5, 6])
+
+
+@cli.group("ageing-summary")
+def ageing_summary():
+    """The ageing summary: each customer's buckets kept for the whole-book ageing (docs/performance.md)."""
+
+
+@ageing_summary.command("build")
+@click.option("--as-of", "as_of", help="date, YYYY-MM-DD (default today)")
+@click.option("--basis", type=click.Choice(["due", "invoice"]), default="due", show_default=True)
+@click.option("--buckets", default="30,60,90,120", show_default=True, help="bucket upper bounds in days")
+@click.pass_obj
+def ageing_summary_build(obj, as_of, basis, buckets):
+    """Create the summary, or bring it up to date (the job worker does this every minute)."""
+    from dues.core.ageing import parse_cutoffs
+    from dues.core.errors import DuesError
+    from dues.reporting import summary
+
+    try:
+        cutoffs = parse_cutoffs(buckets)
+    except ValueError as exc:
+        raise DuesError(str(exc)) from exc
+    done = summary.refresh(obj.company(), as_of=_as_of(as_of), basis=basis, cutoffs=cutoffs)
+    click.echo(f"{done.outcome}: {done.customers:,} customer rows written, {done.changes:,} changes taken in, "
+               f"as of {done.as_of.isoformat()}, {done.seconds:.2f} s")
+
+
+@ageing_summary.command("status")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def ageing_summary_status(obj, fmt):
+    """The summary's date, basis and buckets, its customer rows and the changes waiting for a refresh."""
+    from dues.reporting import summary
+
+    state = summary.status(obj.company())
+    if fmt == "json":
+        print_json(state)
+        return
+    if not state["exists"]:
+        click.echo("no ageing summary: the whole-book ageing reads the ledger (`dues ageing-summary build`)")
+        return
+    table("Ageing summary", ["as of", "basis", "buckets", "customer rows", "changes waiting", "built", "refreshed", "triggers"],
+          [[state["as_of"] or "-", state["basis"] or "-", state["buckets"] or "-", f"{state['rows']:,}",
+            f"{state['changes']:,}", state["built_at"] or "-", state["refreshed_at"] or "-",
+            "in place" if state["triggers"] else "MISSING"]], right=(3, 4))
+
+
+@ageing_summary.command("drop")
+@click.pass_obj
+def ageing_summary_drop(obj):
+    """Remove the summary: the ageing reads the ledger again, and the triggers stop recording changes."""
+    from dues.reporting import summary
+
+    click.echo("dropped" if summary.drop(obj.company()) else "there was no ageing summary")

@@ -7,17 +7,20 @@ with a consumer (worker threads, a periodic scheduler) and storages for SQLite a
 The queue carries only run ids; the database (``JobRun``) is the truth, so workers on several
 machines pointed at one PostgreSQL database never run a slot twice even each with its own SQLite
 queue (services module doc). Every minute each consumer's periodic task ``tick`` claims due slots
-and recovers runs whose worker died, and enqueues ``run`` for every queued run; ``run`` takes the
-run's lock and flips it to running, so a run enqueued twice still runs once.
+and recovers runs whose worker died, enqueues ``run`` for every queued run and refreshes the ageing
+summaries; ``run`` takes the run's lock and flips it to running, so a run enqueued twice still runs once.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cache
 from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
+
+logger = logging.getLogger(__name__)
 
 
 def queue_url() -> str:
@@ -64,6 +67,7 @@ def _register(h) -> None:
     @h.periodic_task(crontab(minute="*"), name="dues.jobs.tick")
     def tick():
         dispatch()
+        refresh_summaries()
 
     h.dues_run = run
 
@@ -79,6 +83,17 @@ def dispatch() -> int:
     for run_id in ids:
         task(run_id)
     return len(ids)
+
+
+def refresh_summaries() -> None:
+    """Bring every company's ageing summary up to date (``dues.reporting.summary``): a failure is logged and
+    left for the next minute, as the ageing reads the ledger for whatever the summary has not taken in."""
+    from dues.reporting.summary import refresh_all
+
+    try:
+        refresh_all()
+    except Exception:
+        logger.exception("ageing summary refresh failed")
 
 
 def _stop_with(parent: int) -> None:

@@ -163,7 +163,24 @@ def _bucket_sums(as_of: date, cutoffs: Sequence[int], basis: str, side: str | No
 def _ageing_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | None, cutoffs: Sequence[int],
                  basis: str) -> tuple[str, list, int]:
     """SQL of (customer_id, b0..bn, bu): each customer's residuals on ``as_of`` summed by bucket (scaled to integers),
-    and the number of bucket columns.
+    and the number of bucket columns; from the ageing summary when it fits (``dues.reporting.summary``), else
+    from the ledger (``_ledger_sums``). A customer may come in several rows; sum them."""
+    from .summary import summary_sums
+
+    buckets = len(bucket_ranges(as_of, cutoffs, basis))
+    if customer_ids is None:
+        found = summary_sums(company_id, as_of, cutoffs, basis, buckets,
+                             lambda changed_only: _ledger_sums(as_of, company_id, None, cutoffs, basis, changed_only)[:2])
+        if found is not None:
+            return *found, buckets
+    return _ledger_sums(as_of, company_id, customer_ids, cutoffs, basis)
+
+
+def _ledger_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | None, cutoffs: Sequence[int],
+                 basis: str, changed_only: bool = False) -> tuple[str, list, int]:
+    """SQL of (customer_id, b0..bn, bu) from the ledger: each customer's residuals on ``as_of`` summed by bucket
+    (scaled to integers), and the number of bucket columns. ``changed_only``: only the customers with a change
+    the ageing summary has not taken in yet (``reporting_ageingchange``).
 
     The same arithmetic as ``_residuals_cte`` (today's residual plus the allocations effective after ``as_of``),
     summed rather than item by item: an item's residual on ``as_of`` is the sum of its residual today and of its
@@ -179,6 +196,10 @@ def _ageing_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | Non
     both, both_args = _bucket_sums(as_of, cutoffs, basis)
     cust, cust_args = _customers_in("oi.customer_id", customer_ids)
     items_index = _open_items_index(customer_ids)
+    if changed_only:
+        cust = (" AND oi.customer_id IN (SELECT ch.customer_id FROM reporting_ageingchange ch"
+                " WHERE ch.company_id = %s)")
+        cust_args, items_index = [company_id], ""
     allocations_index = " INDEXED BY allocation_effective_cover" if connection.vendor == "sqlite" else ""
     iso = as_of.isoformat()
     today = f"""
