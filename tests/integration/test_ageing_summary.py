@@ -16,7 +16,7 @@ from dues.ledger.models import OpenItem
 from dues.ledger.services import allocation_create, allocation_reverse, document_cancel
 from dues.reporting import summary
 from dues.reporting.models import AgeingChange, AgeingSnapshot, AgeingSnapshotRow
-from dues.reporting.selectors import ageing, ageing_overview
+from dues.reporting.selectors import ageing, ageing_overview, ageing_summary
 
 from .test_ageing_exact import by_definition
 
@@ -83,11 +83,15 @@ def test_the_summary_ages_as_the_ledger_through_every_kind_of_change(company, ma
         post("invoice", f"INV-B{n}", rng.choice(customers), date(2025, 9, 1 + n), 100 + n)
     check("several postings")
 
-    # the dashboard's overview reads the same sums
-    overview = ageing_overview(company=company, as_of=AS_OF, cutoffs=CUTOFFS)
+    # the dashboard's overview and the ageing page's totals and customer list read the same sums
+    post("invoice", "INV-LAST", customers[2], date(2025, 9, 29), 77)  # and one change not yet refreshed
     expected = _expected(company)
-    assert overview.totals.buckets == {c: sum((b[c] for b, _u in expected.values()), Decimal(0))
-                                       for c in overview.columns}
+    sums = {c: sum((b[c] for b, _u in expected.values()), Decimal(0)) for c in next(iter(expected.values()))[0]}
+    assert ageing_overview(company=company, as_of=AS_OF, cutoffs=CUTOFFS).totals.buckets == sums
+    page = ageing_summary(company=company, as_of=AS_OF, cutoffs=CUTOFFS)
+    assert page.totals.buckets == sums
+    assert page.totals.unapplied == sum((u for _b, u in expected.values()), Decimal(0))
+    assert len(page.customer_ids) == len(expected)
 
 
 def test_another_date_basis_or_buckets_is_aged_from_the_ledger_and_a_new_date_rebuilds(company, make_customer, post):

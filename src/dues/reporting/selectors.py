@@ -330,36 +330,42 @@ class AgeingSummary:
 
 def ageing_summary(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence[int] = DEFAULT_CUTOFFS,
                    salesperson: str | None = None) -> AgeingSummary:
-    """The customers that ``ageing(by="customer")`` has a row for, in its order, and its totals: two
-    set-based queries (totals by bucket; the customers with an item open) instead of a row per customer.
-    Page the ids and age only the page's customers with ``ageing(customer_ids=...)``.
+    """The customers that ``ageing(by="customer")`` has a row for, in its order, and its totals, without building
+    a row per customer: each customer's bucket sums (``_ageing_sums``: the ageing summary when there is one)
+    totalled and listed in one statement. Page the ids and age only the page's customers with
+    ``ageing(customer_ids=...)``.
     """
-    cte, cte_args = _residuals_cte(as_of.isoformat(), company.pk, None)
-    case, case_args = _bucket_case(as_of, cutoffs, basis)
-    who, who_args = ("", []) if salesperson is None else (" AND LOWER(c.salesperson) = LOWER(%s)", [salesperson])
     columns = bucket_labels(cutoffs, basis)
+    parts, parts_args, buckets = _ageing_sums(as_of, company.pk, None, cutoffs, basis)
+    who, who_args = ("", []) if salesperson is None else (" WHERE LOWER(c.salesperson) = LOWER(%s)", [salesperson])
+    names = [*(f"b{i}" for i in range(buckets)), "bu"]
+    sums = ", ".join(f"COALESCE(SUM(p.{n}), 0) AS {n}" for n in names)
+    # one row of totals (kind 0), then every customer with something open (kind 1): as ``ageing`` keeps a row
+    sql = f"""WITH per AS MATERIALIZED (
+            SELECT p.customer_id, MIN(c.code) AS code, {sums}
+              FROM ({parts}) p JOIN customers_customer c ON c.id = p.customer_id{who}
+             GROUP BY p.customer_id)
+        SELECT 0, NULL, NULL, {", ".join(f"SUM({n})" for n in names)} FROM per
+        UNION ALL
+        SELECT 1, customer_id, code, {", ".join(["0"] * len(names))} FROM per
+         WHERE {" OR ".join(f"{n} <> 0" for n in names)}"""
     totals = AgeingRow("", "Total", {c: ZERO for c in columns})
+    found = []
     with connection.cursor() as cursor:
-        cursor.execute(f"""WITH {cte}
-            SELECT {case} AS bucket, SUM(o.residual)
-              FROM open_then o JOIN customers_customer c ON c.id = o.customer_id
-             WHERE o.residual <> 0{who}
-             GROUP BY bucket""", [*cte_args, *case_args, *who_args])
-        for bucket, scaled in cursor.fetchall():
-            amount = Decimal(int(scaled)) / SCALE
-            if bucket == "unapplied":
-                totals.unapplied -= amount
-            else:
-                totals.buckets[bucket] += amount
+        cursor.execute(sql, [*parts_args, *who_args])
+        for kind, customer_id, code, *scaled in cursor.fetchall():
+            if kind == 1:
+                found.append((customer_id, code))
+                continue
+            for column, amount in zip(columns, scaled, strict=False):
+                totals.buckets[column] = Decimal(int(amount or 0)) / SCALE
+            totals.unapplied = -Decimal(int(scaled[buckets] or 0)) / SCALE
         if _any_disputed(cursor, company.pk, as_of.isoformat()):
-            dsql, dargs = _disputed_sql(cte, None, as_of.isoformat(), company.pk, who)
+            cte, cte_args = _residuals_cte(as_of.isoformat(), company.pk, None)
+            and_who = "" if salesperson is None else " AND LOWER(c.salesperson) = LOWER(%s)"
+            dsql, dargs = _disputed_sql(cte, None, as_of.isoformat(), company.pk, and_who)
             cursor.execute(dsql, [*cte_args, *dargs, *who_args])
             totals.disputed = sum((Decimal(int(scaled)) / SCALE for _k, scaled in cursor.fetchall() if scaled), ZERO)
-        cursor.execute(f"""WITH {cte}
-            SELECT c.id, c.code FROM customers_customer c
-             WHERE c.id IN (SELECT o.customer_id FROM open_then o WHERE o.residual <> 0){who}""",
-                       [*cte_args, *who_args])
-        found = cursor.fetchall()
     found.sort(key=lambda row: row[1] or "(none)")  # the order of ``ageing``'s rows (Python's, not a collation's)
     return AgeingSummary(as_of, columns, [row[0] for row in found], totals)
 
