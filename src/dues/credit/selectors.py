@@ -102,7 +102,7 @@ def month_ends(as_of: date, months: int) -> list[date]:
     return [*reversed(ends), as_of]
 
 
-def balances_at(company, days: list[date], customer_ids) -> dict[int, list[Decimal]]:
+def customer_balances_on(company, days: list[date], customer_ids) -> dict[int, list[Decimal]]:
     """customer id -> its ledger balance (receivable debits less credits) at the end of each day, one query."""
     from dues.ledger.models import JournalLine
 
@@ -203,7 +203,7 @@ def review_details(company, as_of: date, rows: list[ReviewRow]) -> list[ReviewRo
         return rows
     picked = [r.customer_id for r in rows]
     ends = month_ends(as_of, TREND_MONTHS)
-    history = balances_at(company, ends, picked)
+    history = customer_balances_on(company, ends, picked)
     late = days_late(company, as_of, picked)
     held = set(CreditHold.objects.filter(customer_id__in=picked, released_at__isnull=True)
                .values_list("customer_id", flat=True))
