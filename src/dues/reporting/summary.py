@@ -169,6 +169,9 @@ def refresh(company: Company, *, as_of: date | None = None, basis: str = DUE,
         if not _busy(exc):
             raise
         return Refresh(company.name, "busy", as_of, seconds=time.perf_counter() - started)
+    if full and connection.vendor == "postgresql":  # the planner's row counts, now: it took 352 rows for 70,434
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE reporting_ageingsnapshotrow")
     return Refresh(company.name, "built" if full else "refreshed", as_of, written, seen,
                    time.perf_counter() - started)
 
