@@ -173,3 +173,15 @@ def test_audit_log_pages_count_the_whole_log(client, company, book):
     assert [r.seq for r in last.context["page"].object_list][-1] == 1  # the oldest record ends the last page
     filtered = client.get("/audit/?object_type=receipt")
     assert filtered.context["page"].paginator.count == AuditRecord.objects.filter(object_type="receipt").count()
+
+
+def test_the_most_overdue_cut_through_equal_amounts_goes_by_code(company, make_customer, post):
+    """Five customers overdue by the same amount and one by more: the top three are the larger one, then the two
+    first codes of the equal ones (the cut falls inside the tie)."""
+    for code in ("E5", "E3", "E1", "E4", "E2"):
+        post("invoice", f"INV-{code}", make_customer(code), "2025-04-01", D(700))
+    post("invoice", "INV-BIG", make_customer("Z9"), "2025-04-01", D(900))
+    post("invoice", "INV-NOT-DUE", make_customer("A0"), "2025-06-14", D(5000))
+    overview = ageing_overview(company=company, as_of=AS_OF, top=3)
+    assert [code for _pk, code in overview.most_overdue] == ["Z9", "E1", "E2"]
+    assert overview.customers_overdue == 6 and overview.customers_owing == 7

@@ -161,19 +161,32 @@ def _bucket_sums(as_of: date, cutoffs: Sequence[int], basis: str, side: str | No
 
 
 def _ageing_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | None, cutoffs: Sequence[int],
-                 basis: str) -> tuple[str, list, int]:
-    """SQL of (customer_id, b0..bn, bu): each customer's residuals on ``as_of`` summed by bucket (scaled to integers),
-    and the number of bucket columns; from the ageing summary when it fits (``dues.reporting.summary``), else
-    from the ledger (``_ledger_sums``). A customer may come in several rows; sum them."""
+                 basis: str, one_row: bool = True) -> tuple[str, list, int]:
+    """SQL of (customer_id, b0..bn, bu), one row per customer: its residuals on ``as_of`` summed by bucket (scaled to
+    integers; a row may be all 0: only allocations and their reversals after ``as_of``), and the number of bucket
+    columns; from the ageing summary when it fits (``dues.reporting.summary``), else from the ledger
+    (``_ledger_sums``). Not ``one_row``: a customer may come in several rows, for a caller that groups them anyway
+    (the ledger's rows are then not summed twice)."""
     from .summary import summary_sums
 
     buckets = len(bucket_ranges(as_of, cutoffs, basis))
+
+    def ledger(ids, changed_only: bool = False) -> tuple[str, list]:
+        sql, args, _n = _ledger_sums(as_of, company_id, ids, cutoffs, basis, changed_only)
+        return (_per_customer(sql, buckets) if one_row else sql), args
+
     if customer_ids is None:
-        found = summary_sums(company_id, as_of, cutoffs, basis, buckets,
-                             lambda changed_only: _ledger_sums(as_of, company_id, None, cutoffs, basis, changed_only)[:2])
+        found = summary_sums(company_id, as_of, cutoffs, basis, buckets, lambda changed: ledger(None, changed))
         if found is not None:
             return *found, buckets
-    return _ledger_sums(as_of, company_id, customer_ids, cutoffs, basis)
+    return *ledger(customer_ids), buckets
+
+
+def _per_customer(sql: str, buckets: int) -> str:
+    """``_ledger_sums``'s rows (several per customer) summed to one per customer."""
+    names = [*(f"b{i}" for i in range(buckets)), "bu"]
+    return f"""SELECT customer_id, {", ".join(f"COALESCE(SUM({n}), 0) AS {n}" for n in names)}
+          FROM ({sql}) per_part GROUP BY customer_id"""
 
 
 def _ledger_sums(as_of: date, company_id: int, customer_ids: Sequence[int] | None, cutoffs: Sequence[int],
@@ -277,7 +290,7 @@ def ageing(*, company: Company, as_of: date, basis: str = DUE, cutoffs: Sequence
     if by not in GROUPS:
         raise DuesError(f"cannot group ageing by {by!r} (one of {', '.join(GROUPS)})")
     ids = [customer.pk] if customer else customer_ids
-    parts, parts_args, buckets = _ageing_sums(as_of, company.pk, ids, cutoffs, basis)
+    parts, parts_args, buckets = _ageing_sums(as_of, company.pk, ids, cutoffs, basis, one_row=False)
     key = GROUPS[by]
     name = "MIN(c.name)" if by == "customer" else "''"
     who, who_args = ("", []) if salesperson is None else (" WHERE LOWER(c.salesperson) = LOWER(%s)", [salesperson])
@@ -339,12 +352,9 @@ def ageing_summary(*, company: Company, as_of: date, basis: str = DUE, cutoffs: 
     parts, parts_args, buckets = _ageing_sums(as_of, company.pk, None, cutoffs, basis)
     who, who_args = ("", []) if salesperson is None else (" WHERE LOWER(c.salesperson) = LOWER(%s)", [salesperson])
     names = [*(f"b{i}" for i in range(buckets)), "bu"]
-    sums = ", ".join(f"COALESCE(SUM(p.{n}), 0) AS {n}" for n in names)
     # one row of totals (kind 0), then every customer with something open (kind 1): as ``ageing`` keeps a row
     sql = f"""WITH per AS MATERIALIZED (
-            SELECT p.customer_id, MIN(c.code) AS code, {sums}
-              FROM ({parts}) p JOIN customers_customer c ON c.id = p.customer_id{who}
-             GROUP BY p.customer_id)
+            SELECT p.*, c.code FROM ({parts}) p JOIN customers_customer c ON c.id = p.customer_id{who})
         SELECT 0, NULL, NULL, {", ".join(f"SUM({n})" for n in names)} FROM per
         UNION ALL
         SELECT 1, customer_id, code, {", ".join(["0"] * len(names))} FROM per
@@ -392,24 +402,27 @@ def ageing_overview(*, company: Company, as_of: date, basis: str = DUE, cutoffs:
     """
     columns = bucket_labels(cutoffs, basis)
     parts, parts_args, buckets = _ageing_sums(as_of, company.pk, None, cutoffs, basis)
-    who, who_args = ("", []) if salesperson is None else (" WHERE LOWER(c.salesperson) = LOWER(%s)", [salesperson])
+    # the customers are read for the salesperson's only, and for the codes of the most overdue
+    who, who_args = ("", []) if salesperson is None else (
+        " JOIN customers_customer c ON c.id = p.customer_id WHERE LOWER(c.salesperson) = LOWER(%s)", [salesperson])
     late = [f"b{i}" for i, label in enumerate(columns) if label != NOT_DUE] or ["0"]
-    sums = ", ".join(f"COALESCE(SUM(p.b{i}), 0) AS b{i}" for i in range(buckets))
     owing, overdue = " + ".join(f"b{i}" for i in range(buckets)), " + ".join(late)
-    # one row of totals and counts (kind 0), then the most overdue customers (kind 1) in their order
+    # one row of totals and counts (kind 0), then the most overdue customers (kind 1) in their order: those whose
+    # overdue reaches the ``top``-th largest (ties included), joined to their codes and cut to ``top``
     sql = f"""WITH per AS MATERIALIZED (
-            SELECT p.customer_id, MIN(c.code) AS code, {sums}, COALESCE(SUM(p.bu), 0) AS bu
-              FROM ({parts}) p JOIN customers_customer c ON c.id = p.customer_id{who}
-             GROUP BY p.customer_id)
+            SELECT p.*, {overdue} AS late FROM ({parts}) p{who})
         SELECT 0, NULL, NULL, {", ".join(f"SUM(b{i})" for i in range(buckets))}, SUM(bu),
-               SUM(CASE WHEN {owing} > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN {overdue} > 0 THEN 1 ELSE 0 END)
+               SUM(CASE WHEN {owing} > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN late > 0 THEN 1 ELSE 0 END)
           FROM per
         UNION ALL
         SELECT * FROM (
-            SELECT 1, customer_id, code, {", ".join(["0"] * buckets)}, 0, 0, 0 FROM per
-             WHERE {overdue} > 0 ORDER BY {overdue} DESC, code LIMIT %s) most"""
+            SELECT 1, per.customer_id, c.code, {", ".join(["0"] * buckets)}, 0, 0, 0
+              FROM per JOIN customers_customer c ON c.id = per.customer_id
+             WHERE per.late > 0 AND per.late >= (SELECT COALESCE(MIN(late), 0) FROM (
+                   SELECT late FROM per WHERE late > 0 ORDER BY late DESC LIMIT %s) tenth)
+             ORDER BY per.late DESC, c.code LIMIT %s) most"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*parts_args, *who_args, top])
+        cursor.execute(sql, [*parts_args, *who_args, top, top])
         result = cursor.fetchall()
     totals = AgeingRow("", "Total", {c: ZERO for c in columns})
     owing_count = overdue_count = 0
