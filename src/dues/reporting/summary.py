@@ -9,7 +9,7 @@ basis and set of buckets, so the whole-book ageing reads one row per customer in
   summary's rows of the customers with no change and ages the changed ones from the ledger in the same
   statement (``summary_sums``), so a posting is in the very next ageing, refreshed or not.
 - **Refreshed in the background.** ``refresh`` recomputes the changed customers' rows (or all of them on a
-  new date) and removes the changes it saw, by id: a change committed while it ran stays, and is aged
+  new date) and removes the changes its snapshot saw: a change committed while it ran stays, and is aged
   live until the next refresh. The job worker refreshes every summary each minute (``dues.jobs.engine``);
   ``dues ageing-summary`` builds, refreshes, shows and drops it by hand.
 - **Used only when it fits.** A read uses the summary only for the whole book (no customer list), on the
@@ -32,7 +32,7 @@ from django.db.utils import OperationalError
 
 from dues import clock
 from dues.companies.models import Company
-from dues.core.ageing import DEFAULT_CUTOFFS, DUE, bucket_ranges
+from dues.core.ageing import DEFAULT_CUTOFFS, DUE, bucket_ranges, parse_cutoffs
 from dues.core.errors import DuesError
 
 from .models import SNAPSHOT_BUCKETS, AgeingChange, AgeingSnapshot, AgeingSnapshotRow
@@ -120,7 +120,7 @@ def refresh(company: Company, *, as_of: date | None = None, basis: str = DUE,
     """Create (if need be) and bring up to date ``company``'s summary on ``as_of`` (today by default):
     every customer when the date, basis or buckets differ from the summary's, else the changed customers.
     Outside any transaction: it commits its own."""
-    from .selectors import _ledger_sums
+    from .selectors import _ledger_sums, _per_customer
 
     if connection.in_atomic_block:
         raise DuesError("refresh the ageing summary outside a transaction")
@@ -152,11 +152,10 @@ def refresh(company: Company, *, as_of: date | None = None, basis: str = DUE,
                 rows = rows.filter(customer_id__in=AgeingChange.objects.filter(company=company).values("customer_id"))
             rows._raw_delete(rows.db)
             parts, args, _n = _ledger_sums(as_of, company.pk, None, cutoffs, basis, changed_only=not full)
-            sums = ", ".join(f"COALESCE(SUM(p.{c}), 0)" for c in columns)
             cursor.execute(f"""
                 INSERT INTO reporting_ageingsnapshotrow (company_id, customer_id, {", ".join(columns)})
-                SELECT %s, p.customer_id, {sums} FROM ({parts}) p GROUP BY p.customer_id
-                HAVING {" OR ".join(f"COALESCE(SUM(p.{c}), 0) <> 0" for c in columns)}""", [company.pk, *args])
+                SELECT %s, p.customer_id, {", ".join(f"p.{c}" for c in columns)} FROM ({_per_customer(parts, buckets)}) p
+                 WHERE {" OR ".join(f"p.{c} <> 0" for c in columns)}""", [company.pk, *args])
             written = cursor.rowcount
             # the changes this transaction saw: one committed since is not in its snapshot and stays
             cursor.execute("DELETE FROM reporting_ageingchange WHERE company_id = %s", [company.pk])
@@ -215,6 +214,6 @@ def refresh_all() -> list[Refresh]:
     """Refresh every company's summary (the job worker's tick): today, on the basis and buckets it has."""
     done = []
     for header in AgeingSnapshot.objects.select_related("company").order_by("company_id"):
-        cutoffs = tuple(int(c) for c in header.cutoffs.split(",")) if header.cutoffs else DEFAULT_CUTOFFS
+        cutoffs = parse_cutoffs(header.cutoffs) if header.cutoffs else DEFAULT_CUTOFFS
         done.append(refresh(header.company, basis=header.basis or DUE, cutoffs=cutoffs))
     return done
